@@ -1,0 +1,160 @@
+"""The content-addressed cache, ``.physai-cache/``.
+
+    runs/<key>/       one run's observables + manifest.json
+    figures/<key>/    one drawn figure + manifest.json
+    tmp/              entries being written (renamed into place when complete)
+    lock              held by the build that uses the cache
+
+An entry is written in ``tmp/`` and renamed into place, so a killed build leaves no partial
+entry.  Every read verifies the manifest's own checksum and the sha256 of every file; an entry
+that fails (truncated, bit-flipped, missing or foreign files) is discarded with a warning and
+recomputed, never served.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from .errors import CacheLocked
+
+CACHE_DIR = ".physai-cache"
+MANIFEST = "manifest.json"
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def canonical(obj) -> bytes:
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def key_of(obj) -> str:
+    """The cache key of a JSON-able description of everything that affects an output."""
+    return hashlib.sha256(canonical(obj)).hexdigest()
+
+
+def _files_under(folder: Path) -> list[str]:
+    out = []
+    for dirpath, dirnames, filenames in os.walk(folder):
+        dirnames.sort()
+        for name in sorted(filenames):
+            out.append((Path(dirpath) / name).relative_to(folder).as_posix())
+    return out
+
+
+def write_manifest(folder: Path, key: str, info: dict) -> dict:
+    """Hash every file in ``folder`` and write its manifest (with a checksum of itself)."""
+    files = {}
+    for rel in _files_under(folder):
+        if rel == MANIFEST:
+            continue
+        path = folder / rel
+        files[rel] = {"sha256": file_sha256(path), "bytes": path.stat().st_size}
+    manifest = {**info, "key": key, "files": files}
+    manifest["checksum"] = hashlib.sha256(canonical(manifest)).hexdigest()
+    (folder / MANIFEST).write_text(json.dumps(manifest, sort_keys=True, indent=1) + "\n")
+    return manifest
+
+
+def verify_entry(folder: Path, key: str) -> tuple[dict | None, str]:
+    """(manifest, "") if the entry is whole and matches ``key``; else (None, why)."""
+    try:
+        manifest = json.loads((folder / MANIFEST).read_text())
+    except FileNotFoundError:
+        return None, "manifest.json is missing"
+    except (OSError, ValueError) as exc:
+        return None, f"manifest.json is unreadable ({exc.__class__.__name__})"
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("files"), dict):
+        return None, "manifest.json is malformed"
+    body = {k: v for k, v in manifest.items() if k != "checksum"}
+    if manifest.get("checksum") != hashlib.sha256(canonical(body)).hexdigest():
+        return None, "manifest.json fails its checksum"
+    if manifest.get("key") != key:
+        return None, "manifest.json belongs to another entry"
+    expected = set(manifest["files"])
+    present = set(_files_under(folder)) - {MANIFEST}
+    if present - expected:
+        return None, f"foreign file {sorted(present - expected)[0]}"
+    for rel, meta in sorted(manifest["files"].items()):
+        path = folder / rel
+        if rel not in present:
+            return None, f"{rel} is missing"
+        if path.stat().st_size != meta.get("bytes") or file_sha256(path) != meta.get("sha256"):
+            return None, f"{rel} fails its sha256"
+    return manifest, ""
+
+
+class Cache:
+    """Runs and figures by key.  ``warn`` receives one line per discarded entry."""
+
+    def __init__(self, root: Path, warn=None):
+        self.root = Path(root)
+        self.warn = warn or (lambda message: None)
+
+    def path(self, kind: str, key: str) -> Path:
+        return self.root / kind / key
+
+    def load(self, kind: str, key: str) -> dict | None:
+        """The verified manifest of an entry, or None (a bad entry is removed, with a warning)."""
+        folder = self.path(kind, key)
+        if not folder.exists():
+            return None
+        manifest, why = verify_entry(folder, key)
+        if manifest is None:
+            self.warn(f"cache entry {CACHE_DIR}/{kind}/{key[:12]}… is corrupt ({why}); "
+                      "discarded and recomputed")
+            shutil.rmtree(folder, ignore_errors=True)
+        return manifest
+
+    def new_tmp(self) -> Path:
+        (self.root / "tmp").mkdir(parents=True, exist_ok=True)
+        return Path(tempfile.mkdtemp(dir=self.root / "tmp"))
+
+    def commit(self, kind: str, key: str, folder: Path, info: dict) -> dict:
+        """Write the manifest of a finished ``tmp`` folder and rename it into place."""
+        manifest = write_manifest(folder, key, info)
+        target = self.path(kind, key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if target.exists():
+            shutil.rmtree(target)
+        os.rename(folder, target)
+        return manifest
+
+    def clear_tmp(self) -> None:
+        shutil.rmtree(self.root / "tmp", ignore_errors=True)
+
+    @contextlib.contextmanager
+    def lock(self):
+        """Hold the cache for one build; a second build at once gets a clear error."""
+        import fcntl
+
+        self.root.mkdir(parents=True, exist_ok=True)
+        path = self.root / "lock"
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError as exc:
+                if exc.errno not in (errno.EAGAIN, errno.EACCES):
+                    raise
+                holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
+                raise CacheLocked(f"another physai-blog build (pid {holder}) is using "
+                                  f"{CACHE_DIR}/ of this blog; wait for it to finish")
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, str(os.getpid()).encode(), 0)
+            self.clear_tmp()
+            yield self
+        finally:
+            os.close(fd)

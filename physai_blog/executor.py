@@ -1,0 +1,191 @@
+"""Where runs execute.  The seam: ``Executor.execute(tasks, on_event) -> outcomes``.
+
+``LocalExecutor`` runs tasks in worker subprocesses (``worker.py``), ``jobs`` at a time, each
+worker capped at ``cores // jobs`` threads so parallel runs never oversubscribe the cores.  A
+worker is bound to one experiment script and serves that script's tasks one after the other,
+so a sweep imports torch once per worker.  Every task has its own timeout; a worker that
+overruns it is killed with its whole process group.  A cluster executor plugs in beside it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Protocol
+
+
+@dataclass
+class Task:
+    """One unit of work for a worker bound to ``experiment`` (a path relative to the root)."""
+
+    kind: str                 # "run" or "figures"
+    experiment: str
+    payload: dict
+    timeout: float
+    label: str
+    context: object = None    # the caller's own bookkeeping, untouched here
+
+
+@dataclass
+class Outcome:
+    task: Task
+    ok: bool
+    result: dict = field(default_factory=dict)
+    error: dict | None = None
+    log: str = ""
+
+
+Events = Callable[[str, Task], None]
+
+
+class Executor(Protocol):
+    def execute(self, tasks: list[Task], on_event: Events | None = None) -> list[Outcome]: ...
+
+
+def worker_env(threads: int) -> dict:
+    env = dict(os.environ)
+    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+                "NUMEXPR_NUM_THREADS", "VECLIB_MAXIMUM_THREADS", "PHYSAI_THREADS"):
+        env[var] = str(threads)
+    env["PYTHONHASHSEED"] = "0"
+    env["MPLBACKEND"] = "Agg"
+    env.setdefault("PYTHONDONTWRITEBYTECODE", "1")
+    return env
+
+
+class _Worker:
+    """One live worker subprocess and its protocol pipe."""
+
+    def __init__(self, root: Path, experiment: str, env: dict, log_path: Path):
+        read_fd, write_fd = os.pipe()
+        self.log_path = log_path
+        self.log = log_path.open("wb")
+        self.experiment = experiment
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "physai_blog.worker", str(root), experiment, str(write_fd)],
+            stdin=subprocess.PIPE, stdout=self.log, stderr=subprocess.STDOUT,
+            pass_fds=(write_fd,), env=env, cwd=str(log_path.parent), start_new_session=True)
+        os.close(write_fd)
+        self.answers = os.fdopen(read_fd, "rb")
+        self.buffer = b""
+
+    def ask(self, message: dict, timeout: float) -> dict | str:
+        """Send a task; the answer, or "timeout" / "died"."""
+        try:
+            self.proc.stdin.write((json.dumps(message) + "\n").encode())
+            self.proc.stdin.flush()
+        except BrokenPipeError:
+            return "died"
+        deadline = time.monotonic() + timeout
+        fd = self.answers.fileno()
+        while b"\n" not in self.buffer:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return "timeout"
+            ready, _, _ = select.select([fd], [], [], min(left, 0.5))
+            if ready:
+                chunk = os.read(fd, 1 << 16)
+                if not chunk:
+                    return "died"
+                self.buffer += chunk
+        line, _, self.buffer = self.buffer.partition(b"\n")
+        return json.loads(line)
+
+    def log_tail(self, lines: int = 20) -> str:
+        self.log.flush()
+        try:
+            text = self.log_path.read_text(errors="replace")
+        except OSError:
+            return ""
+        return "\n".join(text.splitlines()[-lines:])
+
+    def close(self, kill: bool = False) -> None:
+        if kill:
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        else:
+            try:
+                self.proc.stdin.close()
+            except OSError:
+                pass
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+        self.answers.close()
+        self.log.close()
+
+
+class LocalExecutor:
+    """A pool of ``jobs`` worker subprocesses on this machine."""
+
+    def __init__(self, root: Path, scratch: Path, jobs: int, cores: int):
+        self.root = Path(root).resolve()
+        self.scratch = Path(scratch)
+        self.jobs = max(1, jobs)
+        self.threads = max(1, cores // self.jobs)
+
+    def execute(self, tasks: list[Task], on_event: Events | None = None) -> list[Outcome]:
+        on_event = on_event or (lambda event, task: None)
+        pending = list(tasks)
+        outcomes: dict[int, Outcome] = {}
+        lock = threading.Lock()
+        env = worker_env(self.threads)
+
+        def take(bound: str | None) -> Task | None:
+            with lock:
+                for i, task in enumerate(pending):
+                    if task.experiment == bound:
+                        return pending.pop(i)
+                return pending.pop(0) if pending else None
+
+        def slot(number: int) -> None:
+            worker: _Worker | None = None
+            try:
+                while True:
+                    task = take(worker.experiment if worker else None)
+                    if task is None:
+                        break
+                    if worker is not None and worker.experiment != task.experiment:
+                        worker.close()
+                        worker = None
+                    if worker is None:
+                        log_dir = self.scratch / f"worker-{number}-{time.monotonic_ns()}"
+                        log_dir.mkdir(parents=True)
+                        worker = _Worker(self.root, task.experiment, env, log_dir / "output.log")
+                    on_event("start", task)
+                    answer = worker.ask(task.payload, task.timeout)
+                    if isinstance(answer, dict):
+                        outcome = Outcome(task, bool(answer.get("ok")), answer,
+                                          answer.get("error"))
+                        if answer.get("phase") == "import":
+                            outcome.log = worker.log_tail()
+                    else:
+                        outcome = Outcome(task, False, {}, {"type": answer},
+                                          log=worker.log_tail())
+                        worker.close(kill=True)
+                        worker = None
+                    outcomes[id(task)] = outcome
+                    on_event("done" if outcome.ok else "failed", task)
+            finally:
+                if worker is not None:
+                    worker.close()
+
+        threads = [threading.Thread(target=slot, args=(i,), daemon=True)
+                   for i in range(min(self.jobs, len(tasks)))]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        return [outcomes[id(task)] for task in tasks]

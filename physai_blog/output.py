@@ -1,0 +1,102 @@
+"""Stage 6: write the gathered site into a staging folder, then swap it in atomically.
+
+Unchanged files are hard-linked from the current site (same bytes, same mtime), so nothing
+downstream sees them as new; when no file changed at all, ``site/`` is not touched.  The swap
+is one ``renameat2(RENAME_EXCHANGE)`` on Linux: at every instant ``site/`` is either the whole
+previous site or the whole new one.  Elsewhere it falls back to two renames.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import hashlib
+import json
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+SITE_MANIFEST = ".physai-site.json"
+RENAME_EXCHANGE = 2
+AT_FDCWD = -100
+
+
+@dataclass
+class WriteReport:
+    written: int
+    unchanged: int
+    removed: int
+    swapped: bool
+
+
+def _content(value) -> bytes:
+    return value.read_bytes() if isinstance(value, Path) else value
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Atomically swap two paths; False where the system cannot."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p,
+                          ctypes.c_uint]
+    result = renameat2(AT_FDCWD, os.fsencode(a), AT_FDCWD, os.fsencode(b), RENAME_EXCHANGE)
+    return result == 0
+
+
+def recover(site: Path) -> None:
+    """Finish or undo a swap that a killed build left half-done (non-Linux fallback only)."""
+    old = site.with_name(f".{site.name}.old")
+    if not site.exists() and old.exists():
+        os.rename(old, site)
+    shutil.rmtree(old, ignore_errors=True)
+    for stale in site.parent.glob(f".{site.name}.new-*"):
+        shutil.rmtree(stale, ignore_errors=True)
+
+
+def write_site(site: Path, files: dict[str, bytes | Path]) -> WriteReport:
+    recover(site)
+    contents = {rel: _content(value) for rel, value in files.items()}
+    digests = {rel: hashlib.sha256(data).hexdigest() for rel, data in sorted(contents.items())}
+    manifest = (json.dumps(digests, sort_keys=True, indent=0) + "\n").encode()
+    previous = site / SITE_MANIFEST
+    if previous.is_file() and previous.read_bytes() == manifest:
+        return WriteReport(0, len(contents), 0, False)
+    old_digests = {}
+    if previous.is_file():
+        try:
+            old_digests = json.loads(previous.read_text())
+        except ValueError:
+            old_digests = {}
+    stage = site.with_name(f".{site.name}.new-{os.getpid()}")
+    shutil.rmtree(stage, ignore_errors=True)
+    stage.mkdir(parents=True)
+    written = unchanged = 0
+    for rel, data in sorted(contents.items()):
+        target = stage / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        current = site / rel
+        if old_digests.get(rel) == digests[rel] and current.is_file():
+            try:
+                os.link(current, target)
+                unchanged += 1
+                continue
+            except OSError:
+                pass
+        target.write_bytes(data)
+        written += 1
+    (stage / SITE_MANIFEST).write_bytes(manifest)
+    removed = len(set(old_digests) - set(digests))
+    if site.exists():
+        if not _exchange(stage, site):
+            old = site.with_name(f".{site.name}.old")
+            os.rename(site, old)
+            os.rename(stage, site)
+            stage = old
+        shutil.rmtree(stage, ignore_errors=True)
+    else:
+        os.rename(stage, site)
+    return WriteReport(written, unchanged, removed, True)

@@ -1,0 +1,159 @@
+"""Stage 2: plan every (post, sweep cell, seed) run, execute the stale ones, cache them.
+
+A run's key hashes everything that can change its observables: the script without its figure
+functions, every project-local module it imports, the cell's params, the seed, the library
+versions and the storage format.  The reason a run is (re)executed is kept for ``-v``.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import metadata
+
+from .cache import Cache, key_of
+from .content import Post
+from .errors import InputError, RunError
+from .executor import Executor, Task
+from .names import run_label
+from .spec import API_VERSION, ExperimentSpec, sha256
+
+
+@lru_cache(maxsize=None)
+def library_versions() -> dict:
+    """Versions that change results, read from package metadata (no imports)."""
+    out = {"python": platform.python_version()}
+    for name in ("torch", "numpy"):
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = None
+    return out
+
+
+@dataclass
+class RunPlan:
+    post: Post
+    spec: ExperimentSpec
+    cell: dict
+    seed: int
+    params: dict
+    key: str
+    label: str
+    timeout: float
+    cached: dict | None = None   # the verified manifest, when the cache has it
+
+    @property
+    def where(self) -> str:
+        cell = ", ".join(f"{k}={v!r}" for k, v in self.cell.items())
+        return f"seed {self.seed}" + (f", {cell}" if cell else "")
+
+
+def post_params(post: Post, spec: ExperimentSpec) -> dict:
+    """Experiment defaults overridden by the post's front matter ``params``."""
+    for key in post.params:
+        if key not in spec.params:
+            from difflib import get_close_matches
+
+            hint = get_close_matches(key, list(spec.params), 1)
+            raise InputError(post.rel, post.line_of("params"),
+                             f"params: {key!r} is not a parameter of {spec.rel}"
+                             + (f"; did you mean {hint[0]!r}?" if hint else
+                                f" (parameters: {', '.join(spec.params)})"))
+        if key in spec.sweep:
+            raise InputError(post.rel, post.line_of("params"),
+                             f"params: {key!r} is swept by {spec.rel}; change the sweep instead")
+    return {**spec.params, **post.params}
+
+
+def run_key(spec: ExperimentSpec, params: dict, seed: int) -> str:
+    return key_of({"api": API_VERSION, "kind": "run", "script": sha256(spec.run_source.encode()),
+                   "function": spec.run_function, "deps": spec.deps, "params": params,
+                   "seed": seed, "versions": library_versions()})
+
+
+def plan_runs(post: Post, spec: ExperimentSpec, default_timeout: float) -> list[RunPlan]:
+    base = post_params(post, spec)
+    seeds = post.seeds or spec.seeds
+    timeout = post.timeout or spec.timeout or default_timeout
+    plans = []
+    for cell in spec.cells():
+        params = {**base, **cell}
+        for seed in seeds:
+            plans.append(RunPlan(post, spec, cell, seed, params, run_key(spec, params, seed),
+                                 run_label(cell, seed), float(timeout)))
+    return plans
+
+
+def run_task(plan: RunPlan, cache: Cache) -> Task:
+    folder = cache.new_tmp()
+    (folder / "out").mkdir()
+    (folder / "work").mkdir()
+    payload = {"kind": "run", "var": plan.spec.var, "params": plan.params, "seed": plan.seed,
+               "out": str(folder / "out"), "workdir": str(folder / "work")}
+    return Task("run", plan.spec.rel, payload, plan.timeout,
+                f"{plan.post.slug} {plan.label}", context=(plan, folder))
+
+
+def execute_runs(plans: list[RunPlan], cache: Cache, executor: Executor, on_event=None,
+                 keep_going: bool = False) -> tuple[list[RunPlan], list[RunError]]:
+    """Load cached runs, execute the rest; return (executed plans, errors)."""
+    todo = []
+    for plan in plans:
+        plan.cached = cache.load("runs", plan.key)
+        if plan.cached is None:
+            todo.append(plan)
+    unique = {}
+    for plan in todo:  # two posts may share one run
+        unique.setdefault(plan.key, plan)
+    tasks = [run_task(plan, cache) for plan in unique.values()]
+    errors = []
+    executed = []
+    for outcome in executor.execute(tasks, on_event):
+        plan, folder = outcome.task.context
+        if outcome.ok:
+            info = {"kind": "run", "experiment": plan.spec.rel, "function": plan.spec.run_function,
+                    "params": plan.params, "cell": plan.cell, "seed": plan.seed,
+                    "versions": outcome.result.get("versions", {}),
+                    "device": outcome.result.get("device"),
+                    "device_name": outcome.result.get("device_name"),
+                    "wall_time": outcome.result.get("wall_time")}
+            plan.cached = cache.commit("runs", plan.key, folder / "out", info)
+            executed.append(plan)
+        else:
+            errors.append(run_error(plan, outcome))
+    for plan in todo:
+        if plan.cached is None and plan.key in unique and unique[plan.key] is not plan:
+            plan.cached = unique[plan.key].cached
+    return executed, errors
+
+
+def run_error(plan: RunPlan, outcome) -> RunError:
+    """One line naming where it failed, then the script's own traceback."""
+    error = outcome.error or {}
+    kind = error.get("type")
+    post, script = plan.post.rel, plan.spec.rel
+    if kind == "timeout":
+        line = plan.post.line_of("timeout")
+        where = f"{post}:{line}" if line else script
+        return RunError(f"{where}: experiment {script} timed out after {plan.timeout:g} s "
+                        f"({plan.where}); raise `timeout:` in the front matter or make it "
+                        "faster", _tail(outcome.log))
+    if kind == "died":
+        return RunError(f"{script}: the experiment process died ({plan.where}, post {post})",
+                        _tail(outcome.log))
+    location = f"{error['file']}:{error['line']}" if error.get("file") else script
+    detail = "Traceback (the experiment's own frames):\n" + "\n".join(error.get("traceback", [])) \
+        if error.get("traceback") else _tail(outcome.log)
+    return RunError(f"{location}: {error.get('message', 'failed')} ({plan.where}, post {post})",
+                    detail)
+
+
+def _tail(log: str) -> str:
+    return ("Last lines of its output:\n" + log) if log.strip() else ""
+
+
+def manifest_summary(manifest: dict) -> str:
+    return json.dumps({k: manifest[k] for k in ("params", "seed", "cell") if k in manifest})

@@ -1,0 +1,337 @@
+"""Numbers in prose: values over seeds and sweep cells, power-law fits, and checked claims.
+
+Pure Python (no numpy), so rendering a cached build stays light.  Claims are evaluated by a
+small AST interpreter: arithmetic, comparisons, and/or/not, a few math functions; no names
+outside the experiment's values, no attribute access, no ``eval``.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+import operator
+import statistics
+from dataclasses import dataclass, field
+from difflib import get_close_matches
+
+from .errors import InputError
+
+
+@dataclass
+class RunValues:
+    label: str
+    cell: dict
+    seed: int
+    values: dict
+
+
+@dataclass
+class Observables:
+    """The values of every run of one post's experiment."""
+
+    runs: list[RunValues]
+    sweep: dict = field(default_factory=dict)
+
+    def names(self) -> list[str]:
+        return sorted({name for run in self.runs for name in run.values})
+
+    def select(self, cell: dict, rel: str, line: int) -> list[RunValues]:
+        for key, value in cell.items():
+            if key not in self.sweep:
+                axes = ", ".join(self.sweep) or "none"
+                raise InputError(rel, line, f"{key!r} is not a sweep axis (sweep axes: {axes})")
+            if not any(_same(value, v) for v in self.sweep[key]):
+                raise InputError(rel, line, f"{key}={value!r} is not in the sweep "
+                                            f"{key}: {self.sweep[key]}")
+        return [r for r in self.runs if all(_same(r.cell.get(k), v) for k, v in cell.items())]
+
+    def check_name(self, name: str, rel: str, line: int) -> None:
+        names = self.names()
+        if name not in names:
+            hint = get_close_matches(name, names, 1)
+            raise InputError(rel, line, f"unknown value {name!r}"
+                             + (f"; did you mean {hint[0]!r}?" if hint else "")
+                             + f" (values: {', '.join(names) or 'none logged'})")
+
+    def value(self, name: str, cell: dict, rel: str, line: int) -> list[float]:
+        """The value over the seeds of one cell; every sweep axis must be pinned."""
+        self.check_name(name, rel, line)
+        free = [axis for axis in self.sweep if axis not in cell and len(self.sweep[axis]) > 1]
+        if free:
+            raise InputError(rel, line, f"value {name!r} varies over the sweep; name a cell, "
+                                        f"e.g. value({name!r}, {free[0]}={self.sweep[free[0]][0]!r})")
+        runs = self.select(cell, rel, line)
+        return [r.values[name] for r in runs if name in r.values]
+
+
+def _same(a, b) -> bool:
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)) and not isinstance(a, bool):
+        return a == b or math.isclose(a, b, rel_tol=1e-12)
+    return a == b
+
+
+# -- formatting ----------------------------------------------------------------------------------
+
+def format_number(x: float, fmt: str | None = None) -> str:
+    if fmt:
+        return format(x, fmt)
+    if float(x).is_integer() and abs(x) < 1e15:
+        return f"{int(x):,}" if abs(x) >= 10000 else str(int(x))
+    return f"{x:.3g}"
+
+
+def summarize(xs: list[float]) -> dict:
+    n = len(xs)
+    return {"n": n, "mean": statistics.fmean(xs), "std": statistics.stdev(xs) if n > 1 else 0.0,
+            "min": min(xs), "max": max(xs)}
+
+
+def format_values(xs: list[float], fmt: str | None = None) -> str:
+    """One number, or "mean ± std (n=3)" over seeds."""
+    if len(xs) == 1:
+        return format_number(xs[0], fmt)
+    s = summarize(xs)
+    std_fmt = fmt
+    if fmt is None:
+        std_fmt = ".2g"
+        mean_text = format_number(s["mean"]) if not s["mean"].is_integer() else f"{s['mean']:.4g}"
+    else:
+        mean_text = format(s["mean"], fmt)
+    return f"{mean_text} ± {format(s['std'], std_fmt)} (n={s['n']})"
+
+
+# -- power-law fits ------------------------------------------------------------------------------
+
+# two-sided 95 % Student-t quantiles by degrees of freedom (normal beyond 30)
+_T95 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306,
+        9: 2.262, 10: 2.228, 12: 2.179, 15: 2.131, 20: 2.086, 25: 2.060, 30: 2.042}
+
+
+def t95(df: int) -> float:
+    if df >= 30:
+        return 1.96 if df > 120 else 2.0
+    return _T95.get(df) or _T95[max(k for k in _T95 if k <= df)]
+
+
+@dataclass
+class Fit:
+    exponent: float
+    ci95: float
+    prefactor: float
+    points: int
+
+
+def power_law(points: list[tuple[float, float]]) -> Fit:
+    """Least squares of log y on log x: y = c * x**exponent, with a 95 % interval."""
+    pts = [(math.log(x), math.log(y)) for x, y in points if x > 0 and y > 0]
+    n = len(pts)
+    if n < 3 or len({p[0] for p in pts}) < 2:
+        raise ValueError("a power-law fit needs at least 3 positive points at 2 or more x values")
+    mx = statistics.fmean(p[0] for p in pts)
+    my = statistics.fmean(p[1] for p in pts)
+    sxx = sum((p[0] - mx) ** 2 for p in pts)
+    slope = sum((p[0] - mx) * (p[1] - my) for p in pts) / sxx
+    intercept = my - slope * mx
+    resid = sum((p[1] - intercept - slope * p[0]) ** 2 for p in pts)
+    se = math.sqrt(resid / (n - 2) / sxx) if n > 2 else float("inf")
+    return Fit(slope, t95(n - 2) * se, math.exp(intercept), n)
+
+
+def fit_points(obs: Observables, y: str, x: str, cell: dict, rel: str, line: int,
+               seed: int | None = None) -> list[tuple[float, float]]:
+    obs.check_name(y, rel, line)
+    if x not in obs.sweep:
+        raise InputError(rel, line, f"fit over {x!r}: not a sweep axis "
+                                    f"(sweep axes: {', '.join(obs.sweep) or 'none'})")
+    fixed = {k: v for k, v in cell.items() if k != x}
+    runs = obs.select(fixed, rel, line)
+    return [(float(r.cell[x]), float(r.values[y])) for r in runs
+            if y in r.values and (seed is None or r.seed == seed)]
+
+
+def fit(obs: Observables, y: str, x: str, cell: dict, rel: str, line: int,
+        seed: int | None = None) -> Fit:
+    points = fit_points(obs, y, x, cell, rel, line, seed)
+    try:
+        return power_law(points)
+    except ValueError as exc:
+        raise InputError(rel, line, f"fit({y!r}, {x!r}): {exc}")
+
+
+# -- claims --------------------------------------------------------------------------------------
+
+_BINARY = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
+           ast.Div: operator.truediv, ast.Pow: operator.pow, ast.Mod: operator.mod,
+           ast.FloorDiv: operator.floordiv}
+_COMPARE = {ast.Lt: operator.lt, ast.LtE: operator.le, ast.Gt: operator.gt,
+            ast.GtE: operator.ge, ast.Eq: operator.eq, ast.NotEq: operator.ne}
+_FUNCTIONS = {"abs": abs, "log": math.log, "log10": math.log10, "exp": math.exp,
+              "sqrt": math.sqrt}
+AGGREGATES = {"mean": statistics.fmean, "std": lambda xs: statistics.stdev(xs) if len(xs) > 1
+              else 0.0, "median": statistics.median}
+CLAIM_FUNCTIONS = sorted([*_FUNCTIONS, *AGGREGATES, "min", "max", "exponent", "at"])
+
+
+class ClaimSyntaxError(Exception):
+    pass
+
+
+def parse_claim(expr: str) -> ast.Expression:
+    try:
+        tree = ast.parse(expr.strip(), mode="eval")
+    except SyntaxError as exc:
+        raise ClaimSyntaxError(f"cannot parse claim {expr!r}: {exc.msg}")
+    for node in ast.walk(tree):
+        allowed = (ast.Expression, ast.BoolOp, ast.And, ast.Or, ast.BinOp, ast.UnaryOp,
+                   ast.USub, ast.UAdd, ast.Not, ast.Compare, ast.Name, ast.Load, ast.Constant,
+                   ast.Call, ast.keyword, *_BINARY, *_COMPARE)
+        if not isinstance(node, allowed):
+            raise ClaimSyntaxError(f"claim {expr!r}: {type(node).__name__} is not allowed "
+                                   "(use numbers, value names, arithmetic, comparisons, "
+                                   f"and/or/not, {', '.join(CLAIM_FUNCTIONS)})")
+        if isinstance(node, ast.Call) and (not isinstance(node.func, ast.Name)
+                                           or node.func.id not in CLAIM_FUNCTIONS):
+            name = getattr(node.func, "id", "?")
+            raise ClaimSyntaxError(f"claim {expr!r}: unknown function {name}() "
+                                   f"(available: {', '.join(CLAIM_FUNCTIONS)})")
+        if isinstance(node, ast.Constant) and not isinstance(node.value, (int, float, str)):
+            raise ClaimSyntaxError(f"claim {expr!r}: constant {node.value!r} is not allowed")
+    return tree
+
+
+@dataclass
+class ClaimScope:
+    """What a claim sees while it is evaluated for one run."""
+
+    obs: Observables
+    run: RunValues
+    rel: str
+    line: int
+
+
+class ClaimError(Exception):
+    pass
+
+
+def evaluate(node: ast.AST, scope: ClaimScope):
+    if isinstance(node, ast.Expression):
+        return evaluate(node.body, scope)
+    if isinstance(node, ast.Constant):
+        return node.value
+    if isinstance(node, ast.Name):
+        if node.id not in scope.run.values:
+            scope.obs.check_name(node.id, scope.rel, scope.line)
+            raise ClaimError(f"run {scope.run.label} has no value {node.id!r}")
+        return scope.run.values[node.id]
+    if isinstance(node, ast.BoolOp):
+        results = [evaluate(v, scope) for v in node.values]
+        return all(results) if isinstance(node.op, ast.And) else any(results)
+    if isinstance(node, ast.UnaryOp):
+        value = evaluate(node.operand, scope)
+        return {ast.USub: operator.neg, ast.UAdd: operator.pos, ast.Not: operator.not_}[
+            type(node.op)](value)
+    if isinstance(node, ast.BinOp):
+        try:
+            return _BINARY[type(node.op)](evaluate(node.left, scope), evaluate(node.right, scope))
+        except (ZeroDivisionError, OverflowError, TypeError) as exc:
+            raise ClaimError(f"{exc.__class__.__name__}: {exc}")
+    if isinstance(node, ast.Compare):
+        left = evaluate(node.left, scope)
+        for op, comp in zip(node.ops, node.comparators):
+            right = evaluate(comp, scope)
+            if not _COMPARE[type(op)](left, right):
+                return False
+            left = right
+        return True
+    if isinstance(node, ast.Call):
+        return _call(node, scope)
+    raise ClaimError(f"{type(node).__name__} is not allowed")
+
+
+def _call(node: ast.Call, scope: ClaimScope):
+    name = node.func.id
+    kwargs = {k.arg: ast.literal_eval(k.value) for k in node.keywords}
+    if name in ("exponent", "at"):
+        args = [ast.literal_eval(a) for a in node.args]
+        if not args or not all(isinstance(a, str) for a in args):
+            raise ClaimError(f"{name}() takes value names as strings, e.g. "
+                             + ('exponent("t_grok", "weight_decay")' if name == "exponent"
+                                else 'at("t_grok", weight_decay=1.0)'))
+        if name == "exponent":
+            if len(args) != 2:
+                raise ClaimError('exponent() takes two names: exponent("t_grok", "weight_decay")')
+            return fit(scope.obs, args[0], args[1], scope.run.cell, scope.rel, scope.line,
+                       seed=scope.run.seed).exponent
+        cell = {**scope.run.cell, **kwargs}
+        runs = [r for r in scope.obs.select(cell, scope.rel, scope.line) if r.seed == scope.run.seed]
+        scope.obs.check_name(args[0], scope.rel, scope.line)
+        if len(runs) != 1:
+            raise ClaimError(f"at({args[0]!r}, ...) must name one sweep cell")
+        return runs[0].values[args[0]]
+    if kwargs:
+        raise ClaimError(f"{name}() takes no keyword arguments")
+    if name in AGGREGATES or (name in ("min", "max") and len(node.args) == 1):
+        if len(node.args) != 1 or not isinstance(node.args[0], ast.Name):
+            raise ClaimError(f"{name}() over seeds takes one value name, e.g. {name}(t_grok)")
+        value = node.args[0].id
+        scope.obs.check_name(value, scope.rel, scope.line)
+        runs = scope.obs.select(scope.run.cell, scope.rel, scope.line)
+        xs = [r.values[value] for r in runs if value in r.values]
+        fn = AGGREGATES.get(name) or {"min": min, "max": max}[name]
+        return fn(xs)
+    args = [evaluate(a, scope) for a in node.args]
+    if name in ("min", "max"):
+        return (min if name == "min" else max)(args)
+    try:
+        return _FUNCTIONS[name](*args)
+    except (ValueError, TypeError, OverflowError) as exc:
+        raise ClaimError(f"{name}(): {exc}")
+
+
+@dataclass
+class ClaimCheck:
+    """One claim checked on every run in scope: per run, its verdict and the numbers."""
+
+    expr: str
+    text: str
+    cell: dict
+    rows: list[dict]
+
+    @property
+    def holds(self) -> bool:
+        return all(row["holds"] for row in self.rows)
+
+    def failures(self) -> list[dict]:
+        return [row for row in self.rows if not row["holds"]]
+
+
+def _sides(tree: ast.Expression) -> list[tuple[str, ast.AST]]:
+    """The sub-expressions worth showing: both sides of each comparison (or the whole)."""
+    out = []
+    for node in ast.walk(tree.body):
+        if isinstance(node, ast.Compare):
+            for part in [node.left, *node.comparators]:
+                if not isinstance(part, ast.Constant):
+                    out.append((ast.unparse(part), part))
+    return out or [(ast.unparse(tree.body), tree.body)]
+
+
+def check_claim(obs: Observables, expr: str, text: str, cell: dict, rel: str, line: int) -> ClaimCheck:
+    try:
+        tree = parse_claim(expr)
+    except ClaimSyntaxError as exc:
+        raise InputError(rel, line, str(exc))
+    runs = obs.select(cell, rel, line)
+    if not runs:
+        raise InputError(rel, line, f"claim {expr!r}: no runs to check it on")
+    rows = []
+    for run in runs:
+        scope = ClaimScope(obs, run, rel, line)
+        try:
+            verdict = bool(evaluate(tree, scope))
+            shown = {label: evaluate(node, scope) for label, node in _sides(tree)}
+        except ClaimError as exc:
+            raise InputError(rel, line, f"claim {expr!r} on run {run.label}: {exc}")
+        rows.append({"run": run.label, "cell": run.cell, "seed": run.seed, "holds": verdict,
+                     "numbers": shown})
+    return ClaimCheck(expr, text, cell, rows)
