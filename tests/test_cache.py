@@ -1,0 +1,140 @@
+"""The cache, proven by counting executions (never by timing)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import runs_counted
+from physai_blog.build import build
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text, old
+    path.write_text(text.replace(old, new))
+
+
+def test_second_build_executes_nothing(sample):
+    root, counter = sample
+    first = build(root)
+    assert runs_counted(counter) == 2 and len(first.runs_executed) == 2
+    second = build(root)
+    assert runs_counted(counter) == 2
+    assert second.runs_executed == [] and second.figures_drawn == []
+    assert second.write.swapped is False          # nothing changed: site/ untouched
+
+
+def test_restyling_a_figure_redraws_it_without_rerunning(sample):
+    root, counter = sample
+    build(root)
+    before = (root / "site/posts/decay/figures/loss.svg").read_bytes()
+    edit(root / "experiments/decay.py", 'ax.set_ylabel("loss")',
+         'ax.set_ylabel("training loss")\n    ax.grid(True)')
+    report = build(root)
+    assert runs_counted(counter) == 2 and report.runs_executed == []
+    assert report.figures_drawn == ["decay/loss"]
+    after = (root / "site/posts/decay/figures/loss.svg").read_bytes()
+    assert after != before and b"training loss" not in before
+    assert "ax.grid(True)" in (root / "site/posts/decay/code/loss.py").read_text()
+
+
+def test_editing_the_run_function_reruns_and_redraws(sample):
+    root, counter = sample
+    build(root)
+    edit(root / "experiments/decay.py", "* 0.01", "* 0.02")
+    report = build(root)
+    assert runs_counted(counter) == 4 and len(report.runs_executed) == 2
+    assert report.figures_drawn == ["decay/loss"]
+
+
+def test_editing_an_imported_helper_reruns(sample):
+    root, counter = sample
+    build(root)
+    edit(root / "experiments/helpers.py", "SCALE = 1.0", "SCALE = 1.1")
+    build(root)
+    assert runs_counted(counter) == 4
+
+
+def test_params_and_seeds_in_front_matter_key_runs(sample):
+    root, counter = sample
+    build(root)
+    post = root / "posts/2026-01-08-decay.md"
+    edit(post, "categories: demo", "categories: demo\nparams: {rate: 0.25}\nseeds: [0, 1, 2]")
+    report = build(root)
+    assert runs_counted(counter) == 5 and len(report.runs_executed) == 3
+    edit(post, "params: {rate: 0.25}\n", "")
+    report = build(root)     # back to rate 0.5: seeds 0 and 1 are cached, seed 2 is new
+    assert len(report.runs_executed) == 1 and runs_counted(counter) == 6
+
+
+def test_prose_edit_reruns_nothing(sample):
+    root, counter = sample
+    build(root)
+    edit(root / "posts/2026-01-08-decay.md", "The loss decays", "The loss clearly decays")
+    report = build(root)
+    assert runs_counted(counter) == 2 and report.figures_drawn == []
+    assert "clearly decays" in (root / "site/posts/decay/index.html").read_text()
+
+
+def test_corrupt_entries_are_discarded_and_recomputed(sample):
+    root, counter = sample
+    build(root)
+    runs = sorted((root / ".physai-cache/runs").iterdir())
+    # truncated, bit-flipped and foreign files; and a figure with its file missing
+    scalars = runs[0] / "scalars.csv"
+    scalars.write_bytes(scalars.read_bytes()[:10])
+    values = runs[1] / "values.json"
+    data = bytearray(values.read_bytes())
+    data[5] ^= 0x01
+    values.write_bytes(bytes(data))
+    figure = next((root / ".physai-cache/figures").iterdir())
+    next(figure.glob("*.svg")).unlink()
+    report = build(root)
+    assert runs_counted(counter) == 4
+    assert len(report.warnings) == 3
+    assert any("scalars.csv fails its sha256" in w for w in report.warnings)
+    assert any("values.json fails its sha256" in w for w in report.warnings)
+    assert any("loss.svg is missing" in w for w in report.warnings)
+    (runs[0] / "stray.txt").write_text("not mine")
+    report = build(root)
+    assert any("foreign file stray.txt" in w for w in report.warnings)
+    assert runs_counted(counter) == 5
+
+
+def test_manifest_records_the_run(sample):
+    root, _ = sample
+    build(root)
+    entry = sorted((root / ".physai-cache/runs").iterdir())[0]
+    manifest = json.loads((entry / "manifest.json").read_text())
+    assert manifest["params"] == {"rate": 0.5, "steps": 20}
+    assert manifest["seed"] in (0, 1) and manifest["wall_time"] >= 0
+    assert set(manifest["files"]) == {"scalars.csv", "values.json", "arrays/noise.npy"}
+    assert {"python", "torch", "numpy", "platform"} <= set(manifest["versions"])
+    assert manifest["device"] == "cpu"
+
+
+def test_cached_build_imports_neither_torch_nor_matplotlib(sample):
+    root, _ = sample
+    build(root)
+    code = ("import sys; from physai_blog.build import build; build(sys.argv[1]); "
+            "print(sorted(m for m in ('torch', 'matplotlib', 'numpy') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code, str(root)], capture_output=True,
+                         text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_identical_inputs_give_identical_sites(tmp_path, monkeypatch):
+    from conftest import copy_sample
+
+    monkeypatch.delenv("PHYSAI_TEST_COUNTER", raising=False)
+    a, b = copy_sample(tmp_path / "a"), copy_sample(tmp_path / "b")
+    build(a)
+    build(b)
+    files_a = sorted(p.relative_to(a / "site") for p in (a / "site").rglob("*") if p.is_file())
+    files_b = sorted(p.relative_to(b / "site") for p in (b / "site").rglob("*") if p.is_file())
+    assert files_a == files_b
+    for rel in files_a:
+        assert (a / "site" / rel).read_bytes() == (b / "site" / rel).read_bytes(), rel
