@@ -22,7 +22,7 @@ def main():
 
 def _print_event(verbose: bool):
     def on_event(event: str, task) -> None:
-        if verbose or event == "failed":
+        if verbose:
             click.echo(f"  {event:>6} {task.kind:<7} {task.label}", err=True)
 
     return on_event

@@ -189,11 +189,24 @@ def latex_to_mathml(tex: str, display: bool, rel: str, line: int) -> str:
     """MathML for a TeX formula; a formula the converter cannot read is an error at its line."""
     from latex2mathml.converter import convert
 
+    def fail(why: str):
+        raise InputError(rel, line, f"cannot typeset math ${tex.strip()}$: {why}")
+
+    depth = 0
+    for match in re.finditer(r"\\\\|\\[{}]|[{}]", tex):
+        if match.group() in ("{", "}"):
+            depth += 1 if match.group() == "{" else -1
+            if depth < 0:
+                fail("unbalanced braces (a '}' without its '{')")
+    if depth:
+        fail("unbalanced braces (a '{' is never closed)")
     try:
         mathml = convert(tex.strip(), display="block" if display else "inline")
     except Exception as exc:  # noqa: BLE001 - the converter raises many kinds
-        raise InputError(rel, line, f"cannot typeset math ${tex.strip()}$: "
-                                    f"{exc.__class__.__name__}: {exc}")
+        fail(f"{exc.__class__.__name__} {exc}".strip())
+    unknown = re.search(r"<m[io][^>]*>(\\[A-Za-z]+)</m[io]>", mathml)
+    if unknown:
+        fail(f"unknown command {unknown.group(1)}")
     # Keep the TeX source (for copy/paste and screen readers) in a MathML annotation.
     head, _, rest = mathml.partition(">")
     inner = rest.rsplit("</math>", 1)[0]

@@ -38,6 +38,8 @@ def user_traceback(exc: BaseException, root: Path) -> dict:
         where = {"file": Path(filename_override).resolve().relative_to(root).as_posix(),
                  "line": lineno_override}
     message = "".join(traceback.format_exception_only(type(exc), exc)).strip().splitlines()
+    if type(exc).__module__.startswith("physai_blog"):
+        message = [str(exc)]  # our own message already says what is wrong
     return {"type": type(exc).__name__, "message": message[-1] if message else type(exc).__name__,
             "file": where["file"], "line": where["line"],
             "traceback": [f'  File "{f["file"]}", line {f["line"]}, in {f["name"]}\n    {f["code"]}'
