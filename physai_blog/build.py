@@ -25,6 +25,7 @@ from .errors import InputError, PhysaiError, RunError, collect
 from .executor import Executor, LocalExecutor, Task
 from .figures import FigurePlan, draw_figures, plan_figures
 from .output import WriteReport, write_site
+from .reproduce import reproduce_files
 from .render import RenderedPost, environment, render_post_body, render_site, theme_assets
 from .runs import RunPlan, execute_runs, plan_runs
 from .spec import ExperimentSpec, load_spec
@@ -193,6 +194,10 @@ def render_everything(ctx: Context, posts: list[Post], specs: dict, runs: dict,
                                              ctx.cache, ctx.root).items():
                 files[base + rel] = value
             files[base + "data/index.html"] = data_index(post, runs[post.slug])
+            post_files = {rel[len(base):]: v for rel, v in files.items() if rel.startswith(base)}
+            for rel, value in reproduce_files(post, spec, runs[post.slug], post_files, item.url,
+                                              ctx.cache).items():
+                files[base + rel] = value
         files.update(item.extra_files)
     collect(errors)
     newest = max((p.date for p in posts), default=None)

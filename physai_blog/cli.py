@@ -69,6 +69,52 @@ def clean(root, cache):
         shutil.rmtree(Path(root) / ".physai-cache", ignore_errors=True)
 
 
+@main.command("run")
+@ROOT
+@click.argument("slug")
+@click.option("--force", is_flag=True, help="Rerun every run, even the cached ones.")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), help="Parallel experiment workers.")
+@click.option("-v", "--verbose", is_flag=True, help="Show every run as it happens.")
+def run_command(root, slug, force, jobs, verbose):
+    """Run one post's experiment (no site is written) and print its values."""
+    from .verify import run_post
+
+    plans, executed = run_post(root, slug, force=force, jobs=jobs,
+                               on_event=_print_event(verbose))
+    click.echo(f"{slug}: {len(executed)} of {len(plans)} run(s) executed")
+    import json
+
+    for plan in plans:
+        values = json.loads((Path(root).resolve() / ".physai-cache" / "runs" / plan.key /
+                             "values.json").read_text())
+        shown = ", ".join(f"{k}={v:.6g}" for k, v in sorted(values.items()))
+        click.echo(f"  {plan.label:<28} {shown}")
+
+
+@main.command("verify")
+@ROOT
+@click.argument("slug", required=False)
+@click.option("--jobs", "-j", type=click.IntRange(min=1), help="Parallel experiment workers.")
+@click.option("-v", "--verbose", is_flag=True, help="Also list the observables that match.")
+def verify_command(root, slug, jobs, verbose):
+    """Rerun from scratch (ignoring the cache) and compare with the published data."""
+    from .verify import verify
+
+    rows = verify(root, slug, jobs=jobs)
+    drift = [r for r in rows if not r.ok]
+    shown = rows if verbose else [r for r in rows if not r.ok or r.observable.startswith("value ")]
+    if shown:
+        width = max(len(f"{r.post}/{r.run}") for r in shown)
+        click.echo(f"{'run':<{width}}  {'observable':<28} {'published':>14} {'rerun':>14} "
+                   f"{'|diff|':>10}  ok")
+        for r in shown:
+            click.echo(f"{r.post + '/' + r.run:<{width}}  {r.observable:<28} {r.published:>14} "
+                       f"{r.rerun:>14} {r.difference:>10.3g}  {'yes' if r.ok else 'DRIFT'}")
+    click.echo(f"{len(rows) - len(drift)} of {len(rows)} observables match the published data.")
+    if drift:
+        raise click.ClickException(f"{len(drift)} observable(s) drifted from the published data")
+
+
 def run_cli():
     try:
         main(standalone_mode=True)

@@ -26,8 +26,7 @@ import time
 from pathlib import Path
 
 from .data import ARRAYS, SCALARS, VALUES, load_data
-from .names import FIGURE_NAME, IDENTIFIER, run_label
-from .spec import sweep_cells
+from .names import FIGURE_NAME, IDENTIFIER, run_label, sweep_cells
 
 
 class ObservableError(Exception):

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import ast
 import hashlib
-import itertools
 from dataclasses import dataclass, field
 from difflib import get_close_matches
 from pathlib import Path
 
 from .errors import InputError
-from .names import FIGURE_NAME
+from .names import FIGURE_NAME, sweep_cells  # noqa: F401 - re-exported
 
 # Bump when the stored format of runs or figures changes: every cache key includes it.
 API_VERSION = "1"
@@ -27,14 +26,6 @@ OPTION_KEYS = ("params", "sweep", "seeds", "timeout", "tolerance", "resources")
 
 def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
-
-
-def sweep_cells(sweep: dict) -> list[dict]:
-    """The cartesian product of a sweep, in the order it was written ([{}] for no sweep)."""
-    if not sweep:
-        return [{}]
-    keys = list(sweep)
-    return [dict(zip(keys, combo)) for combo in itertools.product(*(sweep[k] for k in keys))]
 
 
 @dataclass(frozen=True)
@@ -142,7 +133,10 @@ def parse_spec(source: str, rel: str, path: Path) -> ExperimentSpec:
     check_sweep(sweep, params, rel, line)
     check_seeds(seeds, rel, line, "Experiment(seeds=...)")
 
-    run_fn, run_line, figures, spans = None, 0, {}, {"run": [], "figure": []}
+    # The Experiment(...) statement is keyed by what it means (each run's params and seed),
+    # not by its text: adding a sweep value or a seed must not rerun the existing runs.
+    run_fn, run_line, figures = None, 0, {}
+    spans = {"run": [], "figure": [(assign.lineno, assign.end_lineno)]}
     lines = source.splitlines(keepends=True)
     for node in tree.body:
         if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):

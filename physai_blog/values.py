@@ -56,11 +56,11 @@ class Observables:
     def value(self, name: str, cell: dict, rel: str, line: int) -> list[float]:
         """The value over the seeds of one cell; every sweep axis must be pinned."""
         self.check_name(name, rel, line)
+        runs = self.select(cell, rel, line)
         free = [axis for axis in self.sweep if axis not in cell and len(self.sweep[axis]) > 1]
         if free:
             raise InputError(rel, line, f"value {name!r} varies over the sweep; name a cell, "
                                         f"e.g. value({name!r}, {free[0]}={self.sweep[free[0]][0]!r})")
-        runs = self.select(cell, rel, line)
         return [r.values[name] for r in runs if name in r.values]
 
 
@@ -191,7 +191,7 @@ def parse_claim(expr: str) -> ast.Expression:
                                    f"and/or/not, {', '.join(CLAIM_FUNCTIONS)})")
         if isinstance(node, ast.Call) and (not isinstance(node.func, ast.Name)
                                            or node.func.id not in CLAIM_FUNCTIONS):
-            name = getattr(node.func, "id", "?")
+            name = ast.unparse(node.func)
             raise ClaimSyntaxError(f"claim {expr!r}: unknown function {name}() "
                                    f"(available: {', '.join(CLAIM_FUNCTIONS)})")
         if isinstance(node, ast.Constant) and not isinstance(node.value, (int, float, str)):

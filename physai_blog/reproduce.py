@@ -1,0 +1,157 @@
+"""Reproduce downloads of a post: ``reproduce.zip`` and ``<slug>.ipynb``.
+
+The bundle mirrors the post's folder on the site (``code/``, ``data/``, ``figures/``) and adds
+what a reader needs on a laptop CPU: the experiment API's runtime (``code/physai_blog/``: four
+small files, numpy and matplotlib only), ``requirements.txt`` with the versions it ran with, a
+README with the one command to rerun, and a notebook (made with nbformat) that loads the
+published data and redraws every figure.  Both are cached by the hash of their inputs, so a
+cached build never imports nbformat.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+from .artifacts import deterministic_zip
+from .cache import Cache, key_of
+from .content import Post
+from .runs import RunPlan
+from .spec import API_VERSION, ExperimentSpec
+
+RUNTIME = ("__init__.py", "experiment.py", "data.py", "names.py")
+PACKAGE = Path(__file__).parent
+
+
+def rerun_command(spec: ExperimentSpec, post: Post, runs: list[RunPlan]) -> str:
+    parts = [f"python code/{spec.path.name} --out rerun"]
+    for key, value in sorted(post.params.items()):
+        parts.append(f"--set {key}={json.dumps(value)}")
+    seeds = sorted({r.seed for r in runs})
+    if seeds != sorted(spec.seeds):
+        parts.append("--seeds " + ",".join(map(str, seeds)))
+    return " ".join(parts)
+
+
+def requirements(runs: list[RunPlan]) -> str:
+    versions = runs[0].cached.get("versions", {}) if runs else {}
+    lines = [f"{name}=={versions[name]}" for name in ("torch", "numpy", "matplotlib")
+             if versions.get(name)]
+    if "matplotlib" not in versions:
+        lines.append("matplotlib")
+    return "\n".join(lines) + "\n"
+
+
+def readme(post: Post, spec: ExperimentSpec, runs: list[RunPlan], url: str) -> str:
+    versions = runs[0].cached.get("versions", {}) if runs else {}
+    env = ", ".join(f"{k} {v}" for k, v in sorted(versions.items()))
+    return f"""# Reproduce: {post.title}
+
+Published at {url}
+
+## Rerun everything (one command)
+
+    pip install -r requirements.txt && {rerun_command(spec, post, runs)}
+
+This runs every sweep cell and seed of `code/{spec.path.name}` on the CPU and writes the raw
+observables to `rerun/data/` and the figures to `rerun/figures/`; compare them with the
+published `data/` (each run's `manifest.json` lists the sha256 of every file).
+
+## Redraw the figures from the published data
+
+    python code/{spec.path.name} --figures-only --out .
+
+or open `{post.slug}.ipynb`, which loads `data/` and redraws every figure.
+
+## Contents
+
+- `code/`: the experiment, its local modules, each figure's plotting function, and
+  `physai_blog/`, the small runtime of the experiment API (numpy + matplotlib).
+- `data/<run>/`: one folder per (sweep cell, seed): `scalars.csv`, `values.json`,
+  `arrays/*.npy` and `manifest.json` (params, seed, versions, sha256 of every file).
+- `data/values.csv`: every value of every run.  `figures/`: the published figures.
+
+## Environment it ran in
+
+{env}
+"""
+
+
+def notebook(post: Post, spec: ExperimentSpec, runs: list[RunPlan], url: str) -> bytes:
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+    run_rows = ",\n    ".join(
+        json.dumps([f"data/{r.label}", r.label, r.params, r.cell, r.seed]) for r in runs)
+    base_params = {k: v for k, v in runs[0].params.items() if k not in spec.sweep} if runs else {}
+    cells = [
+        new_markdown_cell(f"# {post.title}\n\nThe figures of [this post]({url}), redrawn from "
+                          "its published raw data. Run the cells in the folder that holds "
+                          "`data/` and `code/` (the unzipped `reproduce.zip`, or the post's "
+                          "folder of the site)."),
+        new_code_cell(
+            "import importlib.util, sys\nfrom pathlib import Path\n\n"
+            "import matplotlib.pyplot as plt\n\n"
+            "HERE = Path.cwd()\nsys.path[:0] = [str(HERE / 'code')]\n"
+            "from physai_blog.data import load_data\n\n"
+            f"spec = importlib.util.spec_from_file_location('experiment', HERE / 'code' / "
+            f"{spec.path.name!r})\n"
+            "module = importlib.util.module_from_spec(spec)\nspec.loader.exec_module(module)\n"
+            f"exp = module.{spec.var}"),
+        new_code_cell(
+            f"RUNS = [\n    {run_rows},\n]  # (folder, label, params, sweep cell, seed)\n"
+            "data = load_data([(HERE / p, label, params, cell, seed)\n"
+            "                  for p, label, params, cell, seed in RUNS],\n"
+            f"                 sweep={json.dumps(spec.sweep)}, params={json.dumps(base_params)})\n"
+            "print(len(data), 'runs; values of the first:', data.runs[0].values)"),
+    ]
+    for number, figure in enumerate(spec.figures.values(), start=1):
+        size = list(figure.size) if figure.size else [6.4, 4.0]
+        cells.append(new_markdown_cell(f"## {figure.name}\n\n{figure.caption}"))
+        cells.append(new_code_cell(
+            f"fig = plt.figure(figsize={tuple(size)})\n"
+            f"exp.figures[{figure.name!r}]['function'](data, fig)\nplt.show()"))
+    cells.append(new_markdown_cell("## Rerun the experiment\n\nSet `RERUN = True` to run every "
+                                   "cell and seed here (CPU) into `rerun/`."))
+    cells.append(new_code_cell(
+        "RERUN = False\nif RERUN:\n"
+        f"    exp.main({rerun_command(spec, post, runs).split()[2:]!r})"))
+    nb = new_notebook(cells=cells, metadata={
+        "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+        "language_info": {"name": "python"}})
+    # Stable cell ids: the same inputs give the same bytes.
+    for i, cell in enumerate(nb.cells):
+        cell["id"] = f"cell-{i}"
+    return nbformat.writes(nb).encode() + b"\n"
+
+
+def reproduce_files(post: Post, spec: ExperimentSpec, runs: list[RunPlan],
+                    post_files: dict[str, bytes | Path], url: str,
+                    cache: Cache) -> dict[str, bytes | Path]:
+    """``reproduce.zip`` and ``<slug>.ipynb``, from the cache when their inputs are unchanged."""
+    runtime = {f"code/physai_blog/{name}": (PACKAGE / name).read_bytes() for name in RUNTIME}
+    contents = {rel: (v.read_bytes() if isinstance(v, Path) else v)
+                for rel, v in post_files.items()
+                if rel.startswith(("code/", "figures/")) or (
+                    rel.startswith("data/") and not rel.endswith((".zip", ".html")))}
+    contents.update(runtime)
+    key = key_of({"api": API_VERSION, "kind": "bundle", "slug": post.slug, "title": post.title,
+                  "url": url, "params": post.params, "spec": spec.rel, "var": spec.var,
+                  "files": {rel: hashlib.sha256(data).hexdigest()
+                            for rel, data in sorted(contents.items())}})
+    names = ("reproduce.zip", f"{post.slug}.ipynb")
+    if cache.load("bundles", key) is None:
+        folder = cache.new_tmp()
+        nb = notebook(post, spec, runs, url)
+        bundle = dict(contents)
+        bundle[f"{post.slug}.ipynb"] = nb
+        bundle["README.md"] = readme(post, spec, runs, url).encode()
+        bundle["requirements.txt"] = requirements(runs).encode()
+        (folder / names[0]).write_bytes(deterministic_zip(
+            {f"{post.slug}/{rel}": data for rel, data in bundle.items()}))
+        (folder / names[1]).write_bytes(nb)
+        cache.commit("bundles", key, folder, {"kind": "bundle", "post": post.slug})
+    out: dict[str, bytes | Path] = {name: cache.path("bundles", key) / name for name in names}
+    out.update(runtime)  # so the notebook also runs in the post's folder of the site
+    return out
