@@ -25,6 +25,7 @@ from .errors import InputError, PhysaiError, RunError, collect
 from .executor import Executor, LocalExecutor, Task
 from .figures import FigurePlan, draw_figures, plan_figures
 from .output import WriteReport, write_site
+from .references import Bibliography
 from .reproduce import reproduce_files
 from .render import RenderedPost, environment, render_post_body, render_site, theme_assets
 from .runs import RunPlan, execute_runs, plan_runs
@@ -171,6 +172,8 @@ def make_figures(ctx: Context, posts: list[Post], specs: dict, runs: dict) -> di
 def render_everything(ctx: Context, posts: list[Post], specs: dict, runs: dict,
                       figures: dict[str, list[FigurePlan]]) -> dict[str, bytes | Path]:
     env = environment(ctx.root)
+    bib_rel = ctx.config.bibliography
+    bibliography = Bibliography(ctx.root / bib_rel if bib_rel else None, bib_rel)
     files: dict[str, bytes | Path] = dict(theme_assets())
     rendered: list[RenderedPost] = []
     errors = []
@@ -182,7 +185,8 @@ def render_everything(ctx: Context, posts: list[Post], specs: dict, runs: dict,
         fig_plans = {p.figure.name: p for p in figures.get(post.slug, [])}
         try:
             item = render_post_body(post, ctx.config, ctx.root, obs, fig_plans,
-                                    spec.path.name if spec else None, ctx.keep_going)
+                                    spec.path.name if spec else None, ctx.keep_going,
+                                    bibliography)
         except InputError as exc:
             errors.append(exc)
             continue

@@ -32,6 +32,7 @@ SCANNER = re.compile(
     r"(?P<call>\{\{(?P<call_body>.*?)\}\})"
     r"|(?P<tag>\{%(?P<tag_body>.*?)%\})"
     r"|(?P<display>(?<!\\)\$\$(?P<display_body>.+?)(?<!\\)\$\$)"
+    r"|(?P<cite>\[(?P<cite_body>@[^\]\n]+)\](?!\())"
     r"|(?P<inline>(?<![\\$\w])\$(?=[^\s$])(?P<inline_body>[^$\n]+?)(?<=[^\s\\])\$(?![\d$]))",
     re.S,
 )
@@ -151,6 +152,9 @@ def render_markdown(body: str, rel: str, body_line: int, handlers: dict[str, Han
                 name, args, kwargs = parse_liquid(raw[2:-2], rel, here)
                 out.append(token(_dispatch(handlers, Directive(name, args, kwargs, here, block),
                                            rel), True))
+            elif match.group("cite"):
+                out.append(token(_dispatch(handlers, Directive(
+                    "cite", [match.group("cite_body")], {}, here, False), rel), False))
             elif match.group("display"):
                 out.append(token(math(raw[2:-2], True, here), True))
             else:

@@ -19,6 +19,7 @@ from .config import SiteConfig
 from .content import Post, tag_slug
 from .errors import InputError, PhysaiError
 from .figures import FigurePlan
+from .references import Bibliography, Citations, parse_keys
 from .markup import Directive, latex_to_mathml, render_markdown
 from .values import ClaimCheck, Observables, check_claim, fit, format_number, format_values, summarize
 
@@ -69,14 +70,17 @@ class RenderedPost:
     has_data: bool
     failed_claims: list[str] = field(default_factory=list)
     extra_files: dict = field(default_factory=dict)
+    references: list[dict] = field(default_factory=list)
 
 
 class PostRenderer:
     """The directive handlers of one post."""
 
     def __init__(self, post: Post, config: SiteConfig, root: Path, obs: Observables | None,
-                 figures: dict[str, FigurePlan], experiment_name: str | None, keep_going: bool):
+                 figures: dict[str, FigurePlan], experiment_name: str | None, keep_going: bool,
+                 bibliography: Bibliography):
         self.post, self.config, self.root = post, config, root
+        self.citations = Citations(bibliography, post.rel)
         self.obs, self.figure_plans = obs, figures
         self.experiment_name = experiment_name
         self.keep_going = keep_going
@@ -206,12 +210,15 @@ class PostRenderer:
                 f'title="{escape(expr)}"><span class="claim-mark">{mark}</span> '
                 f"{escape(text)}</a>")
 
+    def cite(self, d: Directive) -> str:
+        return self.citations.cite(parse_keys(d.args[0], self.post.rel, d.line), d.line)
+
     def math(self, tex: str, display: bool, line: int) -> str:
         return latex_to_mathml(tex, display, self.post.rel, line)
 
     def handlers(self) -> dict:
         return {"figure": self.figure, "value": self.value, "claim": self.claim, "fit": self.fit,
-                "include_figure": self.include_figure}
+                "include_figure": self.include_figure, "cite": self.cite}
 
 
 def seed_table(obs: Observables | None) -> list[dict]:
@@ -241,8 +248,9 @@ def seed_table(obs: Observables | None) -> list[dict]:
 
 def render_post_body(post: Post, config: SiteConfig, root: Path, obs: Observables | None,
                      figures: dict[str, FigurePlan], experiment_name: str | None,
-                     keep_going: bool) -> RenderedPost:
-    renderer = PostRenderer(post, config, root, obs, figures, experiment_name, keep_going)
+                     keep_going: bool, bibliography: Bibliography) -> RenderedPost:
+    renderer = PostRenderer(post, config, root, obs, figures, experiment_name, keep_going,
+                            bibliography)
     html, toc = render_markdown(post.body, post.rel, post.body_line, renderer.handlers(),
                                 renderer.math)
     url = absolute_url(config.base_url, f"posts/{post.slug}/")
@@ -253,7 +261,8 @@ def render_post_body(post: Post, config: SiteConfig, root: Path, obs: Observable
                         citation=citation(post.title, authors, post.date, config.title, url),
                         url=url, reading_minutes=max(1, round(words / 220)),
                         has_data=obs is not None, failed_claims=renderer.failed,
-                        extra_files=renderer.extra_files)
+                        extra_files=renderer.extra_files,
+                        references=renderer.citations.references())
 
 
 def claim_rows(check: ClaimCheck) -> list[dict]:

@@ -48,6 +48,10 @@ def test_post_page_golden_structure(built_sample):
     assert "url          = {https://example.org/sample/posts/decay/}," in html
     assert "Ada Lovelace (2026). A decaying loss. Sample Phenomena. " \
            "https://example.org/sample/posts/decay/" in html
+    # citations numbered by first appearance, with the references list from the .bib file
+    assert '<span class="cite">[<a href="#ref-power2022grokking">1</a>, ' \
+           '<a href="#ref-liu2023omnigrok">2</a>]</span>' in html
+    assert '<li id="ref-power2022grokking">Alethea Power, Yuri Burda' in html
     # seed-sensitivity table
     assert "<h2>Seed sensitivity</h2>" in html and "<code>final_loss</code>" in html
 
@@ -60,7 +64,10 @@ def test_every_relative_link_resolves(built_sample):
         for link in HREF.findall(html_file.read_text()):
             if link.startswith("#"):
                 continue
-            assert not link.startswith(("/", "http:", "https:", "//")), (html_file, link)
+            if link.startswith(("http:", "https:")):   # external references (arXiv, DOI)
+                assert "example.org/sample" not in link, (html_file, link)
+                continue
+            assert not link.startswith(("/", "//")), (html_file, link)
             target = (html_file.parent / link.split("#")[0]).resolve()
             assert target.is_file(), f"{html_file.relative_to(site)} links to missing {link}"
             checked += 1

@@ -148,3 +148,12 @@ def test_second_build_at_once_is_refused(blog):
         with pytest.raises(CacheLocked, match="another physai-blog build .* is using"):
             with Cache(blog / ".physai-cache").lock():
                 pass
+
+
+def test_unknown_citation_key(blog):
+    (blog / "refs.bib").write_text("@article{power2022grokking, title={Grokking}, "
+                                   "author={Power, Alethea}, year={2022}, journal={arXiv}}\n")
+    (blog / "physai.yaml").write_text((blog / "physai.yaml").read_text() + "bibliography: refs.bib\n")
+    write_post(blog, FAST_POST + "\nAs in [@power2022grokkin].\n")
+    fails_with(blog, "posts/2026-02-01-fast.md:11: unknown citation key 'power2022grokkin'; "
+                     "did you mean 'power2022grokking'? (not in refs.bib)")
