@@ -41,17 +41,18 @@ def build(root, only, jobs, keep_going, drafts, verbose, quiet):
     """Run stale experiments, draw figures, write the site into site/."""
     from .build import build as build_site
 
-    report = build_site(root, jobs=jobs, only=only, keep_going=keep_going,
-                        include_drafts=drafts, on_event=_print_event(verbose and not quiet))
+    from .progress import BuildProgress, print_summary
+
+    progress = BuildProgress(live=False if quiet else None, verbose=verbose and not quiet,
+                             echo=lambda line: click.echo(line, err=True))
+    with progress:
+        report = build_site(root, jobs=jobs, only=only, keep_going=keep_going,
+                            include_drafts=drafts, on_event=progress)
     for warning in report.warnings:
         click.echo(f"warning: {warning}", err=True)
     if not quiet:
-        w = report.write
-        click.echo(f"Built {len(report.posts)} post(s) in {report.seconds:.2f} s: "
-                   f"{len(report.runs_executed)} of {report.runs_total} run(s) executed, "
-                   f"{len(report.figures_drawn)} of {report.figures_total} figure(s) drawn, "
-                   + (f"{w.written} file(s) written" if w and w.swapped else "site unchanged")
-                   + f" -> {Path(root).resolve() / 'site' / 'index.html'}")
+        print_summary(report, progress,
+                      destination=str(Path(root).resolve() / "site" / "index.html"))
     problems = report.failed_claims + [e.format_message() for e in report.errors]
     for message in problems:
         click.echo(f"Error: {message}", err=True)
@@ -113,6 +114,50 @@ def verify_command(root, slug, jobs, verbose):
     click.echo(f"{len(rows) - len(drift)} of {len(rows)} observables match the published data.")
     if drift:
         raise click.ClickException(f"{len(drift)} observable(s) drifted from the published data")
+
+
+@main.command("new")
+@click.argument("title")
+@click.option("--tags", metavar="A,B", help="Comma-separated tags of the new post.")
+@ROOT
+def new_command(title, tags, root):
+    """Create a post and its experiment that build at once (and physai.yaml if missing)."""
+    from .scaffold import new_post
+
+    made = new_post(title, root, tags)
+    for rel in made.created:
+        click.echo(f"created {Path(root) / rel}")
+    click.echo(f"Next: physai-blog serve --root {root}   (or: physai-blog build --root {root})")
+
+
+@main.command("serve")
+@ROOT
+@click.option("--port", "-p", type=click.IntRange(0, 65535), default=8000, show_default=True,
+              help="Port to listen on (0: any free port).")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to bind; anything but loopback exposes the site to your network.")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), help="Parallel experiment workers.")
+def serve_command(root, port, host, jobs):
+    """Build, serve site/ on 127.0.0.1, rebuild on change and reload the page."""
+    from .serve import DevServer, is_loopback
+
+    explicit = click.get_current_context().get_parameter_source("host") \
+        == click.core.ParameterSource.COMMANDLINE
+    if explicit and not is_loopback(host):
+        click.echo(f"warning: serving on {host}, not loopback: anyone who can reach this "
+                   "machine on that address can read the site", err=True)
+    server = DevServer(root, host, port, allow_public=explicit, jobs=jobs,
+                       echo=lambda line, error=False: click.echo(line, err=error))
+    server.start()
+    click.echo(f"Serving {server.url}  (watching posts/, experiments/, templates/, physai.yaml; "
+               "Ctrl+C to stop)")
+    try:
+        while not server.stopping.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        click.echo("Stopped.")
+    finally:
+        server.stop()
 
 
 def run_cli():

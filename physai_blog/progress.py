@@ -19,6 +19,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+from rich import box
 from rich.console import Console, Group
 from rich.live import Live
 from rich.table import Table
@@ -158,8 +159,12 @@ class BuildProgress:
                 s = self.stats[kind]
                 if s.total == 0:
                     continue
-                bar = _bar(s.finished, s.total)
-                parts = [f"{s.finished}/{s.total} {name}", f"{s.running} running"]
+                if s.queued:  # the executor announced its queue: a bar and an ETA
+                    bar = _bar(s.finished, s.total)
+                    parts = [f"{s.finished}/{s.total} {name}", f"{s.running} running"]
+                else:
+                    bar = Text("…", style="dim")
+                    parts = [f"{s.finished} {name} done", f"{s.running} running"]
                 if s.waiting:
                     parts.append(f"{s.waiting} queued")
                 if s.failed:
@@ -193,7 +198,7 @@ def _bar(done: int, total: int, width: int = 24) -> Text:
     return Text("━" * filled, style="green") + Text("━" * (width - filled), style="grey37")
 
 
-def summary_table(report, progress: BuildProgress | None = None, slowest: int = 3) -> Table:
+def summary_table(report, progress: BuildProgress | None = None) -> Table:
     """The table every build ends with."""
     executed = len(report.runs_executed)
     cached = max(0, report.runs_total - executed)
@@ -208,9 +213,7 @@ def summary_table(report, progress: BuildProgress | None = None, slowest: int = 
         slug = key.split("/", 1)[0]
         figs_per_post[slug] = figs_per_post.get(slug, 0) + 1
 
-    table = Table(title=f"Built {len(report.posts)} post(s) in {format_seconds(report.seconds)}",
-                  title_justify="left", show_edge=False, pad_edge=False, box=None,
-                  header_style="bold")
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, header_style="bold")
     table.add_column("post")
     table.add_column("runs executed", justify="right")
     table.add_column("figures drawn", justify="right")
@@ -221,21 +224,27 @@ def summary_table(report, progress: BuildProgress | None = None, slowest: int = 
         work = times.get(slug)
         table.add_row(slug, str(runs) if runs else "–", str(figs) if figs else "–",
                       format_seconds(work) if work else "cached" if not (runs or figs) else "–")
-    table.add_section()
-    table.add_row("[bold]total[/]", f"{executed} of {report.runs_total} ({cached} cached)",
-                  f"{drawn} of {report.figures_total}", format_seconds(report.seconds))
-    ranked = sorted(report.run_seconds.items(), key=lambda kv: -(kv[1] or 0))[:slowest]
-    if ranked and executed:
-        table.caption = "slowest runs: " + ", ".join(
-            f"{key} {format_seconds(seconds)}" for key, seconds in ranked)
-        table.caption_justify = "left"
+    table.add_row("total", f"{executed} of {report.runs_total} ({cached} cached)",
+                  f"{drawn} of {report.figures_total}", format_seconds(report.seconds),
+                  style="bold")
     return table
+
+
+def slowest_runs(report, n: int = 3) -> str:
+    ranked = sorted(report.run_seconds.items(), key=lambda kv: -(kv[1] or 0))[:n]
+    return ", ".join(f"{key} ({format_seconds(seconds)})" for key, seconds in ranked)
 
 
 def print_summary(report, progress: BuildProgress | None = None,
                   console: Console | None = None, destination: str = "") -> None:
+    """``Built N post(s) in T``, the table, the slowest runs and where the site is."""
     console = console or (progress.console if progress else Console(highlight=False))
-    console.print(summary_table(report, progress))
+    console.print(f"[bold]Built {len(report.posts)} post(s) in "
+                  f"{format_seconds(report.seconds)}[/]", highlight=False)
+    if report.posts:
+        console.print(summary_table(report, progress))
+    if report.runs_executed:
+        console.print(f"slowest runs: {slowest_runs(report)}", highlight=False, soft_wrap=True)
     w = report.write
     written = f"{w.written} file(s) written" if w and w.swapped else "site unchanged"
     console.print(f"{written} -> {destination}" if destination else written,

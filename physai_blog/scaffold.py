@@ -83,10 +83,9 @@ def new_post(title: str, root: Path | str = ".", tags: str | list[str] | None = 
 
     if root.exists() and not root.is_dir():
         raise ScaffoldError(f"{root} is not a folder")
-    for rel in (post_rel, exp_rel):
-        if (root / rel).exists():
-            raise ScaffoldError(f"{rel} already exists; not overwriting it "
-                                "(choose another title, or move the file away)")
+    if (root / post_rel).exists():
+        raise ScaffoldError(f"{post_rel} already exists; not overwriting it "
+                            "(choose another title, or move the file away)")
     posts_dir = root / "posts"
     if posts_dir.is_dir():
         for other in sorted(posts_dir.iterdir()):
@@ -94,6 +93,9 @@ def new_post(title: str, root: Path | str = ".", tags: str | list[str] | None = 
             if other.suffix == ".md" and slug in (other.stem, dated and dated.group(2)):
                 raise ScaffoldError(f"posts/{other.name} already uses the slug {slug!r}; "
                                     "choose another title")
+    if (root / exp_rel).exists():
+        raise ScaffoldError(f"{exp_rel} already exists; not overwriting it "
+                            "(choose another title, or move the file away)")
 
     values = {
         "TITLE": title, "TITLE_YAML": _yaml_str(title), "DATE": date.isoformat(), "SLUG": slug,

@@ -1,0 +1,402 @@
+"""``physai-blog serve``: build, serve ``site/`` on loopback, rebuild on change, reload the page.
+
+Three threads around one ``ThreadingHTTPServer`` (standard library only, plus ``watchfiles``):
+
+* watchers: ``posts/``, ``experiments/``, ``templates/`` recursively and the blog folder itself
+  (not recursively) for ``physai.yaml``, the bibliography and folders created later;
+* the builder: waits for a change, calls ``build.build`` (the cache makes it incremental) and
+  publishes a new *build id*, whether the build worked or failed;
+* the server: static files of ``site/``; into every HTML *response* (never the files on disk)
+  it injects a small script that listens on ``/__physai__/events`` (Server-Sent Events) and
+  reloads the page when the build id changes, and, while the last build failed, an overlay
+  with the error.  The terminal shows the same error; the server keeps running.
+
+It binds to 127.0.0.1 by default and refuses any other address unless asked for one explicitly.
+"""
+
+from __future__ import annotations
+
+import http.server
+import ipaddress
+import json
+import os
+import socket
+import threading
+import time
+import traceback
+import uuid
+from dataclasses import dataclass
+from html import escape
+from pathlib import Path
+from typing import Callable
+from urllib.parse import unquote, urlsplit
+
+from .errors import PhysaiError
+
+ENDPOINT = "/__physai__/"
+WATCHED_DIRS = ("posts", "experiments", "templates")
+WATCHED_FILES = ("physai.yaml",)
+
+
+class ServeError(PhysaiError):
+    """The server cannot start (address refused or in use)."""
+
+
+def is_loopback(host: str) -> bool:
+    """True if every address ``host`` names is a loopback address."""
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        pass
+    try:
+        infos = socket.getaddrinfo(host, None)
+    except socket.gaierror:
+        return False
+    return bool(infos) and all(ipaddress.ip_address(info[4][0].split("%")[0]).is_loopback
+                               for info in infos)
+
+
+@dataclass
+class BuildState:
+    id: str
+    error: str | None = None
+    seconds: float = 0.0
+
+
+# -- what is injected into served HTML ---------------------------------------------------------
+RELOAD_SCRIPT = """<script>/* physai-blog serve: live reload (not in the built files) */
+(function () {
+  var build = %s;
+  function connect() {
+    var source = new EventSource("%sevents");
+    source.onmessage = function (event) {
+      var state = JSON.parse(event.data);
+      if (state.build !== build) { source.close(); window.location.reload(); }
+    };
+    source.onerror = function () { source.close(); setTimeout(connect, 1000); };
+  }
+  connect();
+  var close = document.getElementById("physai-error-close");
+  if (close) close.onclick = function () {
+    document.getElementById("physai-error").style.display = "none";
+  };
+})();
+</script>"""
+
+OVERLAY = """<div id="physai-error" role="alert" style="position:fixed;inset:auto 0 0 0;max-height:70vh;
+overflow:auto;z-index:2147483647;margin:0;padding:1rem 1.25rem;background:#2b0d0d;color:#ffe9e9;
+border-top:4px solid #ff5c5c;font:13px/1.5 ui-monospace,Menlo,Consolas,monospace;
+box-shadow:0 -4px 24px rgba(0,0,0,.35)">
+<button id="physai-error-close" type="button" aria-label="Hide" style="float:right;
+background:none;border:1px solid #ff9a9a;color:#ffe9e9;border-radius:4px;cursor:pointer">hide</button>
+<strong style="font-family:system-ui,sans-serif;font-size:14px">Build failed</strong>
+<span style="opacity:.75"> &mdash; the page shows the last good build; fix the error and save.</span>
+<pre style="white-space:pre-wrap;margin:.6rem 0 0;background:none;color:inherit">%s</pre></div>"""
+
+ERROR_PAGE = """<!doctype html><html lang="en"><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>physai-blog serve</title><body style="font-family:system-ui,sans-serif;margin:2rem">
+<h1>%s</h1><p>%s</p></body></html>"""
+
+
+def inject(html: bytes, state: BuildState) -> bytes:
+    """The page with the reload script (and the error overlay, if the last build failed)."""
+    extra = ""
+    if state.error:
+        extra += OVERLAY % escape(state.error)
+    extra += RELOAD_SCRIPT % (json.dumps(state.id), ENDPOINT)
+    data = extra.encode()
+    lower = html.lower()
+    at = lower.rfind(b"</body>")
+    if at == -1:
+        at = lower.rfind(b"</html>")
+    if at == -1:
+        return html + data
+    return html[:at] + data + html[at:]
+
+
+class DevServer:
+    """The server, the watchers and the builder of one blog.  ``start()``, then ``stop()``."""
+
+    def __init__(self, root: Path | str = ".", host: str = "127.0.0.1", port: int = 8000,
+                 allow_public: bool = False, jobs: int | None = None,
+                 echo: Callable[..., None] | None = None,
+                 build: Callable | None = None, debounce_ms: int = 200):
+        self.root = Path(root).resolve()
+        self.host, self.port = host, port
+        if not is_loopback(host) and not allow_public:
+            raise ServeError(f"refusing to serve on {host}: not a loopback address "
+                             "(pass --host explicitly to expose the site on your network)")
+        self.jobs = jobs
+        #: ``echo(line, error=False)``: the terminal (errors go to stderr in the CLI)
+        self.echo = echo or (lambda line, error=False: print(line, flush=True))
+        self._build = build
+        self.debounce_ms = debounce_ms
+        self.token = uuid.uuid4().hex[:8]
+        self.count = 0
+        self.state = BuildState(id=f"{self.token}-0", error="building…")
+        self.changed = threading.Condition()
+        self.dirty = threading.Event()
+        self.stopping = threading.Event()
+        self.rewatch = threading.Event()
+        self.threads: list[threading.Thread] = []
+        self.httpd: http.server.ThreadingHTTPServer | None = None
+
+    # -- building ------------------------------------------------------------------------------
+    def build_once(self, reason: str = "") -> BuildState:
+        start = time.perf_counter()
+        error = None
+        try:
+            if self._build is not None:
+                self._build(self.root)
+                summary = ""
+            else:
+                from .build import build
+
+                report = build(self.root, jobs=self.jobs, keep_going=False)
+                summary = (f"{len(report.posts)} post(s), {len(report.runs_executed)} of "
+                           f"{report.runs_total} run(s) executed, {len(report.figures_drawn)} of "
+                           f"{report.figures_total} figure(s) drawn")
+                for warning in report.warnings:
+                    self.echo(f"warning: {warning}", True)
+                problems = report.failed_claims + [e.format_message() for e in report.errors]
+                if problems:
+                    error = "\n".join(problems)
+        except PhysaiError as exc:
+            error = exc.format_message()
+        except Exception:  # a bug must not take the server down: show it like a build error
+            error = "internal error (please report it):\n" + traceback.format_exc()
+        seconds = time.perf_counter() - start
+        with self.changed:
+            self.count += 1
+            self.state = BuildState(f"{self.token}-{self.count}", error, seconds)
+            self.changed.notify_all()
+        stamp = time.strftime("%H:%M:%S")
+        why = f" ({reason})" if reason else ""
+        if error:
+            self.echo(f"[{stamp}] build failed in {seconds:.2f} s{why}:\nError: {error}", True)
+        else:
+            self.echo(f"[{stamp}] built in {seconds:.2f} s{why}: {summary}".rstrip(": "))
+        return self.state
+
+    def _builder(self) -> None:
+        while not self.stopping.is_set():
+            if not self.dirty.wait(timeout=0.5):
+                continue
+            # let a burst of saves settle, then build once for all of them
+            while True:
+                self.dirty.clear()
+                if self.stopping.wait(self.debounce_ms / 1000) or not self.dirty.is_set():
+                    break
+            if self.stopping.is_set():
+                return
+            self.build_once(self._reason)
+
+    _reason = ""
+
+    def _changed(self, changes) -> None:
+        names = sorted({os.path.relpath(path, self.root) for _, path in changes})
+        self._reason = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+        self.dirty.set()
+
+    # -- watching ------------------------------------------------------------------------------
+    def _watch_top(self) -> None:
+        """The blog folder, not recursively: physai.yaml, the bibliography, new folders."""
+        from watchfiles import watch
+
+        def wanted(change, path: str) -> bool:
+            name = os.path.basename(path)
+            return name in WATCHED_FILES or name in WATCHED_DIRS or name.endswith(".bib")
+
+        for changes in watch(self.root, watch_filter=wanted, recursive=False,
+                             stop_event=self.stopping, debounce=100, rust_timeout=500,
+                             raise_interrupt=False):
+            if any(os.path.basename(p) in WATCHED_DIRS for _, p in changes):
+                self.rewatch.set()
+            self._changed(changes)
+
+    def _watch_dirs(self) -> None:
+        """posts/, experiments/, templates/, recursively (restarted when one appears)."""
+        from watchfiles import watch
+
+        stop = _AnyEvent(self.stopping, self.rewatch)
+        while not self.stopping.is_set():
+            self.rewatch.clear()
+            dirs = [self.root / d for d in WATCHED_DIRS if (self.root / d).is_dir()]
+            if not dirs:
+                stop.wait(0.5)
+                continue
+            for changes in watch(*dirs, stop_event=stop, debounce=100, rust_timeout=500,
+                                 raise_interrupt=False):
+                self._changed(changes)
+
+    # -- serving -------------------------------------------------------------------------------
+    def start(self, initial_build: bool = True) -> None:
+        handler = _handler(self)
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+
+        class Server(http.server.ThreadingHTTPServer):
+            address_family = family
+            daemon_threads = True
+            allow_reuse_address = True
+
+        try:
+            self.httpd = Server((self.host.strip("[]"), self.port), handler)
+        except OSError as exc:
+            raise ServeError(f"cannot serve on {self.host}:{self.port}: {exc.strerror or exc}"
+                             + (" (try another --port)" if self.port else ""))
+        self.port = self.httpd.server_address[1]
+        for target in (self._watch_top, self._watch_dirs, self._builder):
+            thread = threading.Thread(target=target, daemon=True, name=f"physai-{target.__name__}")
+            thread.start()
+            self.threads.append(thread)
+        if initial_build:
+            self.build_once("start")
+        thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.2},
+                                  daemon=True, name="physai-http")
+        thread.start()
+        self.threads.append(thread)
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}/"
+
+    def wait_for_build(self, after: str, timeout: float = 30.0) -> BuildState:
+        """Block until the build id differs from ``after`` (for tests and tools)."""
+        with self.changed:
+            self.changed.wait_for(lambda: self.state.id != after, timeout)
+            return self.state
+
+    def stop(self) -> None:
+        self.stopping.set()
+        with self.changed:
+            self.changed.notify_all()
+        if self.httpd is not None:
+            self.httpd.shutdown()
+            self.httpd.server_close()
+        for thread in self.threads:
+            thread.join(timeout=5)
+
+    def serve_forever(self) -> None:
+        """Start, block until Ctrl+C, stop."""
+        self.start()
+        try:
+            while not self.stopping.wait(0.5):
+                pass
+        except KeyboardInterrupt:
+            pass
+        finally:
+            self.stop()
+
+
+class _AnyEvent:
+    """An event that is set when any of several events is (for watchfiles' stop_event)."""
+
+    def __init__(self, *events: threading.Event):
+        self.events = events
+
+    def is_set(self) -> bool:
+        return any(e.is_set() for e in self.events)
+
+    def wait(self, timeout: float) -> bool:
+        end = time.monotonic() + timeout
+        while not self.is_set() and time.monotonic() < end:
+            time.sleep(0.05)
+        return self.is_set()
+
+
+def _handler(server: DevServer):
+    site = server.root / "site"
+
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        server_version = "physai-blog"
+
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, directory=str(site), **kwargs)
+
+        def log_message(self, format, *args):  # quiet: the terminal is for builds
+            pass
+
+        def end_headers(self):
+            self.send_header("Cache-Control", "no-store")
+            super().end_headers()
+
+        def do_GET(self):
+            path = unquote(urlsplit(self.path).path)
+            if path.startswith(ENDPOINT):
+                return self.api(path[len(ENDPOINT):])
+            try:
+                return self.page(path)
+            except (BrokenPipeError, ConnectionResetError):
+                return None
+
+        def do_HEAD(self):
+            path = unquote(urlsplit(self.path).path)
+            if path.startswith(ENDPOINT):
+                return self.send_error(405)
+            return super().do_HEAD()
+
+        def page(self, path: str):
+            target = Path(self.translate_path(self.path))
+            if target.is_dir() and path.endswith("/"):
+                target = target / "index.html"
+            if target.suffix.lower() in (".html", ".htm") and target.is_file():
+                return self.send_html(target.read_bytes())
+            if not target.exists() and (path.endswith("/") or path.endswith(".html")):
+                state = server.state
+                if state.error:  # nothing built yet, or a page the failing build lacks
+                    body = ERROR_PAGE % ("Build failed", "The site has no page here yet.")
+                    return self.send_html(body.encode(), 404)
+            return super().do_GET()
+
+        def send_html(self, body: bytes, status: int = 200):
+            body = inject(body, server.state)
+            self.send_response(status)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def api(self, name: str):
+            if name == "status":
+                state = server.state
+                body = json.dumps({"build": state.id, "error": state.error,
+                                   "seconds": state.seconds}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+            elif name == "events":
+                self.events()
+            else:
+                self.send_error(404)
+
+        def events(self):
+            """Server-Sent Events: the build state now, then at every new build."""
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.send_header("Connection", "close")
+            self.end_headers()
+            last = None
+            try:
+                while not server.stopping.is_set():
+                    with server.changed:
+                        server.changed.wait_for(
+                            lambda: server.state.id != last or server.stopping.is_set(), 15)
+                        state = server.state
+                    if server.stopping.is_set():
+                        break
+                    if state.id != last:
+                        message = json.dumps({"build": state.id, "error": state.error})
+                        self.wfile.write(f"retry: 1000\ndata: {message}\n\n".encode())
+                        last = state.id
+                    else:
+                        self.wfile.write(b": keep-alive\n\n")
+                    self.wfile.flush()
+            except (BrokenPipeError, ConnectionResetError, OSError):
+                pass
+            self.close_connection = True
+
+    return Handler
