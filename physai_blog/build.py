@@ -80,7 +80,8 @@ def load_specs(posts: list[Post], root: Path) -> dict[str, ExperimentSpec]:
 def build(root: Path | str = ".", *, jobs: int | None = None, only: str | None = None,
           keep_going: bool = False, executor: Executor | None = None,
           on_event: Callable[[str, Task], None] | None = None,
-          include_drafts: bool = False) -> BuildReport:
+          include_drafts: bool = False, executor_name: str | None = None,
+          scheduler: str | None = None) -> BuildReport:
     """Build the blog at ``root`` into ``root/site``; raise a PhysaiError on failure."""
     start = time.perf_counter()
     root = Path(root).resolve()
@@ -94,12 +95,16 @@ def build(root: Path | str = ".", *, jobs: int | None = None, only: str | None =
     runs = plan_all_runs(posts, specs, config)
     cache = Cache(root / CACHE_DIR, warn=report.warnings.append)
     with cache.lock():
-        jobs = jobs or config.jobs or default_jobs()
-        ctx = Context(root, config, cache,
-                      executor or LocalExecutor(root, cache.root / "tmp", jobs, default_jobs()),
-                      keep_going, report, on_event or (lambda event, task: None))
-        posts = run_experiments(ctx, posts, runs, only)
-        figures = make_figures(ctx, posts, specs, runs)
+        if executor is None:
+            executor = make_executor(root, config, cache, jobs, executor_name, scheduler)
+        ctx = Context(root, config, cache, executor, keep_going, report,
+                      on_event or (lambda event, task: None))
+        try:
+            posts = run_experiments(ctx, posts, runs, only)
+            figures = make_figures(ctx, posts, specs, runs)
+        finally:
+            if hasattr(executor, "close"):
+                executor.close()
         files = render_everything(ctx, posts, specs, runs, figures)
         if report.errors and not keep_going:
             raise_errors(report.errors)
@@ -107,6 +112,19 @@ def build(root: Path | str = ".", *, jobs: int | None = None, only: str | None =
     report.posts = [p.slug for p in posts]
     report.seconds = time.perf_counter() - start
     return report
+
+
+def make_executor(root: Path, config: SiteConfig, cache: Cache, jobs: int | None,
+                  name: str | None, scheduler: str | None) -> Executor:
+    """The local process pool, or a Dask cluster (command line over physai.yaml)."""
+    name = name or config.executor
+    if name == "dask":
+        from .dask_executor import DaskExecutor
+
+        return DaskExecutor(root, scheduler or config.scheduler, threads=1,
+                            cluster_options=config.cluster)
+    jobs = jobs or config.jobs or default_jobs()
+    return LocalExecutor(root, cache.root / "tmp", jobs, default_jobs())
 
 
 def plan_all_runs(posts: list[Post], specs: dict, config: SiteConfig) -> dict[str, list[RunPlan]]:

@@ -37,7 +37,11 @@ def _print_event(verbose: bool):
 @click.option("--drafts", is_flag=True, help="Include posts with `draft: true`.")
 @click.option("-v", "--verbose", is_flag=True, help="Show every run and figure as it happens.")
 @click.option("-q", "--quiet", is_flag=True, help="Print errors only.")
-def build(root, only, jobs, keep_going, drafts, verbose, quiet):
+@click.option("--executor", type=click.Choice(["local", "dask"]),
+              help="Where runs execute (default: physai.yaml's `executor`, else local).")
+@click.option("--scheduler", metavar="ADDRESS",
+              help="Dask scheduler, e.g. tcp://host:8786 (none: start a LocalCluster).")
+def build(root, only, jobs, keep_going, drafts, verbose, quiet, executor, scheduler):
     """Run stale experiments, draw figures, write the site into site/."""
     from .build import build as build_site
 
@@ -47,7 +51,8 @@ def build(root, only, jobs, keep_going, drafts, verbose, quiet):
                              echo=lambda line: click.echo(line, err=True))
     with progress:
         report = build_site(root, jobs=jobs, only=only, keep_going=keep_going,
-                            include_drafts=drafts, on_event=progress)
+                            include_drafts=drafts, on_event=progress, executor_name=executor,
+                            scheduler=scheduler)
     for warning in report.warnings:
         click.echo(f"warning: {warning}", err=True)
     if not quiet:

@@ -44,8 +44,12 @@ class SiteConfig:
     footer: str = ""
     #: matplotlib rcParams applied to every figure (part of every figure's cache key).
     figure_style: dict = field(default_factory=dict)
-    #: Where runs execute: "local" (a process pool); a cluster executor plugs in here.
+    #: Where runs execute: "local" (a process pool on this machine) or "dask".
     executor: str = "local"
+    #: Dask scheduler address (tcp://host:8786); none starts a LocalCluster (or `cluster`).
+    scheduler: str | None = None
+    #: A cluster to start for the dask executor: {kind: local|slurm|pbs|..., and its options}.
+    cluster: dict = field(default_factory=dict)
 
 
 def load_config(root: Path) -> SiteConfig:
@@ -82,8 +86,16 @@ def _coerce(key: str, value):
     if key in ("title", "author", "description", "base_url", "language", "footer", "executor"):
         if not isinstance(value, str):
             raise ValueError(f"expected text, got {type(value).__name__}")
-        if key == "executor" and value not in ("local",):
-            raise ValueError(f"unknown executor {value!r}; available: local")
+        if key == "executor" and value not in ("local", "dask"):
+            raise ValueError(f"unknown executor {value!r}; available: local, dask")
+        return value
+    if key == "scheduler":
+        if value is not None and not isinstance(value, str):
+            raise ValueError("expected an address like tcp://host:8786")
+        return value
+    if key == "cluster":
+        if not isinstance(value, dict):
+            raise ValueError("expected a mapping like {kind: slurm, cores: 8, memory: 16GB}")
         return value
     if key == "bibliography":
         if value is not None and not isinstance(value, str):

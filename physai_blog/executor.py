@@ -32,6 +32,8 @@ class Task:
     timeout: float
     label: str
     context: object = None    # the caller's own bookkeeping, untouched here
+    deps: list = field(default_factory=list)        # project-local modules (for remote runs)
+    resources: dict = field(default_factory=dict)   # e.g. {"gpu": 1, "memory": "8GB"}
 
 
 @dataclass
@@ -142,6 +144,25 @@ class LocalExecutor:
         outcomes: dict[int, Outcome] = {}
         lock = threading.Lock()
         env = worker_env(self.threads)
+        # A task that declares resources (a GPU, much memory) runs alone.
+        gate = threading.Condition()
+        state = {"running": 0, "exclusive": False}
+
+        def enter(task: Task) -> None:
+            with gate:
+                if task.resources:
+                    gate.wait_for(lambda: state["running"] == 0 and not state["exclusive"])
+                    state["exclusive"] = True
+                else:
+                    gate.wait_for(lambda: not state["exclusive"])
+                state["running"] += 1
+
+        def leave(task: Task) -> None:
+            with gate:
+                state["running"] -= 1
+                if task.resources:
+                    state["exclusive"] = False
+                gate.notify_all()
 
         def take(bound: str | None) -> Task | None:
             with lock:
@@ -164,8 +185,12 @@ class LocalExecutor:
                         log_dir = self.scratch / f"worker-{number}-{time.monotonic_ns()}"
                         log_dir.mkdir(parents=True)
                         worker = _Worker(self.root, task.experiment, env, log_dir / "output.log")
+                    enter(task)
                     on_event("start", task)
-                    answer = worker.ask(task.payload, task.timeout)
+                    try:
+                        answer = worker.ask(task.payload, task.timeout)
+                    finally:
+                        leave(task)
                     if isinstance(answer, dict):
                         outcome = Outcome(task, bool(answer.get("ok")), answer,
                                           answer.get("error"))

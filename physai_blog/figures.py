@@ -74,7 +74,8 @@ def draw_figures(plans: list[FigurePlan], cache: Cache, executor: Executor, styl
                    "out": {name: str(folder) for name, folder in folders.items()},
                    "style": style}
         tasks.append(Task("figures", first.spec.rel, payload, timeout,
-                          f"{first.runs[0].post.slug} figures", context=(group, folders)))
+                          f"{first.runs[0].post.slug} figures", context=(group, folders),
+                          deps=list(first.spec.deps)))
     drawn, errors = [], []
     for outcome in executor.execute(tasks, on_event):
         group, folders = outcome.task.context
