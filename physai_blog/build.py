@@ -47,6 +47,7 @@ class BuildReport:
     write: WriteReport | None = None
     seconds: float = 0.0
     run_seconds: dict[str, float] = field(default_factory=dict)
+    run_reasons: dict[str, str] = field(default_factory=dict)   # why each executed run ran
 
     @property
     def ok(self) -> bool:
@@ -152,6 +153,7 @@ def run_experiments(ctx: Context, posts: list[Post], runs: dict[str, list[RunPla
     ctx.report.runs_executed = [f"{p.post.slug}/{p.label}" for p in executed]
     for plan in executed:
         ctx.report.run_seconds[f"{plan.post.slug}/{plan.label}"] = plan.cached.get("wall_time") or 0
+        ctx.report.run_reasons[f"{plan.post.slug}/{plan.label}"] = plan.reason
     ctx.report.errors.extend(errors)
     publishable = []
     for post in posts:

@@ -132,6 +132,28 @@ class Cache:
         os.rename(folder, target)
         return manifest
 
+    # -- the last key of each (post, run label), to explain cache misses ---------------------
+    def latest(self, slug: str, label: str) -> str | None:
+        try:
+            return json.loads((self.root / "index" / f"{slug}.json").read_text()).get(label)
+        except (OSError, ValueError, AttributeError):
+            return None
+
+    def remember(self, slug: str, keys: dict[str, str]) -> None:
+        folder = self.root / "index"
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{slug}.json"
+        try:
+            known = json.loads(path.read_text())
+        except (OSError, ValueError):
+            known = {}
+        merged = {**known, **keys} if isinstance(known, dict) else keys
+        if merged == known:
+            return
+        tmp = folder / f".{slug}.json.{os.getpid()}"
+        tmp.write_text(json.dumps(merged, sort_keys=True, indent=1) + "\n")
+        os.replace(tmp, path)
+
     def clear_tmp(self) -> None:
         shutil.rmtree(self.root / "tmp", ignore_errors=True)
 

@@ -55,6 +55,9 @@ def build(root, only, jobs, keep_going, drafts, verbose, quiet, executor, schedu
                             scheduler=scheduler)
     for warning in report.warnings:
         click.echo(f"warning: {warning}", err=True)
+    if verbose and not quiet:
+        for name, reason in sorted(report.run_reasons.items()):
+            click.echo(f"  ran {name}: {reason}", err=True)
     if not quiet:
         print_summary(report, progress,
                       destination=str(Path(root).resolve() / "site" / "index.html"))

@@ -43,7 +43,9 @@ class RunPlan:
     key: str
     label: str
     timeout: float
+    max_output_mb: float = 512.0
     cached: dict | None = None   # the verified manifest, when the cache has it
+    reason: str = ""             # why it had to run (empty when cached)
 
     @property
     def where(self) -> str:
@@ -68,22 +70,53 @@ def post_params(post: Post, spec: ExperimentSpec) -> dict:
     return {**spec.params, **post.params}
 
 
+def run_inputs(spec: ExperimentSpec, params: dict, seed: int) -> dict:
+    """Everything a run's key hashes (recorded in its manifest, to explain the next miss)."""
+    return {"api": API_VERSION, "kind": "run", "script": sha256(spec.run_source.encode()),
+            "function": spec.run_function, "deps": spec.deps, "params": params,
+            "seed": seed, "versions": library_versions()}
+
+
 def run_key(spec: ExperimentSpec, params: dict, seed: int) -> str:
-    return key_of({"api": API_VERSION, "kind": "run", "script": sha256(spec.run_source.encode()),
-                   "function": spec.run_function, "deps": spec.deps, "params": params,
-                   "seed": seed, "versions": library_versions()})
+    return key_of(run_inputs(spec, params, seed))
 
 
-def plan_runs(post: Post, spec: ExperimentSpec, default_timeout: float) -> list[RunPlan]:
+def miss_reason(old: dict | None, new: dict, script: str) -> str:
+    """Why a run is not in the cache, compared with the last run of the same post and label."""
+    if not old:
+        return "new run"
+    reasons = []
+    if old.get("script") != new["script"] or old.get("function") != new["function"]:
+        reasons.append(f"{script} changed")
+    old_deps, new_deps = old.get("deps", {}), new["deps"]
+    reasons += [f"{rel} changed" for rel in sorted(set(old_deps) | set(new_deps))
+                if old_deps.get(rel) != new_deps.get(rel)]
+    old_params = old.get("params", {})
+    changed = [f"{k}: {old_params.get(k)!r} -> {new['params'].get(k)!r}"
+               for k in sorted(set(old_params) | set(new["params"]))
+               if old_params.get(k) != new["params"].get(k)]
+    if changed:
+        reasons.append("params changed (" + ", ".join(changed) + ")")
+    for name, version in new["versions"].items():
+        if old.get("versions", {}).get(name) != version:
+            reasons.append(f"{name} {old.get('versions', {}).get(name)} -> {version}")
+    if old.get("api") != new["api"]:
+        reasons.append("physai-blog storage format changed")
+    return "; ".join(reasons) or "cache entry missing or discarded"
+
+
+def plan_runs(post: Post, spec: ExperimentSpec, default_timeout: float,
+              max_output_mb: float = 512.0) -> list[RunPlan]:
     base = post_params(post, spec)
     seeds = post.seeds or spec.seeds
     timeout = post.timeout or spec.timeout or default_timeout
+    limit = post.max_output_mb or max_output_mb
     plans = []
     for cell in spec.cells():
         params = {**base, **cell}
         for seed in seeds:
             plans.append(RunPlan(post, spec, cell, seed, params, run_key(spec, params, seed),
-                                 run_label(cell, seed), float(timeout)))
+                                 run_label(cell, seed), float(timeout), float(limit)))
     return plans
 
 
@@ -106,6 +139,7 @@ def execute_runs(plans: list[RunPlan], cache: Cache, executor: Executor, on_even
         plan.cached = cache.load("runs", plan.key)
         if plan.cached is None:
             todo.append(plan)
+            plan.reason = explain(plan, cache)
     unique = {}
     for plan in todo:  # two posts may share one run
         unique.setdefault(plan.key, plan)
@@ -114,8 +148,12 @@ def execute_runs(plans: list[RunPlan], cache: Cache, executor: Executor, on_even
     executed = []
     for outcome in executor.execute(tasks, on_event):
         plan, folder = outcome.task.context
-        if outcome.ok:
+        too_big = outcome.ok and _too_big(plan, folder / "out")
+        if too_big:
+            errors.append(too_big)
+        elif outcome.ok:
             info = {"kind": "run", "experiment": plan.spec.rel, "function": plan.spec.run_function,
+                    "inputs": run_inputs(plan.spec, plan.params, plan.seed),
                     "params": plan.params, "cell": plan.cell, "seed": plan.seed,
                     "versions": outcome.result.get("versions", {}),
                     "device": outcome.result.get("device"),
@@ -128,7 +166,37 @@ def execute_runs(plans: list[RunPlan], cache: Cache, executor: Executor, on_even
     for plan in todo:
         if plan.cached is None and plan.key in unique and unique[plan.key] is not plan:
             plan.cached = unique[plan.key].cached
+    remember(plans, cache)
     return executed, errors
+
+
+def explain(plan: RunPlan, cache: Cache) -> str:
+    previous = cache.latest(plan.post.slug, plan.label)
+    old = None
+    if previous and previous != plan.key:
+        manifest = cache.load("runs", previous)
+        old = manifest.get("inputs") if manifest else None
+    return miss_reason(old, run_inputs(plan.spec, plan.params, plan.seed), plan.spec.rel)
+
+
+def remember(plans: list[RunPlan], cache: Cache) -> None:
+    """Record the key each (post, run label) now has, to explain a later miss."""
+    by_post: dict[str, dict] = {}
+    for plan in plans:
+        if plan.cached is not None:
+            by_post.setdefault(plan.post.slug, {})[plan.label] = plan.key
+    for slug, keys in by_post.items():
+        cache.remember(slug, keys)
+
+
+def _too_big(plan: RunPlan, out) -> RunError | None:
+    """The size cap on one run's stored output (it is kept in the cache and published)."""
+    size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
+    if size <= plan.max_output_mb * 1e6:
+        return None
+    return RunError(f"{plan.spec.rel}: the run's output is {size / 1e6:.1f} MB, over the limit "
+                    f"of {plan.max_output_mb:g} MB ({plan.where}, post {plan.post.rel}); log "
+                    "less, or raise `max_output_mb` in the front matter or physai.yaml")
 
 
 def run_error(plan: RunPlan, outcome) -> RunError:

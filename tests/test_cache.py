@@ -54,8 +54,9 @@ def test_editing_an_imported_helper_reruns(sample):
     root, counter = sample
     build(root)
     edit(root / "experiments/helpers.py", "SCALE = 1.0", "SCALE = 1.1")
-    build(root)
+    report = build(root)
     assert runs_counted(counter) == 4
+    assert set(report.run_reasons.values()) == {"experiments/helpers.py changed"}
 
 
 def test_params_and_seeds_in_front_matter_key_runs(sample):
@@ -65,6 +66,9 @@ def test_params_and_seeds_in_front_matter_key_runs(sample):
     edit(post, "categories: demo", "categories: demo\nparams: {rate: 0.25}\nseeds: [0, 1, 2]")
     report = build(root)
     assert runs_counted(counter) == 5 and len(report.runs_executed) == 3
+    assert report.run_reasons == {"decay/seed-0": "params changed (rate: 0.5 -> 0.25)",
+                                  "decay/seed-1": "params changed (rate: 0.5 -> 0.25)",
+                                  "decay/seed-2": "new run"}
     edit(post, "params: {rate: 0.25}\n", "")
     report = build(root)     # back to rate 0.5: seeds 0 and 1 are cached, seed 2 is new
     assert len(report.runs_executed) == 1 and runs_counted(counter) == 6
