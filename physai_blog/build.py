@@ -11,6 +11,7 @@ Gather, then write: a failure anywhere leaves ``site/`` exactly as it was.
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass, field
 from html import escape
@@ -198,6 +199,12 @@ def render_everything(ctx: Context, posts: list[Post], specs: dict, runs: dict,
     rendered: list[RenderedPost] = []
     errors = []
     for post in posts:
+        if post.notebook is not None:
+            try:
+                files.update(notebook_files(ctx, post, bibliography, rendered))
+            except PhysaiError as exc:
+                errors.append(exc)
+            continue
         if post.experiment and post.slug not in figures:
             continue  # its figures failed (only with --keep-going)
         spec = specs.get(post.experiment) if post.experiment else None
@@ -227,6 +234,34 @@ def render_everything(ctx: Context, posts: list[Post], specs: dict, runs: dict,
     newest = max((p.date for p in posts), default=None)
     files.update(render_site(env, ctx.config, rendered, newest.isoformat() if newest else
                              "1970-01-01"))
+    return files
+
+
+def notebook_files(ctx: Context, post: Post, bibliography, rendered: list) -> dict:
+    """Execute (or load) a notebook post; its page and downloads."""
+    from .artifacts import deterministic_zip
+    from .notebooks import execute_notebook, notebook_key
+    from .render import render_notebook_body
+
+    key = notebook_key(post.source)
+    execute_notebook(post.source, post.rel, key, ctx.cache,
+                                post.timeout or ctx.config.timeout, 1)
+    folder = ctx.cache.path("notebooks", key)
+    item = render_notebook_body(post, ctx.config, ctx.root, folder, ctx.keep_going, bibliography)
+    rendered.append(item)
+    base = f"posts/{post.slug}/"
+    files: dict = {f"{base}{post.slug}.ipynb": folder / "executed.ipynb",
+                   f"{base}code/{post.slug}.py": folder / "script.py"}
+    cells = {c["index"]: c for c in json.loads((folder / "cells.json").read_text())}
+    for fig in item.figures:
+        index = int(fig.name.removeprefix("cell"))
+        files[f"{base}{fig.code}"] = cells[index]["source"].encode() + b"\n"
+    for image in sorted((folder / "outputs").iterdir()):
+        files[f"{base}figures/{image.name}"] = image
+    work = {p.relative_to(folder / "work").as_posix(): p.read_bytes()
+            for p in sorted((folder / "work").rglob("*")) if p.is_file()}
+    work[f"{post.slug}.ipynb"] = (folder / "executed.ipynb").read_bytes()
+    files[f"{base}data/{post.slug}-outputs.zip"] = deterministic_zip(work)
     return files
 
 

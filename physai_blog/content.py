@@ -26,6 +26,7 @@ KNOWN_KEYS = {
     "related_posts", "featured", "thumbnail", "toc", "pretty_table", "bibliography",
     # physai-blog's own
     "authors", "slug", "experiment", "params", "seeds", "timeout", "tolerance", "draft",
+    "max_output_mb",
 }
 
 
@@ -48,7 +49,9 @@ class Post:
     seeds: list[int] | None = None
     timeout: float | None = None
     tolerance: float | None = None
+    max_output_mb: float | None = None
     lines: dict[str, int] = field(default_factory=dict)
+    notebook: list | None = None   # the cells after the front matter, for a .ipynb post
 
     def line_of(self, key: str) -> int | None:
         return self.lines.get(key)
@@ -91,10 +94,13 @@ def _as_date(value) -> dt.date:
 
 def read_post(path: Path, root: Path, warnings: list[str]) -> Post:
     rel = path.relative_to(root).as_posix()
+    if path.suffix == ".ipynb":
+        return read_notebook_post(path, root, rel, warnings)
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise InputError(rel, None, f"cannot read: {exc.strerror}")
+        raise InputError(rel, None, f"cannot read: {exc.strerror or exc}"
+                         + (" (a broken symlink or a symlink loop)" if path.is_symlink() else ""))
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -106,6 +112,22 @@ def read_post(path: Path, root: Path, warnings: list[str]) -> Post:
     fm_text, fm_line, body, body_line = split_front_matter(text, rel)
     data, lines = load_mapping(fm_text, rel, fm_line)
     return post_from_front_matter(data, lines, path, rel, root, body, body_line, warnings)
+
+
+def read_notebook_post(path: Path, root: Path, rel: str, warnings: list[str]) -> Post:
+    """A notebook post: front matter in its first cell; executed at build (notebooks.py)."""
+    from .notebooks import read_notebook
+    from .yamlio import load_mapping
+
+    fm_text, cells = read_notebook(path, rel)
+    data, lines = load_mapping(fm_text, rel, 2)
+    if "experiment" in data:
+        raise InputError(rel, lines.get("experiment"), "a notebook post is its own experiment; "
+                                                       "remove `experiment:`")
+    data["experiment"] = None
+    post = post_from_front_matter(data, lines, path, rel, root, "", 1, warnings)
+    post.notebook = cells
+    return post
 
 
 def post_from_front_matter(data: dict, lines: dict, path: Path, rel: str, root: Path, body: str,
@@ -146,13 +168,15 @@ def post_from_front_matter(data: dict, lines: dict, path: Path, rel: str, root: 
             fail(key, f"{key!r} must be true or false")
         else:
             values[key] = bool(data.get(key, False))
-    for key in ("timeout", "tolerance"):
+    for key in ("timeout", "tolerance", "max_output_mb"):
         value = data.get(key)
         if value is None:
             continue
-        number = not isinstance(value, bool) and isinstance(value, (int, float))
-        if not number or (value <= 0 if key == "timeout" else value < 0):
-            fail(key, f"{key!r} must be a {'positive' if key == 'timeout' else 'non-negative'} number")
+        positive = key != "tolerance"
+        number = not isinstance(value, bool) and isinstance(value, (int, float)) \
+            and value == value  # not NaN
+        if not number or (value <= 0 if positive else value < 0):
+            fail(key, f"{key!r} must be a {'positive' if positive else 'non-negative'} number")
         else:
             values[key] = float(value)
     if "params" in data:
@@ -203,10 +227,13 @@ def _experiment_path(data: dict, lines: dict, slug: str, rel: str, root: Path) -
 
 
 def post_files(root: Path) -> list[Path]:
+    """Every ``posts/*.md`` but hidden ones (editor locks, ``._x.md``).  A broken symlink, a
+    symlink loop or a folder named ``x.md`` is kept, so that reading it reports the problem."""
     folder = root / POSTS_DIR
     if not folder.is_dir():
         return []
-    return sorted(p for p in folder.iterdir() if p.suffix == ".md" and p.is_file())
+    return sorted(p for p in folder.iterdir()
+                  if p.suffix in (".md", ".ipynb") and not p.name.startswith("."))
 
 
 def load_posts(root: Path, warnings: list[str], include_drafts: bool = False) -> list[Post]:

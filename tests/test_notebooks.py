@@ -1,0 +1,66 @@
+"""Notebook posts: executed at build, cached on their content, figures with data/code links."""
+
+from __future__ import annotations
+
+import nbformat
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_raw_cell
+
+from conftest import cli, make_blog
+
+
+def write_notebook(path, *code, front="---\ntitle: A notebook post\ndate: 2026-02-10\n"
+                                     "tags: [notebook]\n---"):
+    cells = [new_raw_cell(front), new_markdown_cell("We fit $y = a x$ to noisy data.")]
+    cells += [new_code_cell(source) for source in code]
+    nbformat.write(new_notebook(cells=cells), path)
+
+
+SETUP = ("import os\nimport numpy as np\nimport matplotlib.pyplot as plt\n"
+         "with open(os.environ['PHYSAI_TEST_COUNTER'], 'a') as fh:\n    fh.write('run\\n')\n"
+         "x = np.linspace(0, 1, 20)\ny = 2 * x\nnp.savetxt('xy.csv', np.c_[x, y], delimiter=',')\n"
+         "print('slope', np.polyfit(x, y, 1)[0].round(3))")
+PLOT = "fig, ax = plt.subplots()\nax.plot(x, y, '.')\nplt.show()"
+
+
+def test_notebook_post_builds_with_figures_and_downloads(tmp_path, monkeypatch):
+    counter = tmp_path / "runs.txt"
+    monkeypatch.setenv("PHYSAI_TEST_COUNTER", str(counter))
+    root = make_blog(tmp_path / "blog", posts={}, experiments={})
+    write_notebook(root / "posts/2026-02-10-nb.ipynb", SETUP, PLOT)
+    result = cli("build", "--root", root)
+    assert result.exit_code == 0, result.output
+    html = (root / "site/posts/nb/index.html").read_text()
+    assert '<img src="figures/cell3-0.png"' in html and "Figure 1.</a>" in html
+    assert '<a href="data/nb-outputs.zip" download>data</a> · <a href="code/cell-3.py">code</a>' in html
+    assert '<pre class="nb-output">slope 2.0\n</pre>' in html
+    assert '<span class="math inline"><math' in html
+    post = root / "site/posts/nb"
+    assert (post / "figures/cell3-0.png").read_bytes()[:4] == b"\x89PNG"
+    assert "ax.plot(x, y" in (post / "code/cell-3.py").read_text()
+    assert "np.polyfit" in (post / "code/nb.py").read_text()          # nbconvert's script
+    assert (post / "nb.ipynb").is_file()
+    # cached on its content: a second build does not execute it again
+    assert cli("build", "--root", root).exit_code == 0
+    assert counter.read_text().count("run") == 1
+    nb_path = root / "posts/2026-02-10-nb.ipynb"
+    write_notebook(nb_path, SETUP + "\nprint('edited')", PLOT)
+    assert cli("build", "--root", root).exit_code == 0
+    assert counter.read_text().count("run") == 2
+
+
+def test_a_failing_cell_names_the_notebook_and_cell(tmp_path, monkeypatch):
+    monkeypatch.setenv("PHYSAI_TEST_COUNTER", str(tmp_path / "runs.txt"))
+    root = make_blog(tmp_path / "blog", posts={}, experiments={})
+    write_notebook(root / "posts/2026-02-10-nb.ipynb", SETUP, "raise ValueError('boom')")
+    result = cli("build", "--root", root)
+    assert result.exit_code == 1
+    assert "Error: posts/2026-02-10-nb.ipynb: cell 3 raised ValueError: boom" in result.output
+    assert not (root / "site").exists()
+
+
+def test_notebook_front_matter_is_validated(tmp_path):
+    root = make_blog(tmp_path / "blog", posts={}, experiments={})
+    write_notebook(root / "posts/2026-02-10-nb.ipynb", "1", front="---\ndate: 2026-02-10\n---")
+    result = cli("build", "--root", root)
+    assert result.exit_code == 1
+    assert "Error: posts/2026-02-10-nb.ipynb:1: missing required key 'title'" in result.output
