@@ -36,6 +36,8 @@ class SiteConfig:
     nav: tuple = ()
     #: Default per-run timeout in seconds (front matter ``timeout`` overrides it).
     timeout: float = 600.0
+    #: Largest stored output of one run, in MB (front matter ``max_output_mb`` overrides it).
+    max_output_mb: float = 512.0
     #: Parallel experiment workers (default: the number of cores).
     jobs: int | None = None
     #: Language of the pages (``<html lang>``).
@@ -60,8 +62,10 @@ def load_config(root: Path) -> SiteConfig:
                                     "(create one with `physai-blog new`)")
     try:
         text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise InputError(rel, None, "not valid UTF-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(rel, exc.object[: exc.start].count(b"\n") + 1, "not valid UTF-8")
+    except OSError as exc:
+        raise InputError(rel, None, f"cannot read: {exc.strerror or exc}")
     data, lines = load_mapping(text, rel)
     known = {f.name: f for f in fields(SiteConfig)}
     errors, values = [], {}
@@ -101,8 +105,8 @@ def _coerce(key: str, value):
         if value is not None and not isinstance(value, str):
             raise ValueError("expected a path to a .bib file")
         return value
-    if key == "timeout":
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+    if key in ("timeout", "max_output_mb"):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
             raise ValueError("expected a positive number of seconds")
         return float(value)
     if key == "jobs":

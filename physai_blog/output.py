@@ -57,13 +57,39 @@ def recover(site: Path) -> None:
         shutil.rmtree(stale, ignore_errors=True)
 
 
+def _intact(site: Path, contents: dict[str, bytes]) -> bool:
+    """Cheap check that nobody added, removed or resized a file of the site since it was
+    written (e.g. an experiment writing into ``site/``): if so the site is written again."""
+    found = {}
+    for dirpath, _, filenames in os.walk(site):
+        for name in filenames:
+            path = Path(dirpath) / name
+            found[path.relative_to(site).as_posix()] = path
+    found.pop(SITE_MANIFEST, None)
+    if set(found) != set(contents):
+        return False
+    return all(not path.is_symlink() and path.stat().st_size == len(contents[rel])
+               for rel, path in found.items())
+
+
+def _same_file(path: Path, digest: str) -> bool:
+    """An unchanged file of the current site, safe to hard-link into the new one."""
+    if path.is_symlink() or not path.is_file():
+        return False
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest() == digest
+
+
 def write_site(site: Path, files: dict[str, bytes | Path]) -> WriteReport:
     recover(site)
     contents = {rel: _content(value) for rel, value in files.items()}
     digests = {rel: hashlib.sha256(data).hexdigest() for rel, data in sorted(contents.items())}
     manifest = (json.dumps(digests, sort_keys=True, indent=0) + "\n").encode()
     previous = site / SITE_MANIFEST
-    if previous.is_file() and previous.read_bytes() == manifest:
+    if previous.is_file() and previous.read_bytes() == manifest and _intact(site, contents):
         return WriteReport(0, len(contents), 0, False)
     old_digests = {}
     if previous.is_file():
@@ -79,7 +105,7 @@ def write_site(site: Path, files: dict[str, bytes | Path]) -> WriteReport:
         target = stage / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         current = site / rel
-        if old_digests.get(rel) == digests[rel] and current.is_file():
+        if old_digests.get(rel) == digests[rel] and _same_file(current, digests[rel]):
             try:
                 os.link(current, target)
                 unchanged += 1

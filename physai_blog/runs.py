@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import platform
+import shutil
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import metadata
@@ -163,6 +164,7 @@ def execute_runs(plans: list[RunPlan], cache: Cache, executor: Executor, on_even
             executed.append(plan)
         else:
             errors.append(run_error(plan, outcome))
+        shutil.rmtree(folder, ignore_errors=True)  # the run's scratch folder, its cwd
     for plan in todo:
         if plan.cached is None and plan.key in unique and unique[plan.key] is not plan:
             plan.cached = unique[plan.key].cached

@@ -181,6 +181,8 @@ def parse_claim(expr: str) -> ast.Expression:
         tree = ast.parse(expr.strip(), mode="eval")
     except SyntaxError as exc:
         raise ClaimSyntaxError(f"cannot parse claim {expr!r}: {exc.msg}")
+    except (ValueError, RecursionError, MemoryError) as exc:
+        raise ClaimSyntaxError(f"cannot parse claim {expr!r}: {exc.__class__.__name__}")
     for node in ast.walk(tree):
         allowed = (ast.Expression, ast.BoolOp, ast.And, ast.Or, ast.BinOp, ast.UnaryOp,
                    ast.USub, ast.UAdd, ast.Not, ast.Compare, ast.Name, ast.Load, ast.Constant,
@@ -228,17 +230,24 @@ def evaluate(node: ast.AST, scope: ClaimScope):
         return all(results) if isinstance(node.op, ast.And) else any(results)
     if isinstance(node, ast.UnaryOp):
         value = evaluate(node.operand, scope)
+        if not isinstance(node.op, ast.Not):
+            value = _number(value)
         return {ast.USub: operator.neg, ast.UAdd: operator.pos, ast.Not: operator.not_}[
             type(node.op)](value)
     if isinstance(node, ast.BinOp):
+        left, right = _number(evaluate(node.left, scope)), _number(evaluate(node.right, scope))
+        if isinstance(node.op, ast.Pow):  # in floats: `10 ** 10 ** 10` must not build a huge int
+            left = float(left)
         try:
-            return _BINARY[type(node.op)](evaluate(node.left, scope), evaluate(node.right, scope))
-        except (ZeroDivisionError, OverflowError, TypeError) as exc:
+            return _BINARY[type(node.op)](left, right)
+        except (ZeroDivisionError, OverflowError, TypeError, ValueError) as exc:
             raise ClaimError(f"{exc.__class__.__name__}: {exc}")
     if isinstance(node, ast.Compare):
         left = evaluate(node.left, scope)
         for op, comp in zip(node.ops, node.comparators):
             right = evaluate(comp, scope)
+            if not isinstance(op, (ast.Eq, ast.NotEq)):
+                left, right = _number(left), _number(right)
             if not _COMPARE[type(op)](left, right):
                 return False
             left = right
@@ -248,11 +257,28 @@ def evaluate(node: ast.AST, scope: ClaimScope):
     raise ClaimError(f"{type(node).__name__} is not allowed")
 
 
+def _number(value):
+    """Arithmetic is on numbers only (a quoted string is a value name for at/exponent)."""
+    if isinstance(value, (int, float)):
+        return value
+    raise ClaimError(f"{value!r} is not a number (value names are written without quotes)")
+
+
+def _literal(node: ast.AST, name: str):
+    try:
+        return ast.literal_eval(node)
+    except (ValueError, TypeError, SyntaxError, RecursionError):
+        raise ClaimError(f"the arguments of {name}() must be literals: quoted value names and "
+                         "numbers")
+
+
 def _call(node: ast.Call, scope: ClaimScope):
     name = node.func.id
-    kwargs = {k.arg: ast.literal_eval(k.value) for k in node.keywords}
+    kwargs = {k.arg: _literal(k.value, name) for k in node.keywords}
+    if None in kwargs:
+        raise ClaimError(f"{name}(): **kwargs is not allowed")
     if name in ("exponent", "at"):
-        args = [ast.literal_eval(a) for a in node.args]
+        args = [_literal(a, name) for a in node.args]
         if not args or not all(isinstance(a, str) for a in args):
             raise ClaimError(f"{name}() takes value names as strings, e.g. "
                              + ('exponent("t_grok", "weight_decay")' if name == "exponent"
@@ -267,6 +293,8 @@ def _call(node: ast.Call, scope: ClaimScope):
         scope.obs.check_name(args[0], scope.rel, scope.line)
         if len(runs) != 1:
             raise ClaimError(f"at({args[0]!r}, ...) must name one sweep cell")
+        if args[0] not in runs[0].values:
+            raise ClaimError(f"run {runs[0].label} has no value {args[0]!r}")
         return runs[0].values[args[0]]
     if kwargs:
         raise ClaimError(f"{name}() takes no keyword arguments")
@@ -277,11 +305,15 @@ def _call(node: ast.Call, scope: ClaimScope):
         scope.obs.check_name(value, scope.rel, scope.line)
         runs = scope.obs.select(scope.run.cell, scope.rel, scope.line)
         xs = [r.values[value] for r in runs if value in r.values]
+        if not xs:
+            raise ClaimError(f"no run of this cell has a value {value!r}")
         fn = AGGREGATES.get(name) or {"min": min, "max": max}[name]
         return fn(xs)
     args = [evaluate(a, scope) for a in node.args]
     if name in ("min", "max"):
-        return (min if name == "min" else max)(args)
+        if not args:
+            raise ClaimError(f"{name}() needs arguments")
+        return (min if name == "min" else max)(_number(a) for a in args)
     try:
         return _FUNCTIONS[name](*args)
     except (ValueError, TypeError, OverflowError) as exc:
@@ -332,6 +364,9 @@ def check_claim(obs: Observables, expr: str, text: str, cell: dict, rel: str, li
             shown = {label: evaluate(node, scope) for label, node in _sides(tree)}
         except ClaimError as exc:
             raise InputError(rel, line, f"claim {expr!r} on run {run.label}: {exc}")
+        except (ArithmeticError, ValueError, TypeError, RecursionError) as exc:
+            raise InputError(rel, line, f"claim {expr!r} on run {run.label}: "
+                                        f"{exc.__class__.__name__}: {exc}")
         rows.append({"run": run.label, "cell": run.cell, "seed": run.seed, "holds": verdict,
                      "numbers": shown})
     return ClaimCheck(expr, text, cell, rows)

@@ -97,8 +97,10 @@ def handle(task: dict, exp, root: Path) -> dict:
         os.chdir(task["workdir"])
         info = device_info()
         start = time.perf_counter()
-        execute_run(exp, task["params"], task["seed"], Path(task["out"]), info["device"])
+        written = execute_run(exp, task["params"], task["seed"], Path(task["out"]),
+                              info["device"])
         wall = time.perf_counter() - start
+        _only_logged(Path(task["out"]), written)
         return {"ok": True, "wall_time": round(wall, 3), "versions": versions(), **info}
     if task["kind"] == "figures":
         from .data import load_data
@@ -113,6 +115,19 @@ def handle(task: dict, exp, root: Path) -> dict:
             drawn[name] = sorted(data.reads)
         return {"ok": True, "reads": drawn, "versions": versions()}
     raise ValueError(f"unknown task kind {task['kind']!r}")
+
+
+def _only_logged(out: Path, written: list[str]) -> None:
+    """The output folder holds what the run logged through the API, nothing else: it is
+    hashed, cached and published as the run's data."""
+    from .errors import RunError
+
+    for path in sorted(out.rglob("*")):
+        rel = path.relative_to(out).as_posix()
+        if rel not in written and not (path.is_dir() and not path.is_symlink()):
+            raise RunError(f"the run wrote {rel} into its output folder itself; log observables "
+                           "with log.scalars/value/array (scratch files belong in the working "
+                           "folder, the current directory of the run)")
 
 
 def main(argv: list[str]) -> int:
