@@ -18,7 +18,7 @@ from html import escape
 from pathlib import Path
 from typing import Callable
 
-from .artifacts import observables, post_artifacts
+from . import fingerprint
 from .cache import CACHE_DIR, Cache
 from .config import SiteConfig, default_jobs, load_config
 from .content import Post, load_posts
@@ -26,9 +26,6 @@ from .errors import InputError, PhysaiError, RunError, collect
 from .executor import Executor, LocalExecutor, Task
 from .figures import FigurePlan, draw_figures, plan_figures
 from .output import WriteReport, write_site
-from .references import Bibliography
-from .reproduce import reproduce_files
-from .render import RenderedPost, environment, render_post_body, render_site, theme_assets
 from .runs import RunPlan, execute_runs, plan_runs
 from .spec import ExperimentSpec, load_spec
 
@@ -49,6 +46,7 @@ class BuildReport:
     seconds: float = 0.0
     run_seconds: dict[str, float] = field(default_factory=dict)
     run_reasons: dict[str, str] = field(default_factory=dict)   # why each executed run ran
+    up_to_date: bool = False      # nothing changed since the last build: nothing was done
 
     @property
     def ok(self) -> bool:
@@ -87,6 +85,14 @@ def build(root: Path | str = ".", *, jobs: int | None = None, only: str | None =
     """Build the blog at ``root`` into ``root/site``; raise a PhysaiError on failure."""
     start = time.perf_counter()
     root = Path(root).resolve()
+    options = {"drafts": include_drafts}
+    last, started = fingerprint.check(root, root / CACHE_DIR, root / SITE_DIR, options)
+    if only is None:
+        if last is not None:
+            return BuildReport(posts=last["posts"], runs_total=last["runs_total"],
+                               figures_total=last["figures_total"], warnings=last["warnings"],
+                               write=WriteReport(0, last["files"], 0, False), up_to_date=True,
+                               seconds=time.perf_counter() - start)
     report = BuildReport()
     config = load_config(root)
     posts = load_posts(root, report.warnings, include_drafts)
@@ -107,11 +113,22 @@ def build(root: Path | str = ".", *, jobs: int | None = None, only: str | None =
         finally:
             if hasattr(executor, "close"):
                 executor.close()
+        fingerprint.forget(cache.root)
         files = render_everything(ctx, posts, specs, runs, figures)
         if report.errors and not keep_going:
             raise_errors(report.errors)
         report.write = write_site(root / SITE_DIR, files)
-    report.posts = [p.slug for p in posts]
+        report.posts = [p.slug for p in posts]
+        if report.ok and only is None:
+            extra = [p for spec in specs.values() for p in (spec.rel, *spec.deps)]
+            extra += [config.bibliography] if config.bibliography else []
+            extra += [rel for rel in files if not rel.startswith(("posts/", "tags/", "archive/",
+                                                                  "assets/", "index.html",
+                                                                  "feed.xml"))]
+            fingerprint.remember(root, cache.root, root / SITE_DIR, options, extra, {
+                "posts": report.posts, "runs_total": report.runs_total,
+                "figures_total": report.figures_total, "warnings": report.warnings,
+                "files": len(files)}, started)
     report.seconds = time.perf_counter() - start
     return report
 
@@ -192,11 +209,17 @@ def make_figures(ctx: Context, posts: list[Post], specs: dict, runs: dict) -> di
 
 def render_everything(ctx: Context, posts: list[Post], specs: dict, runs: dict,
                       figures: dict[str, list[FigurePlan]]) -> dict[str, bytes | Path]:
+    # Imported here: a build with nothing to do never loads Markdown, Jinja or pybtex.
+    from .artifacts import observables, post_artifacts
+    from .references import Bibliography
+    from .render import environment, render_post_body, render_site, theme_assets
+    from .reproduce import reproduce_files
+
     env = environment(ctx.root)
     bib_rel = ctx.config.bibliography
     bibliography = Bibliography(ctx.root / bib_rel if bib_rel else None, bib_rel)
     files: dict[str, bytes | Path] = dict(theme_assets())
-    rendered: list[RenderedPost] = []
+    rendered: list = []
     errors = []
     for post in posts:
         if post.notebook is not None:

@@ -25,6 +25,22 @@ def test_second_build_executes_nothing(sample):
     assert runs_counted(counter) == 2
     assert second.runs_executed == [] and second.figures_drawn == []
     assert second.write.swapped is False          # nothing changed: site/ untouched
+    assert second.up_to_date                      # ...known from the inputs' fingerprint
+
+
+def test_fingerprint_sees_every_input_and_survives_a_damaged_site(sample):
+    root, counter = sample
+    build(root)
+    assert build(root).up_to_date
+    edit(root / "experiments/helpers.py", "SCALE = 1.0", "SCALE = 1.0  # same value")
+    report = build(root)
+    assert not report.up_to_date and runs_counted(counter) == 4   # a dependency changed
+    assert build(root).up_to_date
+    (root / "site/index.html").unlink()
+    (root / "site/.physai-site.json").write_text("{}")
+    report = build(root)
+    assert not report.up_to_date and (root / "site/index.html").is_file()
+    assert runs_counted(counter) == 4
 
 
 def test_restyling_a_figure_redraws_it_without_rerunning(sample):
@@ -96,6 +112,7 @@ def test_corrupt_entries_are_discarded_and_recomputed(sample):
     values.write_bytes(bytes(data))
     figure = next((root / ".physai-cache/figures").iterdir())
     next(figure.glob("*.svg")).unlink()
+    edit(root / "posts/2026-01-08-decay.md", "The loss decays", "The loss still decays")
     report = build(root)
     assert runs_counted(counter) == 4
     assert len(report.warnings) == 3
@@ -103,6 +120,7 @@ def test_corrupt_entries_are_discarded_and_recomputed(sample):
     assert any("values.json fails its sha256" in w for w in report.warnings)
     assert any("loss.svg is missing" in w for w in report.warnings)
     (runs[0] / "stray.txt").write_text("not mine")
+    edit(root / "posts/2026-01-08-decay.md", "The loss still decays", "The loss decays")
     report = build(root)
     assert any("foreign file stray.txt" in w for w in report.warnings)
     assert runs_counted(counter) == 5

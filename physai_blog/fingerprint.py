@@ -1,0 +1,101 @@
+"""The no-op fast path: a build whose inputs are byte-identical to the last good build's.
+
+The fingerprint hashes the content of every input (config, posts, experiments and the modules
+they import, templates, assets, the bibliography), the physai-blog package itself, the library
+versions that key runs, and the build options.  When it matches the last successful build and
+``site/`` still holds what that build wrote, there is nothing to do: no Markdown, no Jinja, no
+YAML is even imported.  Content hashes, not mtimes, so a touched-but-unchanged file costs
+nothing and an edit that keeps the mtime is still seen.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+from importlib import metadata
+from pathlib import Path
+
+INPUT_DIRS = ("posts", "experiments", "templates", "assets")
+STATE = "last-build.json"
+PACKAGE = Path(__file__).parent
+
+
+def _walk(folder: Path):
+    for dirpath, dirnames, filenames in os.walk(folder):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d != "__pycache__")
+        for name in sorted(filenames):
+            if not name.startswith("."):
+                yield Path(dirpath) / name
+
+
+def _versions() -> dict:
+    out = {"python": platform.python_version()}
+    for name in ("torch", "numpy", "matplotlib"):
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = None
+    return out
+
+
+def fingerprint(root: Path, extra: list[str], options: dict) -> str:
+    h = hashlib.sha256(json.dumps({"options": options, "versions": _versions()},
+                                  sort_keys=True).encode())
+    paths = [root / "physai.yaml", *(root / rel for rel in extra)]
+    for name in INPUT_DIRS:
+        paths.extend(_walk(root / name))
+    paths.extend(_walk(PACKAGE))
+    for path in sorted(set(paths)):
+        h.update(str(path).encode() + b"\0")
+        try:
+            h.update(hashlib.sha256(path.read_bytes()).digest())
+        except OSError:
+            h.update(b"missing")
+    return h.hexdigest()
+
+
+def _site_seal(site: Path) -> str | None:
+    try:
+        return hashlib.sha256((site / ".physai-site.json").read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def _state(cache_dir: Path) -> dict:
+    try:
+        state = json.loads((cache_dir / STATE).read_text())
+    except (OSError, ValueError):
+        return {}
+    return state if isinstance(state, dict) else {}
+
+
+def check(root: Path, cache_dir: Path, site: Path, options: dict) -> tuple[dict | None, tuple]:
+    """(the last build's summary if nothing changed since it, else None; the inputs now, to
+    compare with at the end of this build)."""
+    state = _state(cache_dir)
+    extra = state.get("extra", [])
+    now = fingerprint(root, extra, options)
+    if state and state.get("site") == _site_seal(site) and state.get("fingerprint") == now:
+        return state, (now, extra)
+    return None, (now, extra)
+
+
+def remember(root: Path, cache_dir: Path, site: Path, options: dict, extra: list[str],
+             summary: dict, started: tuple) -> None:
+    """Record a successful build, unless an input changed while it ran."""
+    if fingerprint(root, started[1], options) != started[0]:
+        return
+    state = {**summary, "extra": sorted(set(extra)), "site": _site_seal(site),
+             "fingerprint": fingerprint(root, sorted(set(extra)), options)}
+    tmp = cache_dir / f".{STATE}.{os.getpid()}"
+    tmp.write_text(json.dumps(state, sort_keys=True, indent=1) + "\n")
+    os.replace(tmp, cache_dir / STATE)
+
+
+def forget(cache_dir: Path) -> None:
+    try:
+        (cache_dir / STATE).unlink()
+    except OSError:
+        pass
