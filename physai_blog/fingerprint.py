@@ -14,7 +14,8 @@ import hashlib
 import json
 import os
 import platform
-from importlib import metadata
+import re
+import sys
 from pathlib import Path
 
 INPUT_DIRS = ("posts", "experiments", "templates", "assets")
@@ -31,12 +32,20 @@ def _walk(folder: Path):
 
 
 def _versions() -> dict:
-    out = {"python": platform.python_version()}
-    for name in ("torch", "numpy", "matplotlib"):
+    """Installed versions from the dist-info folder names (importlib.metadata costs more
+    than the whole no-op build)."""
+    out = {"python": platform.python_version(), "torch": None, "numpy": None,
+           "matplotlib": None}
+    pattern = re.compile(r"^(torch|numpy|matplotlib)-([^-]+)\.dist-info$")
+    for entry in sys.path:
         try:
-            out[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            out[name] = None
+            names = os.listdir(entry or ".")
+        except OSError:
+            continue
+        for name in names:
+            match = pattern.match(name)
+            if match and out[match.group(1)] is None:
+                out[match.group(1)] = match.group(2)
     return out
 
 

@@ -14,7 +14,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from .build import load_specs, plan_all_runs, raise_errors
+from .pipeline import load_specs, plan_all_runs, raise_errors
 from .cache import CACHE_DIR, Cache
 from .config import default_jobs, load_config
 from .content import load_posts

@@ -1,0 +1,279 @@
+"""The pipeline as one straight line of named stages (``build.build`` calls it when the
+no-op fast path does not apply).
+
+    load config, posts, experiment specs      (content; all input errors collected)
+    plan and execute runs                      (runs + cache + executor)
+    plan and draw figures                      (figures + cache + executor)
+    render pages, gather downloads             (render, artifacts; nothing written yet)
+    write the site                             (output: staged, swapped atomically)
+
+Gather, then write: a failure anywhere leaves ``site/`` exactly as it was.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from html import escape
+from pathlib import Path
+from typing import Callable
+
+from . import fingerprint
+from .build import SITE_DIR, BuildReport
+from .cache import CACHE_DIR, Cache
+from .config import SiteConfig, default_jobs, load_config
+from .content import Post, load_posts
+from .errors import InputError, PhysaiError, RunError, collect
+from .executor import Executor, LocalExecutor, Task
+from .figures import FigurePlan, draw_figures, plan_figures
+from .output import WriteReport, write_site
+from .runs import RunPlan, execute_runs, plan_runs
+from .spec import ExperimentSpec, load_spec
+
+
+
+@dataclass
+class Context:
+    """Everything a build needs, passed explicitly (no module state)."""
+
+    root: Path
+    config: SiteConfig
+    cache: Cache
+    executor: Executor
+    keep_going: bool
+    report: BuildReport
+    on_event: Callable[[str, Task], None]
+
+
+def load_specs(posts: list[Post], root: Path) -> dict[str, ExperimentSpec]:
+    specs, errors = {}, []
+    for rel in sorted({p.experiment for p in posts if p.experiment}):
+        try:
+            specs[rel] = load_spec(root / rel, root)
+        except InputError as exc:
+            errors.append(exc)
+    collect(errors)
+    return specs
+
+
+def run_pipeline(root: Path, *, jobs: int | None, only: str | None, keep_going: bool,
+                 executor: Executor | None, on_event, include_drafts: bool,
+                 executor_name: str | None, scheduler: str | None, options: dict,
+                 started: tuple, start: float) -> BuildReport:
+    """Every stage, from loading the inputs to swapping in the new site."""
+    report = BuildReport()
+    config = load_config(root)
+    posts = load_posts(root, report.warnings, include_drafts)
+    if only is not None and only not in {p.slug for p in posts}:
+        raise InputError("posts/", None, f"--only {only!r}: no post has this slug "
+                                         f"(slugs: {', '.join(sorted(p.slug for p in posts))})")
+    specs = load_specs(posts, root)
+    runs = plan_all_runs(posts, specs, config)
+    cache = Cache(root / CACHE_DIR, warn=report.warnings.append)
+    with cache.lock():
+        if executor is None:
+            executor = make_executor(root, config, cache, jobs, executor_name, scheduler)
+        ctx = Context(root, config, cache, executor, keep_going, report,
+                      on_event or (lambda event, task: None))
+        try:
+            posts = run_experiments(ctx, posts, runs, only)
+            figures = make_figures(ctx, posts, specs, runs)
+        finally:
+            if hasattr(executor, "close"):
+                executor.close()
+        fingerprint.forget(cache.root)
+        files = render_everything(ctx, posts, specs, runs, figures)
+        if report.errors and not keep_going:
+            raise_errors(report.errors)
+        report.write = write_site(root / SITE_DIR, files)
+        report.posts = [p.slug for p in posts]
+        if report.ok and only is None:
+            extra = [p for spec in specs.values() for p in (spec.rel, *spec.deps)]
+            extra += [config.bibliography] if config.bibliography else []
+            extra += [rel for rel in files if not rel.startswith(("posts/", "tags/", "archive/",
+                                                                  "assets/", "index.html",
+                                                                  "feed.xml"))]
+            fingerprint.remember(root, cache.root, root / SITE_DIR, options, extra, {
+                "posts": report.posts, "runs_total": report.runs_total,
+                "figures_total": report.figures_total, "warnings": report.warnings,
+                "files": len(files)}, started)
+    report.seconds = time.perf_counter() - start
+    return report
+
+
+def make_executor(root: Path, config: SiteConfig, cache: Cache, jobs: int | None,
+                  name: str | None, scheduler: str | None) -> Executor:
+    """The local process pool, or a Dask cluster (command line over physai.yaml)."""
+    name = name or config.executor
+    if name == "dask":
+        from .dask_executor import DaskExecutor
+
+        return DaskExecutor(root, scheduler or config.scheduler, threads=1,
+                            cluster_options=config.cluster)
+    jobs = jobs or config.jobs or default_jobs()
+    return LocalExecutor(root, cache.root / "tmp", jobs, default_jobs())
+
+
+def plan_all_runs(posts: list[Post], specs: dict, config: SiteConfig) -> dict[str, list[RunPlan]]:
+    runs, errors = {}, []
+    for post in posts:
+        if post.experiment:
+            try:
+                runs[post.slug] = plan_runs(post, specs[post.experiment], config.timeout)
+            except InputError as exc:
+                errors.append(exc)
+    collect(errors)
+    return runs
+
+
+def run_experiments(ctx: Context, posts: list[Post], runs: dict[str, list[RunPlan]],
+                    only: str | None) -> list[Post]:
+    """Execute stale runs; return the posts that can be published."""
+    wanted = [plan for slug, plans in runs.items() if only in (None, slug) for plan in plans]
+    for slug, plans in runs.items():  # posts outside --only still use what the cache has
+        if only not in (None, slug):
+            for plan in plans:
+                plan.cached = ctx.cache.load("runs", plan.key)
+    executed, errors = execute_runs(wanted, ctx.cache, ctx.executor, ctx.on_event)
+    ctx.report.runs_total = sum(len(p) for p in runs.values())
+    ctx.report.runs_executed = [f"{p.post.slug}/{p.label}" for p in executed]
+    for plan in executed:
+        ctx.report.run_seconds[f"{plan.post.slug}/{plan.label}"] = plan.cached.get("wall_time") or 0
+        ctx.report.run_reasons[f"{plan.post.slug}/{plan.label}"] = plan.reason
+    ctx.report.errors.extend(errors)
+    publishable = []
+    for post in posts:
+        plans = runs.get(post.slug, [])
+        if all(plan.cached is not None for plan in plans):
+            publishable.append(post)
+        elif only not in (None, post.slug):
+            ctx.report.warnings.append(f"{post.rel}: skipped, its experiment has not run "
+                                       "(build without --only to run it)")
+    if errors and not ctx.keep_going:
+        raise_errors(errors)
+    return publishable
+
+
+def make_figures(ctx: Context, posts: list[Post], specs: dict, runs: dict) -> dict[str, list[FigurePlan]]:
+    plans: dict[str, list[FigurePlan]] = {}
+    for post in posts:
+        if post.experiment:
+            plans[post.slug] = plan_figures(specs[post.experiment], runs[post.slug],
+                                            ctx.config.figure_style)
+    everything = [p for group in plans.values() for p in group]
+    drawn, errors = draw_figures(everything, ctx.cache, ctx.executor, ctx.config.figure_style,
+                                 ctx.config.timeout, ctx.on_event)
+    ctx.report.figures_total = len(everything)
+    ctx.report.figures_drawn = [f"{p.runs[0].post.slug}/{p.figure.name}" for p in drawn]
+    if errors:
+        ctx.report.errors.extend(errors)
+        if not ctx.keep_going:
+            raise_errors(errors)
+        failed = {id(p) for p in everything if p.cached is None}
+        plans = {slug: group for slug, group in plans.items()
+                 if not any(id(p) in failed for p in group)}
+    return plans
+
+
+def render_everything(ctx: Context, posts: list[Post], specs: dict, runs: dict,
+                      figures: dict[str, list[FigurePlan]]) -> dict[str, bytes | Path]:
+    # Imported here: a build with nothing to do never loads Markdown, Jinja or pybtex.
+    from .artifacts import observables, post_artifacts
+    from .references import Bibliography
+    from .render import environment, render_post_body, render_site, theme_assets
+    from .reproduce import reproduce_files
+
+    env = environment(ctx.root)
+    bib_rel = ctx.config.bibliography
+    bibliography = Bibliography(ctx.root / bib_rel if bib_rel else None, bib_rel)
+    files: dict[str, bytes | Path] = dict(theme_assets())
+    rendered: list = []
+    errors = []
+    for post in posts:
+        if post.notebook is not None:
+            try:
+                files.update(notebook_files(ctx, post, bibliography, rendered))
+            except PhysaiError as exc:
+                errors.append(exc)
+            continue
+        if post.experiment and post.slug not in figures:
+            continue  # its figures failed (only with --keep-going)
+        spec = specs.get(post.experiment) if post.experiment else None
+        obs = observables(runs[post.slug], ctx.cache, spec.sweep) if spec else None
+        fig_plans = {p.figure.name: p for p in figures.get(post.slug, [])}
+        try:
+            item = render_post_body(post, ctx.config, ctx.root, obs, fig_plans,
+                                    spec.path.name if spec else None, ctx.keep_going,
+                                    bibliography)
+        except InputError as exc:
+            errors.append(exc)
+            continue
+        rendered.append(item)
+        ctx.report.failed_claims.extend(item.failed_claims)
+        base = f"posts/{post.slug}/"
+        if spec:
+            for rel, value in post_artifacts(runs[post.slug], figures[post.slug], spec, obs,
+                                             ctx.cache, ctx.root).items():
+                files[base + rel] = value
+            files[base + "data/index.html"] = data_index(post, runs[post.slug])
+            post_files = {rel[len(base):]: v for rel, v in files.items() if rel.startswith(base)}
+            for rel, value in reproduce_files(post, spec, runs[post.slug], post_files, item.url,
+                                              ctx.cache).items():
+                files[base + rel] = value
+        files.update(item.extra_files)
+    collect(errors)
+    newest = max((p.date for p in posts), default=None)
+    files.update(render_site(env, ctx.config, rendered, newest.isoformat() if newest else
+                             "1970-01-01"))
+    return files
+
+
+def notebook_files(ctx: Context, post: Post, bibliography, rendered: list) -> dict:
+    """Execute (or load) a notebook post; its page and downloads."""
+    from .artifacts import deterministic_zip
+    from .notebooks import execute_notebook, notebook_key
+    from .render import render_notebook_body
+
+    key = notebook_key(post.source)
+    execute_notebook(post.source, post.rel, key, ctx.cache,
+                                post.timeout or ctx.config.timeout, 1)
+    folder = ctx.cache.path("notebooks", key)
+    item = render_notebook_body(post, ctx.config, ctx.root, folder, ctx.keep_going, bibliography)
+    rendered.append(item)
+    base = f"posts/{post.slug}/"
+    files: dict = {f"{base}{post.slug}.ipynb": folder / "executed.ipynb",
+                   f"{base}code/{post.slug}.py": folder / "script.py"}
+    cells = {c["index"]: c for c in json.loads((folder / "cells.json").read_text())}
+    for fig in item.figures:
+        index = int(fig.name.removeprefix("cell"))
+        files[f"{base}{fig.code}"] = cells[index]["source"].encode() + b"\n"
+    for image in sorted((folder / "outputs").iterdir()):
+        files[f"{base}figures/{image.name}"] = image
+    work = {p.relative_to(folder / "work").as_posix(): p.read_bytes()
+            for p in sorted((folder / "work").rglob("*")) if p.is_file()}
+    work[f"{post.slug}.ipynb"] = (folder / "executed.ipynb").read_bytes()
+    files[f"{base}data/{post.slug}-outputs.zip"] = deterministic_zip(work)
+    return files
+
+
+def data_index(post: Post, runs: list[RunPlan]) -> bytes:
+    """A plain listing of a post's raw data, since static hosts do not list folders."""
+    items = []
+    for run in runs:
+        links = " ".join(f'<a href="{escape(run.label)}/{escape(f)}">{escape(f)}</a>'
+                         for f in [*sorted(run.cached["files"]), "manifest.json"])
+        items.append(f"<li><b>{escape(run.label)}</b>: {links}</li>")
+    return (f'<!doctype html><html lang="en"><meta charset="utf-8"><title>Data: '
+            f"{escape(post.title)}</title><body><h1>Raw data of “{escape(post.title)}”</h1>"
+            f'<p><a href="values.csv">values.csv</a> · <a href="../index.html">back to the post</a>'
+            f"</p><ul>{''.join(items)}</ul></body></html>\n").encode()
+
+
+def raise_errors(errors: list[PhysaiError]) -> None:
+    first = errors[0]
+    if len(errors) > 1:
+        more = "\n".join(f"  also: {e.message}" for e in errors[1:6])
+        first.detail = (first.detail + "\n" if first.detail else "") + \
+            f"({len(errors) - 1} more error(s))\n{more}"
+    raise first
