@@ -53,7 +53,7 @@ def build(root, only, jobs, keep_going, drafts, verbose, quiet, executor, schedu
         report = build_site(root, jobs=jobs, only=only, keep_going=keep_going,
                             include_drafts=drafts, on_event=progress, executor_name=executor,
                             scheduler=scheduler)
-    for warning in report.warnings:
+    for warning in [] if quiet else report.warnings:   # -q: errors only
         click.echo(f"warning: {warning}", err=True)
     if verbose and not quiet:
         for name, reason in sorted(report.run_reasons.items()):

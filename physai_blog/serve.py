@@ -195,7 +195,9 @@ class DevServer:
     _reason = ""
 
     def _changed(self, changes) -> None:
-        names = sorted({os.path.relpath(path, self.root) for _, path in changes})
+        paths = {path for _, path in changes}
+        names = sorted(os.path.relpath(p, self.root) for p in
+                       ({p for p in paths if os.path.exists(p)} or paths))
         self._reason = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
         self.dirty.set()
 

@@ -78,3 +78,42 @@ def test_new_keeps_an_existing_config_and_rejects_bad_input(tmp_path):
             new_post(title, root)
     with pytest.raises(ScaffoldError, match="tag"):
         new_post("Third", root, tags="ok, [bad]")
+
+
+def test_build_prints_a_summary_and_quiet_prints_nothing(tmp_path):
+    root = tmp_path / "blog"
+    assert cli("new", "Summary please", "--root", root).exit_code == 0
+    result = cli("build", "--root", root)
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert out.startswith("Built 1 post(s) in ") and "\x1b[" not in out   # no TTY: no live display
+    assert "summary-please" in out and "12 of 12 (0 cached)" in out and "2 of 2" in out
+    assert "slowest runs: summary-please/lr-" in out and "site/index.html" in out
+    again = cli("build", "--root", root).output
+    assert "0 of 12 (12 cached)" in again and "cached" in again.splitlines()[3]
+    assert cli("build", "--root", root, "-q").output == ""
+
+
+def test_progress_counts_and_eta():
+    from types import SimpleNamespace
+
+    from physai_blog.progress import BuildProgress, format_seconds
+
+    progress = BuildProgress(live=False)
+    tasks = [SimpleNamespace(kind="run", label=f"post seed-{i}") for i in range(4)]
+    for task in tasks:
+        progress("queued", task)
+    progress("start", tasks[0])
+    progress("done", tasks[0])
+    progress("start", tasks[1])
+    progress("failed", tasks[1])
+    stats = progress.stats["run"]
+    assert (stats.total, stats.done, stats.failed, stats.waiting) == (4, 1, 1, 2)
+    assert progress.eta("run") is not None and progress.failed_labels == ["post seed-1"]
+    assert format_seconds(0.5) == "500 ms" and format_seconds(75) == "1:15 min"
+    from rich.console import Console
+
+    console = Console(record=True, width=100)
+    console.print(progress)                     # the live display, rendered once
+    text = console.export_text()
+    assert "2/4 runs" in text and "2 queued" in text and "1 failed" in text
