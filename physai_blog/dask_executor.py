@@ -111,6 +111,8 @@ class DaskExecutor:
         if not tasks:
             return []
         on_event = on_event or (lambda event, task: None)
+        for task in tasks:
+            on_event("queued", task)
         client = self.client()
         futures = {}
         for task in tasks:

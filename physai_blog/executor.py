@@ -140,6 +140,8 @@ class LocalExecutor:
 
     def execute(self, tasks: list[Task], on_event: Events | None = None) -> list[Outcome]:
         on_event = on_event or (lambda event, task: None)
+        for task in tasks:
+            on_event("queued", task)
         pending = list(tasks)
         outcomes: dict[int, Outcome] = {}
         lock = threading.Lock()
