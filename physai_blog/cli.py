@@ -45,22 +45,41 @@ def build(root, only, jobs, keep_going, drafts, verbose, quiet, executor, schedu
     """Run stale experiments, draw figures, write the site into site/."""
     from .build import build as build_site
 
-    from .progress import BuildProgress, print_summary
+    progress = None
 
-    progress = BuildProgress(live=False if quiet else None, verbose=verbose and not quiet,
-                             echo=lambda line: click.echo(line, err=True))
-    with progress:
+    def on_event(event, task):
+        # The live display (rich) starts with the first run or figure: a build with nothing
+        # to do never imports it.
+        nonlocal progress
+        if progress is None:
+            from .progress import BuildProgress
+
+            progress = BuildProgress(live=False if quiet else None, verbose=verbose and not quiet,
+                                     echo=lambda line: click.echo(line, err=True))
+            progress.__enter__()
+        progress(event, task)
+
+    try:
         report = build_site(root, jobs=jobs, only=only, keep_going=keep_going,
-                            include_drafts=drafts, on_event=progress, executor_name=executor,
+                            include_drafts=drafts, on_event=on_event, executor_name=executor,
                             scheduler=scheduler)
+    finally:
+        if progress is not None:
+            progress.__exit__(None, None, None)
     for warning in [] if quiet else report.warnings:   # -q: errors only
         click.echo(f"warning: {warning}", err=True)
     if verbose and not quiet:
         for name, reason in sorted(report.run_reasons.items()):
             click.echo(f"  ran {name}: {reason}", err=True)
-    if not quiet:
-        print_summary(report, progress,
-                      destination=str(Path(root).resolve() / "site" / "index.html"))
+    destination = Path(root).resolve() / "site" / "index.html"
+    if not quiet and report.up_to_date:
+        click.echo(f"Up to date: {len(report.posts)} post(s), {report.runs_total} run(s) and "
+                   f"{report.figures_total} figure(s) cached, nothing to do "
+                   f"({report.seconds * 1000:.0f} ms) -> {destination}")
+    elif not quiet:
+        from .progress import print_summary
+
+        print_summary(report, progress, destination=str(destination))
     problems = report.failed_claims + [e.format_message() for e in report.errors]
     for message in problems:
         click.echo(f"Error: {message}", err=True)
