@@ -181,19 +181,23 @@ def render_everything(ctx: Context, posts: list[Post], specs: dict, runs: dict,
     # Imported here: a build with nothing to do never loads Markdown, Jinja or pybtex.
     from .artifacts import observables, post_artifacts
     from .references import Bibliography
-    from .render import environment, render_post_body, render_site, theme_assets
+    from .render import (CachedPage, environment, render_post_body, render_post_page,
+                         render_site, templates_digest, theme_assets)
     from .reproduce import reproduce_files
 
-    env = environment(ctx.root)
+    env = environment(ctx.root, ctx.cache.root / "jinja")
     bib_rel = ctx.config.bibliography
     bibliography = Bibliography(ctx.root / bib_rel if bib_rel else None, bib_rel)
+    site_inputs = {"templates": templates_digest(ctx.root), "config": repr(ctx.config),
+                   "bibliography": _digest(ctx.root / bib_rel) if bib_rel else None,
+                   "keep_going": ctx.keep_going}
     files: dict[str, bytes | Path] = dict(theme_assets())
     rendered: list = []
     errors = []
     for post in posts:
         if post.notebook is not None:
             try:
-                files.update(notebook_files(ctx, post, bibliography, rendered))
+                files.update(notebook_files(ctx, post, bibliography, rendered, env))
             except PhysaiError as exc:
                 errors.append(exc)
             continue
@@ -202,16 +206,28 @@ def render_everything(ctx: Context, posts: list[Post], specs: dict, runs: dict,
         spec = specs.get(post.experiment) if post.experiment else None
         obs = observables(runs[post.slug], ctx.cache, spec.sweep) if spec else None
         fig_plans = {p.figure.name: p for p in figures.get(post.slug, [])}
-        try:
-            item = render_post_body(post, ctx.config, ctx.root, obs, fig_plans,
-                                    spec.path.name if spec else None, ctx.keep_going,
-                                    bibliography)
-        except InputError as exc:
-            errors.append(exc)
-            continue
-        rendered.append(item)
-        ctx.report.failed_claims.extend(item.failed_claims)
         base = f"posts/{post.slug}/"
+        key = page_key(post, spec, runs.get(post.slug, []), figures.get(post.slug, []),
+                       site_inputs)
+        page = ctx.cache.load("pages", key)
+        if page is not None and _extras_unchanged(ctx.root, page):
+            item = CachedPage(post, page["url"])
+            files[base + "index.html"] = ctx.cache.path("pages", key) / "index.html"
+            files.update({rel: ctx.root / rel for rel in page["extra_files"]})
+            ctx.report.failed_claims.extend(page["failed_claims"])
+        else:
+            try:
+                item = render_post_body(post, ctx.config, ctx.root, obs, fig_plans,
+                                        spec.path.name if spec else None, ctx.keep_going,
+                                        bibliography)
+            except InputError as exc:
+                errors.append(exc)
+                continue
+            files[base + "index.html"] = render_post_page(env, ctx.config, item)
+            store_page(ctx.cache, key, files[base + "index.html"], item, ctx.root)
+            ctx.report.failed_claims.extend(item.failed_claims)
+            files.update(item.extra_files)
+        rendered.append(item)
         if spec:
             for rel, value in post_artifacts(runs[post.slug], figures[post.slug], spec, obs,
                                              ctx.cache, ctx.root).items():
@@ -221,7 +237,6 @@ def render_everything(ctx: Context, posts: list[Post], specs: dict, runs: dict,
             for rel, value in reproduce_files(post, spec, runs[post.slug], post_files, item.url,
                                               ctx.cache).items():
                 files[base + rel] = value
-        files.update(item.extra_files)
     collect(errors)
     newest = max((p.date for p in posts), default=None)
     files.update(render_site(env, ctx.config, rendered, newest.isoformat() if newest else
@@ -229,11 +244,42 @@ def render_everything(ctx: Context, posts: list[Post], specs: dict, runs: dict,
     return files
 
 
-def notebook_files(ctx: Context, post: Post, bibliography, rendered: list) -> dict:
+def _digest(path: Path) -> str | None:
+    import hashlib
+
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def page_key(post: Post, spec, runs: list, figures: list, site_inputs: dict) -> str:
+    """A post page depends on its source, its runs and figures, and the site-wide inputs."""
+    from .cache import key_of
+
+    return key_of({"kind": "page", "source": _digest(post.source), "rel": post.rel,
+                   "spec": spec.source if spec else None, "runs": [r.key for r in runs],
+                   "figures": [f.key for f in figures], **site_inputs})
+
+
+def store_page(cache: Cache, key: str, html: bytes, item, root: Path) -> None:
+    folder = cache.new_tmp()
+    (folder / "index.html").write_bytes(html)
+    cache.commit("pages", key, folder, {
+        "kind": "page", "url": item.url, "failed_claims": item.failed_claims,
+        "extra_files": {rel: _digest(root / rel) for rel in sorted(item.extra_files)}})
+
+
+def _extras_unchanged(root: Path, page: dict) -> bool:
+    """Files a page includes (al-folio figures) are inputs of the page too."""
+    return all(_digest(root / rel) == digest for rel, digest in page["extra_files"].items())
+
+
+def notebook_files(ctx: Context, post: Post, bibliography, rendered: list, env) -> dict:
     """Execute (or load) a notebook post; its page and downloads."""
     from .artifacts import deterministic_zip
     from .notebooks import execute_notebook, notebook_key
-    from .render import render_notebook_body
+    from .render import render_notebook_body, render_post_page
 
     key = notebook_key(post.source)
     execute_notebook(post.source, post.rel, key, ctx.cache,
@@ -242,7 +288,8 @@ def notebook_files(ctx: Context, post: Post, bibliography, rendered: list) -> di
     item = render_notebook_body(post, ctx.config, ctx.root, folder, ctx.keep_going, bibliography)
     rendered.append(item)
     base = f"posts/{post.slug}/"
-    files: dict = {f"{base}{post.slug}.ipynb": folder / "executed.ipynb",
+    files: dict = {f"{base}index.html": render_post_page(env, ctx.config, item),
+                   f"{base}{post.slug}.ipynb": folder / "executed.ipynb",
                    f"{base}code/{post.slug}.py": folder / "script.py"}
     cells = {c["index"]: c for c in json.loads((folder / "cells.json").read_text())}
     for fig in item.figures:

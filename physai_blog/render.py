@@ -30,16 +30,21 @@ class ClaimFailed(PhysaiError):
     """A claim in a post does not hold on the data."""
 
 
-def environment(root: Path) -> jinja2.Environment:
-    """Templates of the blog (``templates/``) first, then the built-in theme."""
+def environment(root: Path, bytecode_dir: Path | None = None) -> jinja2.Environment:
+    """Templates of the blog (``templates/``) first, then the built-in theme.  Compiled
+    templates are kept in ``bytecode_dir`` (Jinja checks them against their source)."""
     loaders = []
     if (root / "templates").is_dir():
         loaders.append(jinja2.FileSystemLoader(str(root / "templates")))
     loaders.append(jinja2.FileSystemLoader(str(THEME / "templates")))
+    bytecode = None
+    if bytecode_dir is not None:
+        bytecode_dir.mkdir(parents=True, exist_ok=True)
+        bytecode = jinja2.FileSystemBytecodeCache(str(bytecode_dir))
     env = jinja2.Environment(loader=jinja2.ChoiceLoader(loaders),
                              autoescape=jinja2.select_autoescape(["html", "xml"]),
                              trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
-                             undefined=jinja2.StrictUndefined)
+                             undefined=jinja2.StrictUndefined, bytecode_cache=bytecode)
     env.filters["tag_slug"] = tag_slug
     return env
 
@@ -327,9 +332,39 @@ def claim_rows(check: ClaimCheck) -> list[dict]:
             for row in check.rows]
 
 
+def render_post_page(env: jinja2.Environment, config: SiteConfig, item: RenderedPost) -> bytes:
+    return env.get_template("post.html").render(
+        site=config, nav=config.nav, root="../../", page_title=item.post.title, post=item.post,
+        r=item, claim_rows=claim_rows).encode()
+
+
+@dataclass
+class CachedPage:
+    """A post page served from the cache: what the site-wide pages need of it."""
+
+    post: Post
+    url: str
+
+
+def templates_digest(root: Path) -> str:
+    """Every template and static file of the theme and of the blog, and the package version."""
+    import hashlib
+
+    from . import __version__
+
+    h = hashlib.sha256(__version__.encode())
+    for folder in (THEME, root / "templates", Path(__file__).parent):
+        if not folder.is_dir():
+            continue
+        for path in sorted(folder.rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts:
+                h.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()
+
+
 def render_site(env: jinja2.Environment, config: SiteConfig, rendered: list[RenderedPost],
                 build_date) -> dict[str, bytes]:
-    """Every page of the site: posts, index, tags, archive, feed."""
+    """The site-wide pages: index, tags, archive, feed (post pages: ``render_post_page``)."""
     files: dict[str, bytes] = {}
     posts = [r.post for r in rendered]
     common = {"site": config, "nav": config.nav}
@@ -337,11 +372,6 @@ def render_site(env: jinja2.Environment, config: SiteConfig, rendered: list[Rend
     for post in posts:
         for tag in post.tags:
             tags.setdefault(tag, []).append(post)
-    post_template = env.get_template("post.html")
-    for item in rendered:
-        files[f"posts/{item.post.slug}/index.html"] = post_template.render(
-            **common, root="../../", page_title=item.post.title, post=item.post, r=item,
-            claim_rows=claim_rows).encode()
     files["index.html"] = env.get_template("index.html").render(
         **common, root="", page_title=config.title, posts=posts, tags=sorted(tags)).encode()
     for tag, tagged in sorted(tags.items()):
