@@ -15,6 +15,7 @@ no script, no network, typeset by the browser.
 from __future__ import annotations
 
 import ast
+import functools
 import re
 import shlex
 from dataclasses import dataclass
@@ -55,7 +56,7 @@ def parse_call(text: str, rel: str, line: int) -> tuple[str, list, dict]:
     """``name("a", k=1)`` with literal arguments only: nothing in a post is executed."""
     try:
         node = ast.parse(text.strip(), mode="eval").body
-    except SyntaxError:
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
         raise InputError(rel, line, f"cannot parse {{{{ {text.strip()} }}}}: expected a call "
                                     "like figure(\"name\")")
     if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Name):
@@ -64,7 +65,7 @@ def parse_call(text: str, rel: str, line: int) -> tuple[str, list, dict]:
     try:
         args = [ast.literal_eval(a) for a in node.args]
         kwargs = {k.arg: ast.literal_eval(k.value) for k in node.keywords}
-    except (ValueError, SyntaxError):
+    except (ValueError, SyntaxError, TypeError, RecursionError, MemoryError):
         raise InputError(rel, line, f"arguments of {node.func.id}() must be literals "
                                     "(strings, numbers)")
     if None in kwargs:
@@ -119,8 +120,11 @@ def _is_block(text: str, start: int, end: int) -> bool:
 
 
 def render_markdown(body: str, rel: str, body_line: int, handlers: dict[str, Handler],
-                    math: Callable[[str, bool, int], str]) -> tuple[str, str]:
-    """(HTML, table of contents HTML) of a post body."""
+                    math: Callable[[str, bool, int], str],
+                    errors: list[InputError] | None = None,
+                    converter: markdown.Markdown | None = None) -> tuple[str, str]:
+    """(HTML, table of contents HTML) of a post body.  The first bad directive raises; with an
+    ``errors`` list, every one is appended there instead and the scan goes on (``doctor``)."""
     out: list[str] = []
     swaps: dict[str, tuple[str, bool]] = {}
     line = body_line
@@ -143,38 +147,53 @@ def render_markdown(body: str, rel: str, body_line: int, handlers: dict[str, Han
             here = line + chunk.count("\n", 0, start)
             raw = chunk[start:end]
             block = _is_block(chunk, start, end)
-            kind = match.lastgroup
-            if match.group("call"):
-                name, args, kwargs = parse_call(raw[2:-2], rel, here)
-                out.append(token(_dispatch(handlers, Directive(name, args, kwargs, here, block),
-                                           rel), block and name in ("figure", "table")))
-            elif match.group("tag"):
-                name, args, kwargs = parse_liquid(raw[2:-2], rel, here)
-                out.append(token(_dispatch(handlers, Directive(name, args, kwargs, here, block),
-                                           rel), True))
-            elif match.group("cite"):
-                out.append(token(_dispatch(handlers, Directive(
-                    "cite", [match.group("cite_body")], {}, here, False), rel), False))
-            elif match.group("display"):
-                out.append(token(math(raw[2:-2], True, here), True))
-            else:
-                assert kind is not None
-                out.append(token(math(raw[1:-1], False, here), False))
+            try:
+                out.append(_replace(match, raw, rel, here, block, handlers, math, token))
+            except InputError as exc:
+                if errors is None:
+                    raise
+                errors.append(exc)
+                out.append(token("", block))
             pos = end
         out.append(chunk[pos:])
         line += chunk.count("\n")
 
-    md = markdown.Markdown(
-        extensions=["extra", "codehilite", "toc", "sane_lists", "smarty"],
-        extension_configs={"codehilite": {"css_class": "highlight", "guess_lang": False},
-                           "toc": {"permalink": False, "toc_depth": "2-3"}},
-        output_format="html")
+    md = converter if converter is not None else new_converter()
+    md.reset()
     html = md.convert("".join(out))
     for key, (snippet, block) in swaps.items():
         if block:
             html = html.replace(f"<p>{key}</p>", snippet)
         html = html.replace(key, snippet)
     return html, getattr(md, "toc", "")
+
+
+def _replace(match: re.Match, raw: str, rel: str, here: int, block: bool, handlers: dict,
+             math: Callable, token: Callable[[str, bool], str]) -> str:
+    """The token standing for one directive, tag, citation or formula."""
+    if match.group("call"):
+        name, args, kwargs = parse_call(raw[2:-2], rel, here)
+        return token(_dispatch(handlers, Directive(name, args, kwargs, here, block), rel),
+                     block and name in ("figure", "table"))
+    if match.group("tag"):
+        name, args, kwargs = parse_liquid(raw[2:-2], rel, here)
+        return token(_dispatch(handlers, Directive(name, args, kwargs, here, block), rel), True)
+    if match.group("cite"):
+        return token(_dispatch(handlers, Directive("cite", [match.group("cite_body")], {}, here,
+                                                   False), rel), False)
+    if match.group("display"):
+        return token(math(raw[2:-2], True, here), True)
+    return token(math(raw[1:-1], False, here), False)
+
+
+def new_converter() -> markdown.Markdown:
+    """A Markdown converter; building one costs more than converting a post, so a build
+    makes one per process and passes it to ``render_markdown`` (which resets it)."""
+    return markdown.Markdown(
+        extensions=["extra", "codehilite", "toc", "sane_lists", "smarty"],
+        extension_configs={"codehilite": {"css_class": "highlight", "guess_lang": False},
+                           "toc": {"permalink": False, "toc_depth": "2-3"}},
+        output_format="html")
 
 
 def _dispatch(handlers: dict[str, Handler], directive: Directive, rel: str) -> str:
@@ -191,10 +210,23 @@ def _dispatch(handlers: dict[str, Handler], directive: Directive, rel: str) -> s
 
 def latex_to_mathml(tex: str, display: bool, rel: str, line: int) -> str:
     """MathML for a TeX formula; a formula the converter cannot read is an error at its line."""
+    try:
+        return _mathml(tex, display)
+    except _MathError as exc:
+        raise InputError(rel, line, f"cannot typeset math ${tex.strip()}$: {exc}")
+
+
+class _MathError(Exception):
+    pass
+
+
+@functools.lru_cache(maxsize=8192)
+def _mathml(tex: str, display: bool) -> str:
+    """Pure and memoized: the same formula recurs across posts and rebuilds."""
     from latex2mathml.converter import convert
 
     def fail(why: str):
-        raise InputError(rel, line, f"cannot typeset math ${tex.strip()}$: {why}")
+        raise _MathError(why)
 
     depth = 0
     for match in re.finditer(r"\\\\|\\[{}]|[{}]", tex):

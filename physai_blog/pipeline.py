@@ -13,6 +13,7 @@ Gather, then write: a failure anywhere leaves ``site/`` exactly as it was.
 from __future__ import annotations
 
 import json
+import os
 import time
 from dataclasses import dataclass, field
 from html import escape
@@ -44,6 +45,7 @@ class Context:
     keep_going: bool
     report: BuildReport
     on_event: Callable[[str, Task], None]
+    jobs: int = 1          # parallel processes for CPU-bound stages (runs, page rendering)
 
 
 def load_specs(posts: list[Post], root: Path) -> dict[str, ExperimentSpec]:
@@ -75,7 +77,7 @@ def run_pipeline(root: Path, *, jobs: int | None, only: str | None, keep_going: 
         if executor is None:
             executor = make_executor(root, config, cache, jobs, executor_name, scheduler)
         ctx = Context(root, config, cache, executor, keep_going, report,
-                      on_event or (lambda event, task: None))
+                      on_event or (lambda event, task: None), jobs or config.jobs or default_jobs())
         try:
             posts = run_experiments(ctx, posts, runs, only)
             figures = make_figures(ctx, posts, specs, runs)
@@ -179,10 +181,9 @@ def make_figures(ctx: Context, posts: list[Post], specs: dict, runs: dict) -> di
 def render_everything(ctx: Context, posts: list[Post], specs: dict, runs: dict,
                       figures: dict[str, list[FigurePlan]]) -> dict[str, bytes | Path]:
     # Imported here: a build with nothing to do never loads Markdown, Jinja or pybtex.
-    from .artifacts import observables, post_artifacts
+    from .artifacts import post_artifacts
     from .references import Bibliography
-    from .render import (CachedPage, environment, render_post_body, render_post_page,
-                         render_site, templates_digest, theme_assets)
+    from .render import CachedPage, environment, render_site, templates_digest, theme_assets
     from .reproduce import reproduce_files
 
     env = environment(ctx.root, ctx.cache.root / "jinja")
@@ -192,8 +193,36 @@ def render_everything(ctx: Context, posts: list[Post], specs: dict, runs: dict,
                    "bibliography": _digest(ctx.root / bib_rel) if bib_rel else None,
                    "keep_going": ctx.keep_going}
     files: dict[str, bytes | Path] = dict(theme_assets())
-    rendered: list = []
-    errors = []
+    errors: list = []
+    pages: dict[str, object] = {}          # slug -> RenderedPost or CachedPage
+    stale: list[tuple[Post, str]] = []
+    for post in posts:
+        if post.notebook is not None or (post.experiment and post.slug not in figures):
+            continue  # notebooks below; a post whose figures failed (only with --keep-going)
+        spec = specs.get(post.experiment) if post.experiment else None
+        key = page_key(post, spec, runs.get(post.slug, []), figures.get(post.slug, []),
+                       site_inputs)
+        page = ctx.cache.load("pages", key)
+        if page is not None and _extras_unchanged(ctx.root, page):
+            pages[post.slug] = CachedPage(post, page["url"])
+            files[f"posts/{post.slug}/index.html"] = ctx.cache.path("pages", key) / "index.html"
+            files.update({rel: ctx.root / rel for rel in page["extra_files"]})
+            ctx.report.failed_claims.extend(page["failed_claims"])
+        else:
+            stale.append((post, key))
+    job = RenderJob(ctx.root, ctx.config, ctx.cache, specs, runs, figures, bibliography, env,
+                    ctx.keep_going, {post.slug: post for post in posts})
+    for post, key, outcome in render_pages(job, stale, ctx.jobs):
+        if isinstance(outcome, PhysaiError):
+            errors.append(outcome)
+            continue
+        html, item = outcome
+        files[f"posts/{post.slug}/index.html"] = html
+        store_page(ctx.cache, key, html, item, ctx.root)
+        ctx.report.failed_claims.extend(item.failed_claims)
+        files.update({rel: ctx.root / rel for rel in item.extra_files})
+        pages[post.slug] = item
+    rendered = []
     for post in posts:
         if post.notebook is not None:
             try:
@@ -201,34 +230,14 @@ def render_everything(ctx: Context, posts: list[Post], specs: dict, runs: dict,
             except PhysaiError as exc:
                 errors.append(exc)
             continue
-        if post.experiment and post.slug not in figures:
-            continue  # its figures failed (only with --keep-going)
-        spec = specs.get(post.experiment) if post.experiment else None
-        obs = observables(runs[post.slug], ctx.cache, spec.sweep) if spec else None
-        fig_plans = {p.figure.name: p for p in figures.get(post.slug, [])}
-        base = f"posts/{post.slug}/"
-        key = page_key(post, spec, runs.get(post.slug, []), figures.get(post.slug, []),
-                       site_inputs)
-        page = ctx.cache.load("pages", key)
-        if page is not None and _extras_unchanged(ctx.root, page):
-            item = CachedPage(post, page["url"])
-            files[base + "index.html"] = ctx.cache.path("pages", key) / "index.html"
-            files.update({rel: ctx.root / rel for rel in page["extra_files"]})
-            ctx.report.failed_claims.extend(page["failed_claims"])
-        else:
-            try:
-                item = render_post_body(post, ctx.config, ctx.root, obs, fig_plans,
-                                        spec.path.name if spec else None, ctx.keep_going,
-                                        bibliography)
-            except InputError as exc:
-                errors.append(exc)
-                continue
-            files[base + "index.html"] = render_post_page(env, ctx.config, item)
-            store_page(ctx.cache, key, files[base + "index.html"], item, ctx.root)
-            ctx.report.failed_claims.extend(item.failed_claims)
-            files.update(item.extra_files)
+        if post.slug not in pages:
+            continue
+        item = pages[post.slug]
         rendered.append(item)
+        spec = specs.get(post.experiment) if post.experiment else None
         if spec:
+            base = f"posts/{post.slug}/"
+            obs = job.observables(post)
             for rel, value in post_artifacts(runs[post.slug], figures[post.slug], spec, obs,
                                              ctx.cache, ctx.root).items():
                 files[base + rel] = value
@@ -242,6 +251,90 @@ def render_everything(ctx: Context, posts: list[Post], specs: dict, runs: dict,
     files.update(render_site(env, ctx.config, rendered, newest.isoformat() if newest else
                              "1970-01-01"))
     return files
+
+
+@dataclass
+class RenderJob:
+    """What rendering a post page needs; shared with forked render workers."""
+
+    root: Path
+    config: SiteConfig
+    cache: Cache
+    specs: dict
+    runs: dict
+    figures: dict
+    bibliography: object
+    env: object
+    keep_going: bool
+    posts_by_slug: dict = field(default_factory=dict)
+
+    def observables(self, post: Post):
+        from .artifacts import observables
+
+        spec = self.specs.get(post.experiment) if post.experiment else None
+        return observables(self.runs[post.slug], self.cache, spec.sweep) if spec else None
+
+    def render(self, post: Post, converter):
+        """(page bytes, RenderedPost), or the PhysaiError that stops it."""
+        from .render import render_post_body, render_post_page
+
+        spec = self.specs.get(post.experiment) if post.experiment else None
+        fig_plans = {p.figure.name: p for p in self.figures.get(post.slug, [])}
+        try:
+            item = render_post_body(post, self.config, self.root, self.observables(post),
+                                    fig_plans, spec.path.name if spec else None,
+                                    self.keep_going, self.bibliography, converter)
+            return render_post_page(self.env, self.config, item), item
+        except PhysaiError as exc:
+            return exc
+
+
+# Rendering is CPU-bound Python: past this many stale pages, fork render workers.
+PARALLEL_RENDER_MIN = 24
+
+
+def render_pages(job: RenderJob, stale: list, jobs: int):
+    """Render stale post pages, in forked worker processes when there are many."""
+    from .markup import new_converter
+
+    if len(stale) < PARALLEL_RENDER_MIN or jobs < 2 or not hasattr(os, "fork"):
+        converter = new_converter()
+        return [(post, key, job.render(post, converter)) for post, key in stale]
+    import multiprocessing
+
+    chunks = [stale[i::jobs] for i in range(jobs)]
+    context = multiprocessing.get_context("fork")
+    with context.Pool(jobs, initializer=_render_init, initargs=(job,)) as pool:
+        results = pool.map(_render_chunk, [[post.slug for post, _ in c] for c in chunks])
+    by_slug = {slug: outcome for chunk in results for slug, outcome in chunk}
+    return [(post, key, _revive(by_slug[post.slug])) for post, key in stale]
+
+
+_WORKER: dict = {}   # per forked render worker: its job and converter (never in the parent)
+
+
+def _render_init(job: RenderJob) -> None:
+    from .markup import new_converter
+
+    _WORKER["job"], _WORKER["converter"] = job, new_converter()
+
+
+def _render_chunk(slugs: list[str]) -> list:
+    job = _WORKER["job"]
+    out = []
+    for slug in slugs:
+        post = job.posts_by_slug[slug]
+        outcome = job.render(post, _WORKER["converter"])
+        if isinstance(outcome, PhysaiError):   # exceptions with custom __init__ do not pickle
+            outcome = ("error", outcome.message, outcome.detail)
+        out.append((slug, outcome))
+    return out
+
+
+def _revive(outcome):
+    if isinstance(outcome, tuple) and outcome and outcome[0] == "error":
+        return PhysaiError(outcome[1], outcome[2])
+    return outcome
 
 
 def _digest(path: Path) -> str | None:

@@ -116,6 +116,8 @@ class PostRenderer:
         self._args(d, 1, set())
         name = d.args[0]
         plan = self.figure_plans.get(name)
+        if plan is None and self.experiment_name is None:
+            self._need_obs(d)
         if plan is None:
             from difflib import get_close_matches
 
@@ -253,11 +255,12 @@ def seed_table(obs: Observables | None) -> list[dict]:
 
 def render_post_body(post: Post, config: SiteConfig, root: Path, obs: Observables | None,
                      figures: dict[str, FigurePlan], experiment_name: str | None,
-                     keep_going: bool, bibliography: Bibliography) -> RenderedPost:
+                     keep_going: bool, bibliography: Bibliography,
+                     converter=None) -> RenderedPost:
     renderer = PostRenderer(post, config, root, obs, figures, experiment_name, keep_going,
                             bibliography)
     html, toc = render_markdown(post.body, post.rel, post.body_line, renderer.handlers(),
-                                renderer.math)
+                                renderer.math, converter=converter)
     url = absolute_url(config.base_url, f"posts/{post.slug}/")
     authors = post.authors or [config.author]
     words = len(post.body.split())
