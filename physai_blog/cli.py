@@ -187,6 +187,23 @@ def serve_command(root, port, host, jobs):
         server.stop()
 
 
+@main.command("doctor")
+@ROOT
+def doctor_command(root):
+    """Check the whole blog without running anything; list every problem found."""
+    from .doctor import doctor
+
+    report = doctor(root)
+    for warning in report.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    for problem in report.problems:
+        click.echo(problem)
+    checked = f"physai.yaml, {report.posts} post(s), {report.experiments} experiment(s)"
+    if report.problems:
+        raise PhysaiError(f"{len(report.problems)} problem(s) found in {checked}")
+    click.echo(f"No problems found in {checked}.")
+
+
 def run_cli():
     try:
         main(standalone_mode=True)

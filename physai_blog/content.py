@@ -195,11 +195,12 @@ def post_from_front_matter(data: dict, lines: dict, path: Path, rel: str, root: 
     stem = path.stem
     match = DATE_PREFIX.match(stem)
     slug = data.get("slug", match.group(2) if match else stem)
-    if not isinstance(slug, str) or not SLUG.match(slug):
+    slug_ok = isinstance(slug, str) and SLUG.match(slug)
+    if not slug_ok:
         fail("slug", f"slug {slug!r} must be letters, digits, - and _ (it becomes a URL)")
 
     try:
-        values["experiment"] = _experiment_path(data, lines, str(slug), rel, root)
+        values["experiment"] = _experiment_path(data, lines, slug if slug_ok else None, rel, root)
     except InputError as exc:
         errors.append(exc)
     collect(errors)
@@ -207,21 +208,30 @@ def post_from_front_matter(data: dict, lines: dict, path: Path, rel: str, root: 
                 **values)
 
 
-def _experiment_path(data: dict, lines: dict, slug: str, rel: str, root: Path) -> str | None:
+def _experiment_path(data: dict, lines: dict, slug: str | None, rel: str,
+                     root: Path) -> str | None:
     if "experiment" in data:
         value = data["experiment"]
-        if value in (None, False, "none"):
+        if value is None or value is False or value == "none":
             return None
-        if not isinstance(value, str) or not value.endswith(".py"):
+        if not isinstance(value, str) or not value.endswith(".py") or "\0" in value:
             raise InputError(rel, lines.get("experiment"),
                              "'experiment' must be a path to a .py file, e.g. experiments/x.py")
-        target = (root / value).resolve()
-        if not target.is_relative_to(root.resolve()):
+        try:
+            target = (root / value).resolve()
+            inside = target.is_relative_to(root.resolve())
+            found = inside and target.is_file()
+        except (OSError, RuntimeError) as exc:  # too long, a symlink loop
+            raise InputError(rel, lines.get("experiment"),
+                             f"experiment {value!r}: {getattr(exc, 'strerror', None) or exc}")
+        if not inside:
             raise InputError(rel, lines.get("experiment"),
                              f"experiment {value!r} lies outside the blog folder")
-        if not target.is_file():
+        if not found:
             raise InputError(rel, lines.get("experiment"), f"experiment file {value!r} not found")
         return target.relative_to(root.resolve()).as_posix()
+    if slug is None:
+        return None
     default = root / EXPERIMENTS_DIR / f"{slug}.py"
     return default.relative_to(root).as_posix() if default.is_file() else None
 

@@ -35,16 +35,26 @@ def load_mapping(text: str, rel: str, first_line: int = 1) -> tuple[dict, dict[s
     """Parse a YAML mapping; return (data, {key: line}).  ``first_line`` is the file line
     of the text's first line, so that errors inside front matter name the file's own line."""
     offset = first_line - 1
+    loader = None
     try:
-        node = yaml.compose(text, Loader=_Loader)
-        data = _Loader(text).get_single_data() if node is not None else None
+        loader = _Loader(text)
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         line = mark.line + 1 + offset if mark else first_line
+        if isinstance(exc, yaml.reader.ReaderError):
+            line = text.count("\n", 0, exc.position) + first_line
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise InputError(rel, line, f"invalid YAML: {problem}")
+    except (ValueError, OverflowError) as exc:  # e.g. "\U99999999" escapes PyYAML's checks
+        line = loader.line + 1 + offset if loader else first_line
+        raise InputError(rel, line, f"invalid YAML ({exc})")
     except RecursionError:
         raise InputError(rel, first_line, "invalid YAML: nested too deeply")
+    finally:
+        if loader is not None:
+            loader.dispose()
     if data is None:
         return {}, {}
     if not isinstance(data, dict) or not isinstance(node, yaml.MappingNode):
