@@ -13,6 +13,7 @@ import json
 import os
 import select
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -66,15 +67,25 @@ def worker_env(threads: int) -> dict:
 class _Worker:
     """One live worker subprocess and its protocol pipe."""
 
-    def __init__(self, root: Path, experiment: str, env: dict, log_path: Path):
+    def __init__(self, root: Path, experiment: str, env: dict, log_path: Path, zygote=None):
         read_fd, write_fd = os.pipe()
         self.log_path = log_path
         self.log = log_path.open("wb")
         self.experiment = experiment
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "physai_blog.worker", str(root), experiment, str(write_fd)],
-            stdin=subprocess.PIPE, stdout=self.log, stderr=subprocess.STDOUT,
-            pass_fds=(write_fd,), env=env, cwd=str(log_path.parent), start_new_session=True)
+        self.proc = None
+        if zygote is not None:   # forked from a process that has imported numpy & co already
+            try:
+                self.proc = zygote.spawn(root, experiment, log_path.parent, self.log.fileno(),
+                                         write_fd)
+            except OSError:
+                self.proc = None
+        if self.proc is None:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "physai_blog.worker", str(root), experiment,
+                 str(write_fd)],
+                stdin=subprocess.PIPE, stdout=self.log, stderr=subprocess.STDOUT,
+                pass_fds=(write_fd,), env=env, cwd=str(log_path.parent),
+                start_new_session=True)
         os.close(write_fd)
         self.answers = os.fdopen(read_fd, "rb")
         self.buffer = b""
@@ -129,6 +140,14 @@ class _Worker:
         self.log.close()
 
 
+def _imports_torch(path: Path) -> bool:
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    return "import torch" in text or "from torch" in text
+
+
 class LocalExecutor:
     """A pool of ``jobs`` worker subprocesses on this machine."""
 
@@ -137,6 +156,25 @@ class LocalExecutor:
         self.scratch = Path(scratch)
         self.jobs = max(1, jobs)
         self.threads = max(1, cores // self.jobs)
+        self._zygote = None
+
+    def _fork_server(self, tasks: list[Task]):
+        """The build's zygote, started with the first tasks (None where fork is not usable)."""
+        if self._zygote is None and hasattr(os, "fork") and hasattr(socket, "send_fds") \
+                and not os.environ.get("PHYSAI_NO_ZYGOTE"):
+            from .zygote import Zygote
+
+            modules = ["numpy", "matplotlib", "matplotlib.pyplot", "physai_blog.experiment",
+                       "physai_blog.data", "physai_blog.worker"]
+            if any(_imports_torch(self.root / task.experiment) for task in tasks):
+                modules.insert(0, "torch")
+            self._zygote = Zygote(worker_env(self.threads), modules)
+        return self._zygote
+
+    def close(self) -> None:
+        if self._zygote is not None:
+            self._zygote.close()
+            self._zygote = None
 
     def execute(self, tasks: list[Task], on_event: Events | None = None) -> list[Outcome]:
         on_event = on_event or (lambda event, task: None)
@@ -186,7 +224,8 @@ class LocalExecutor:
                     if worker is None:
                         log_dir = self.scratch / f"worker-{number}-{time.monotonic_ns()}"
                         log_dir.mkdir(parents=True)
-                        worker = _Worker(self.root, task.experiment, env, log_dir / "output.log")
+                        worker = _Worker(self.root, task.experiment, env, log_dir / "output.log",
+                                         zygote)
                     enter(task)
                     on_event("start", task)
                     try:
@@ -209,6 +248,7 @@ class LocalExecutor:
                 if worker is not None:
                     worker.close()
 
+        zygote = self._fork_server(tasks) if tasks else None
         threads = [threading.Thread(target=slot, args=(i,), daemon=True)
                    for i in range(min(self.jobs, len(tasks)))]
         for thread in threads:

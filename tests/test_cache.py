@@ -160,3 +160,18 @@ def test_identical_inputs_give_identical_sites(tmp_path, monkeypatch):
     assert files_a == files_b
     for rel in files_a:
         assert (a / "site" / rel).read_bytes() == (b / "site" / rel).read_bytes(), rel
+
+
+def test_forked_and_fresh_workers_give_identical_sites(tmp_path, monkeypatch):
+    """Workers forked from the zygote (numpy, matplotlib, torch preloaded) and workers started
+    as fresh interpreters produce the same bytes."""
+    from conftest import copy_sample
+
+    monkeypatch.delenv("PHYSAI_TEST_COUNTER", raising=False)
+    a, b = copy_sample(tmp_path / "a"), copy_sample(tmp_path / "b")
+    build(a)
+    monkeypatch.setenv("PHYSAI_NO_ZYGOTE", "1")
+    build(b)
+    for path in sorted((a / "site").rglob("*")):
+        if path.is_file():
+            assert path.read_bytes() == (b / "site" / path.relative_to(a / "site")).read_bytes()

@@ -1,0 +1,152 @@
+"""A fork server for experiment workers: import numpy, matplotlib (and torch) once per build.
+
+Starting a worker as a fresh interpreter costs more than many experiments themselves: Python,
+numpy, matplotlib and torch are imported again for every script.  The zygote imports them
+once, then forks one child per worker on request.  The parent sends the child's stdin, its
+answer pipe and its log file as file descriptors over a Unix socket (``SCM_RIGHTS``); the
+child becomes an ordinary ``worker.main`` in a session of its own, so it is killed, timed out
+and read exactly like a subprocess worker.
+
+    python -m physai_blog.zygote SOCKET_FD MODULE [MODULE ...]
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import signal
+import socket
+import sys
+import threading
+import time
+import traceback
+from pathlib import Path
+
+
+def serve(sock: socket.socket) -> None:
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)   # children are reaped by the kernel
+    while True:
+        try:
+            message, fds, _, _ = socket.recv_fds(sock, 1 << 16, 3)
+        except OSError:
+            return
+        if not message:
+            return
+        request = json.loads(message)
+        pid = os.fork()
+        if pid == 0:
+            _child(sock, request, fds)
+        for fd in fds:
+            os.close(fd)
+        sock.send(json.dumps({"pid": pid}).encode())
+
+
+def _child(sock: socket.socket, request: dict, fds: list[int]) -> None:
+    code = 1
+    try:
+        sock.close()
+        os.setsid()
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        stdin_fd, answer_fd, log_fd = fds
+        os.dup2(stdin_fd, 0)
+        os.dup2(log_fd, 1)
+        os.dup2(log_fd, 2)
+        os.close(stdin_fd)
+        os.close(log_fd)
+        os.chdir(request["cwd"])
+        from .worker import main
+
+        code = main([request["root"], request["experiment"], str(answer_fd)])
+    except BaseException:  # noqa: BLE001 - the parent reads the log
+        traceback.print_exc()
+    finally:
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        finally:
+            os._exit(code)
+
+
+class ForkedProcess:
+    """What ``executor._Worker`` needs of a process: pid, stdin, wait()."""
+
+    def __init__(self, pid: int, stdin):
+        self.pid = pid
+        self.stdin = stdin
+
+    def poll(self):
+        try:
+            os.kill(self.pid, 0)
+            return None
+        except ProcessLookupError:
+            return 0
+
+    def wait(self, timeout: float | None = None):
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.poll() is None:
+            if deadline is not None and time.monotonic() > deadline:
+                import subprocess
+
+                raise subprocess.TimeoutExpired("worker", timeout)
+            time.sleep(0.01)
+        return 0
+
+
+class Zygote:
+    """The parent's handle on a fork server (started on first use, closed with the build)."""
+
+    def __init__(self, env: dict, modules: list[str]):
+        import subprocess
+
+        self._sock, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        self._lock = threading.Lock()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "physai_blog.zygote", str(child.fileno()), *modules],
+            pass_fds=(child.fileno(),), env=env, stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        child.close()
+
+    def spawn(self, root: Path, experiment: str, cwd: Path, log_fd: int, answer_fd: int):
+        """A worker for ``experiment``: (ForkedProcess, writable stdin)."""
+        stdin_r, stdin_w = os.pipe()
+        try:
+            with self._lock:
+                message = json.dumps({"root": str(root), "experiment": experiment,
+                                      "cwd": str(cwd)}).encode()
+                socket.send_fds(self._sock, [message], [stdin_r, answer_fd, log_fd])
+                reply = self._sock.recv(1 << 12)
+        finally:
+            os.close(stdin_r)
+        if not reply:
+            os.close(stdin_w)
+            raise OSError("the zygote has stopped")
+        pid = json.loads(reply)["pid"]
+        return ForkedProcess(pid, os.fdopen(stdin_w, "wb"))
+
+    def close(self) -> None:
+        try:
+            self._sock.close()
+        finally:
+            try:
+                self.proc.wait(timeout=5)
+            except Exception:  # noqa: BLE001
+                self.proc.kill()
+                self.proc.wait()
+
+
+def main(argv: list[str]) -> int:
+    sock = socket.socket(fileno=int(argv[0]))
+    for name in argv[1:]:   # warm the imports every worker would otherwise repeat
+        try:
+            module = importlib.import_module(name)
+            if name == "matplotlib":
+                module.use("Agg")
+        except Exception:  # noqa: BLE001 - a missing optional library is no error here
+            pass
+    serve(sock)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
