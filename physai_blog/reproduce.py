@@ -36,7 +36,8 @@ def rerun_command(spec: ExperimentSpec, post: Post, runs: list[RunPlan]) -> str:
 
 def requirements(runs: list[RunPlan]) -> str:
     versions = runs[0].cached.get("versions", {}) if runs else {}
-    lines = [f"{name}=={versions[name]}" for name in ("torch", "numpy", "matplotlib")
+    # "2.13.0+cpu" -> "2.13.0": a local version label is not on the package index
+    lines = [f"{name}=={versions[name].split('+')[0]}" for name in ("torch", "numpy", "matplotlib")
              if versions.get(name)]
     if "matplotlib" not in versions:
         lines.append("matplotlib")

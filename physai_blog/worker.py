@@ -47,17 +47,15 @@ def user_traceback(exc: BaseException, root: Path) -> dict:
 
 
 def versions() -> dict:
+    """The environment a run ran in: the same keys whatever the worker had imported."""
     from importlib import metadata
 
     out = {"python": platform.python_version(), "platform": platform.platform(terse=True)}
-    for name in ("numpy", "torch", "matplotlib"):
-        module = sys.modules.get(name)
-        if module is not None:
-            out[name] = getattr(module, "__version__", "?")
-    try:
-        out["physai-blog"] = metadata.version("physai-blog")
-    except metadata.PackageNotFoundError:
-        pass
+    for name in ("numpy", "torch", "physai-blog"):
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = None
     return out
 
 
