@@ -9,7 +9,11 @@ from .errors import InputError
 _SCALAR_TAGS = ("null", "bool", "int", "float", "binary", "timestamp")
 
 
-class _Loader(yaml.SafeLoader):
+# libyaml's parser where PyYAML has it (front matter of hundreds of posts is parsed per build).
+_Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Loader(_Base):
     """SafeLoader whose scalar conversions fail as YAML errors with a position (PyYAML lets a
     bad ``!!int x`` or ``2026-13-45`` escape as a bare ValueError)."""
 
@@ -48,7 +52,7 @@ def load_mapping(text: str, rel: str, first_line: int = 1) -> tuple[dict, dict[s
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise InputError(rel, line, f"invalid YAML: {problem}")
     except (ValueError, OverflowError) as exc:  # e.g. "\U99999999" escapes PyYAML's checks
-        line = loader.line + 1 + offset if loader else first_line
+        line = getattr(loader, "line", 0) + 1 + offset if loader else first_line
         raise InputError(rel, line, f"invalid YAML ({exc})")
     except RecursionError:
         raise InputError(rel, first_line, "invalid YAML: nested too deeply")
