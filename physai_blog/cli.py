@@ -102,12 +102,13 @@ def clean(root, cache):
 @click.argument("slug")
 @click.option("--force", is_flag=True, help="Rerun every run, even the cached ones.")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), help="Parallel experiment workers.")
+@click.option("--figures", is_flag=True, help="Also draw the post's figures (into the cache).")
 @click.option("-v", "--verbose", is_flag=True, help="Show every run as it happens.")
-def run_command(root, slug, force, jobs, verbose):
+def run_command(root, slug, force, jobs, figures, verbose):
     """Run one post's experiment (no site is written) and print its values."""
     from .verify import run_post
 
-    plans, executed = run_post(root, slug, force=force, jobs=jobs,
+    plans, executed = run_post(root, slug, force=force, jobs=jobs, figures=figures,
                                on_event=_print_event(verbose))
     click.echo(f"{slug}: {len(executed)} of {len(plans)} run(s) executed")
     import json

@@ -67,7 +67,8 @@ def worker_env(threads: int) -> dict:
 class _Worker:
     """One live worker subprocess and its protocol pipe."""
 
-    def __init__(self, root: Path, experiment: str, env: dict, log_path: Path, zygote=None):
+    def __init__(self, root: Path, experiment: str, env: dict, log_path: Path, zygote=None,
+                 preload: tuple = ()):
         read_fd, write_fd = os.pipe()
         self.log_path = log_path
         self.log = log_path.open("wb")
@@ -76,7 +77,7 @@ class _Worker:
         if zygote is not None:   # forked from a process that has imported numpy & co already
             try:
                 self.proc = zygote.spawn(root, experiment, log_path.parent, self.log.fileno(),
-                                         write_fd)
+                                         write_fd, preload)
             except OSError:
                 self.proc = None
         if self.proc is None:
@@ -140,6 +141,10 @@ class _Worker:
         self.log.close()
 
 
+# Imported by the zygote once figures are to be drawn (not for a build that only runs).
+FIGURE_MODULES = ("matplotlib", "matplotlib.pyplot")
+
+
 def _imports_torch(path: Path) -> bool:
     try:
         text = path.read_text(encoding="utf-8", errors="replace")
@@ -164,8 +169,8 @@ class LocalExecutor:
                 and not os.environ.get("PHYSAI_NO_ZYGOTE"):
             from .zygote import Zygote
 
-            modules = ["numpy", "matplotlib", "matplotlib.pyplot", "physai_blog.experiment",
-                       "physai_blog.data", "physai_blog.worker"]
+            modules = ["numpy", "physai_blog.experiment", "physai_blog.data",
+                       "physai_blog.worker"]
             if any(_imports_torch(self.root / task.experiment) for task in tasks):
                 modules.insert(0, "torch")
             self._zygote = Zygote(worker_env(self.threads), modules)
@@ -225,7 +230,7 @@ class LocalExecutor:
                         log_dir = self.scratch / f"worker-{number}-{time.monotonic_ns()}"
                         log_dir.mkdir(parents=True)
                         worker = _Worker(self.root, task.experiment, env, log_dir / "output.log",
-                                         zygote)
+                                         zygote, FIGURE_MODULES if task.kind == "figures" else ())
                     enter(task)
                     on_event("start", task)
                     try:

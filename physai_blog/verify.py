@@ -49,8 +49,9 @@ def _select(root: Path, slug: str | None):
 
 
 def run_post(root: Path | str, slug: str, force: bool = False, jobs: int | None = None,
-             on_event=None) -> tuple[list[RunPlan], list[RunPlan]]:
-    """Run one post's experiment (stale runs, or all with ``force``) and draw its figures."""
+             on_event=None, figures: bool = False) -> tuple[list[RunPlan], list[RunPlan]]:
+    """Run one post's experiment (stale runs, or all with ``force``); with ``figures``,
+    draw its figures too (into the cache, for the next build)."""
     root = Path(root).resolve()
     config, posts, specs, runs = _select(root, slug)
     plans = runs[slug]
@@ -63,14 +64,18 @@ def run_post(root: Path | str, slug: str, force: bool = False, jobs: int | None 
                 shutil.rmtree(cache.path("runs", plan.key), ignore_errors=True)
         executor = LocalExecutor(root, cache.root / "tmp", jobs or config.jobs or default_jobs(),
                                  default_jobs())
-        executed, errors = execute_runs(plans, cache, executor, on_event)
-        if errors:
-            raise_errors(errors)
-        figures = plan_figures(specs[posts[0].experiment], plans, config.figure_style)
-        _, errors = draw_figures(figures, cache, executor, config.figure_style, config.timeout,
-                                 on_event)
-        if errors:
-            raise_errors(errors)
+        try:
+            executed, errors = execute_runs(plans, cache, executor, on_event)
+            if errors:
+                raise_errors(errors)
+            if figures:
+                drawn = plan_figures(specs[posts[0].experiment], plans, config.figure_style)
+                _, errors = draw_figures(drawn, cache, executor, config.figure_style,
+                                         config.timeout, on_event)
+                if errors:
+                    raise_errors(errors)
+        finally:
+            executor.close()
     return plans, executed
 
 
@@ -146,7 +151,10 @@ def verify(root: Path | str, slug: str | None = None, jobs: int | None = None,
         executor = LocalExecutor(root, Path(scratch) / "tmp", jobs or config.jobs or default_jobs(),
                                  default_jobs())
         plans = [plan for post in posts for plan in runs[post.slug]]
-        _, errors = execute_runs(plans, cache, executor, on_event)
+        try:
+            _, errors = execute_runs(plans, cache, executor, on_event)
+        finally:
+            executor.close()
         if errors:
             raise_errors(errors)
         for post in posts:

@@ -34,6 +34,7 @@ def serve(sock: socket.socket) -> None:
         if not message:
             return
         request = json.loads(message)
+        preload(request.get("preload", []))
         pid = os.fork()
         if pid == 0:
             _child(sock, request, fds)
@@ -107,13 +108,14 @@ class Zygote:
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
         child.close()
 
-    def spawn(self, root: Path, experiment: str, cwd: Path, log_fd: int, answer_fd: int):
-        """A worker for ``experiment``: (ForkedProcess, writable stdin)."""
+    def spawn(self, root: Path, experiment: str, cwd: Path, log_fd: int, answer_fd: int,
+              preload: list[str] = ()):
+        """A worker for ``experiment`` (the zygote first imports ``preload``)."""
         stdin_r, stdin_w = os.pipe()
         try:
             with self._lock:
                 message = json.dumps({"root": str(root), "experiment": experiment,
-                                      "cwd": str(cwd)}).encode()
+                                      "cwd": str(cwd), "preload": list(preload)}).encode()
                 socket.send_fds(self._sock, [message], [stdin_r, answer_fd, log_fd])
                 reply = self._sock.recv(1 << 12)
         finally:
@@ -135,15 +137,22 @@ class Zygote:
                 self.proc.wait()
 
 
-def main(argv: list[str]) -> int:
-    sock = socket.socket(fileno=int(argv[0]))
-    for name in argv[1:]:   # warm the imports every worker would otherwise repeat
+def preload(names: list[str]) -> None:
+    """Import what every worker would otherwise import again (once: later calls are free)."""
+    for name in names:
+        if name in sys.modules:
+            continue
         try:
             module = importlib.import_module(name)
             if name == "matplotlib":
                 module.use("Agg")
         except Exception:  # noqa: BLE001 - a missing optional library is no error here
             pass
+
+
+def main(argv: list[str]) -> int:
+    sock = socket.socket(fileno=int(argv[0]))
+    preload(argv[1:])
     serve(sock)
     return 0
 
