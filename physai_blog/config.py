@@ -107,7 +107,8 @@ def _coerce(key: str, value):
         return value
     if key in ("timeout", "max_output_mb"):
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-            raise ValueError("expected a positive number of seconds")
+            raise ValueError("expected a positive number of "
+                             + ("seconds" if key == "timeout" else "megabytes"))
         return float(value)
     if key == "jobs":
         if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
