@@ -122,7 +122,8 @@ def plan_all_runs(posts: list[Post], specs: dict, config: SiteConfig) -> dict[st
     for post in posts:
         if post.experiment:
             try:
-                runs[post.slug] = plan_runs(post, specs[post.experiment], config.timeout)
+                runs[post.slug] = plan_runs(post, specs[post.experiment], config.timeout,
+                                            config.max_output_mb)
             except InputError as exc:
                 errors.append(exc)
     collect(errors)

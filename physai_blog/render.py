@@ -144,6 +144,10 @@ class PostRenderer:
         source = (self.root / rel).resolve()
         if not source.is_relative_to(self.root.resolve()) or ".." in Path(rel).parts:
             self.fail(d.line, f"figure path {path!r} lies outside the blog folder")
+        first = Path(rel).parts[0] if Path(rel).parts else ""
+        if first in ("site", "templates") or any(p.startswith(".") for p in Path(rel).parts):
+            self.fail(d.line, f"figure path {path!r} points into {first or 'a hidden folder'}/, "
+                              "which is not a source of the site")
         if not source.is_file():
             self.fail(d.line, f"figure file {path!r} not found")
         self.extra_files[rel] = source

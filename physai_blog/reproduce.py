@@ -11,6 +11,7 @@ cached build never imports nbformat.
 from __future__ import annotations
 
 import hashlib
+import html
 import json
 from pathlib import Path
 
@@ -87,7 +88,8 @@ def notebook(post: Post, spec: ExperimentSpec, runs: list[RunPlan], url: str) ->
         json.dumps([f"data/{r.label}", r.label, r.params, r.cell, r.seed]) for r in runs)
     base_params = {k: v for k, v in runs[0].params.items() if k not in spec.sweep} if runs else {}
     cells = [
-        new_markdown_cell(f"# {post.title}\n\nThe figures of [this post]({url}), redrawn from "
+        new_markdown_cell(f"# {html.escape(post.title)}\n\nThe figures of [this post]({url}), "
+                          "redrawn from "
                           "its published raw data. Run the cells in the folder that holds "
                           "`data/` and `code/` (the unzipped `reproduce.zip`, or the post's "
                           "folder of the site)."),

@@ -355,8 +355,6 @@ def test_a_script_title_is_escaped_everywhere(built: Path, tmp_path: Path):
     assert all(site in p.resolve().parents for p in site.rglob("*"))
 
 
-@pytest.mark.xfail(strict=True, reason="reproduce.py writes the title raw into the notebook's "
-                                       "first Markdown cell (not this module's to fix)")
 def test_a_script_title_is_escaped_in_the_notebook(built: Path, tmp_path: Path):
     root = tmp_path / "blog"
     shutil.copytree(built, root, symlinks=True)

@@ -157,3 +157,15 @@ def test_unknown_citation_key(blog):
     write_post(blog, FAST_POST + "\nAs in [@power2022grokkin].\n")
     fails_with(blog, "posts/2026-02-01-fast.md:11: unknown citation key 'power2022grokkin'; "
                      "did you mean 'power2022grokking'? (not in refs.bib)")
+
+
+def test_al_folio_include_may_not_point_into_the_output(blog):
+    write_post(blog, FAST_POST + '\n{% include figure.liquid path="site/index.html" %}\n')
+    fails_with(blog, "posts/2026-02-01-fast.md:11: figure path 'site/index.html' points into "
+                     "site/, which is not a source of the site")
+
+
+def test_output_size_cap_from_the_config(blog):
+    (blog / "physai.yaml").write_text((blog / "physai.yaml").read_text() + "max_output_mb: 0.000001\n")
+    (blog / "experiments/fast.py").write_text(FAST_EXPERIMENT.replace('"n": 5', '"n": 6'))
+    fails_with(blog, "experiments/fast.py: the run's output is 0.0 MB, over the limit of 1e-06 MB")
