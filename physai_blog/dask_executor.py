@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import tempfile
-import threading
 from pathlib import Path
 
 from .errors import PhysaiError

@@ -27,8 +27,7 @@ from .errors import InputError, PhysaiError
 from .markup import Directive, latex_to_mathml, render_markdown
 from .runs import RunPlan, plan_runs
 from .spec import ExperimentSpec, load_spec
-from .values import (ClaimSyntaxError, Observables, RunValues, check_claim, format_number,
-                     parse_claim)
+from .values import ClaimSyntaxError, Observables, RunValues, check_claim, parse_claim
 
 
 @dataclass
@@ -227,23 +226,14 @@ class StaticChecks:
             check = check_claim(self.obs, d.args[0], d.args[-1], dict(d.kwargs), self.post.rel,
                                 d.line)
             if not check.holds:
-                bad = check.failures()[0]
-                numbers = ", ".join(f"{k} = {_show(v)}" for k, v in bad["numbers"].items())
                 self.fail(d.line, f"claim fails on the cached data: {d.args[0]} ({d.args[-1]}); "
-                                  f"false on {len(check.failures())} of {len(check.rows)} runs, "
-                                  f"e.g. {bad['run']}: {numbers}")
+                                  f"{check.failure_summary()}")
         return ""
 
     def include_figure(self, d: Directive) -> str:
-        path = d.kwargs.get("path")
-        if not path:
-            self.fail(d.line, "{% include figure.liquid %} needs path=\"...\"")
-        rel = path.lstrip("/")
-        source = (self.root / rel).resolve()
-        if not source.is_relative_to(self.root) or ".." in Path(rel).parts:
-            self.fail(d.line, f"figure path {path!r} lies outside the blog folder")
-        if not source.is_file():
-            self.fail(d.line, f"figure file {path!r} not found")
+        from .render import include_source
+
+        include_source(self.root, d, self.post.rel)
         return ""
 
     def cite(self, d: Directive) -> str:
@@ -262,8 +252,3 @@ class StaticChecks:
         return {"figure": self.figure, "value": self.value, "claim": self.claim, "fit": self.fit,
                 "include_figure": self.include_figure, "cite": self.cite}
 
-
-def _show(v) -> str:
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    return format_number(v) if isinstance(v, (int, float)) else str(v)

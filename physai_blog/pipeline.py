@@ -25,10 +25,10 @@ from .build import SITE_DIR, BuildReport
 from .cache import CACHE_DIR, Cache
 from .config import SiteConfig, default_jobs, load_config
 from .content import Post, load_posts
-from .errors import InputError, PhysaiError, RunError, collect
+from .errors import InputError, PhysaiError, collect
 from .executor import Executor, LocalExecutor, Task
 from .figures import FigurePlan, draw_figures, plan_figures
-from .output import WriteReport, write_site
+from .output import write_site
 from .runs import RunPlan, execute_runs, plan_runs
 from .spec import ExperimentSpec, load_spec
 

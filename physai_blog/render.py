@@ -21,7 +21,8 @@ from .errors import InputError, PhysaiError
 from .figures import FigurePlan
 from .references import Bibliography, Citations, parse_keys
 from .markup import Directive, latex_to_mathml, render_markdown
-from .values import ClaimCheck, Observables, check_claim, fit, format_number, format_values, summarize
+from .values import (ClaimCheck, Observables, check_claim, fit, format_number, format_values,
+                     show_number, summarize)
 
 THEME = Path(__file__).parent / "theme"
 
@@ -137,19 +138,7 @@ class PostRenderer:
         return self._figure_html(ref)
 
     def include_figure(self, d: Directive) -> str:
-        path = d.kwargs.get("path")
-        if not path:
-            self.fail(d.line, "{% include figure.liquid %} needs path=\"...\"")
-        rel = path.lstrip("/")
-        source = (self.root / rel).resolve()
-        if not source.is_relative_to(self.root.resolve()) or ".." in Path(rel).parts:
-            self.fail(d.line, f"figure path {path!r} lies outside the blog folder")
-        first = Path(rel).parts[0] if Path(rel).parts else ""
-        if first in ("site", "templates") or any(p.startswith(".") for p in Path(rel).parts):
-            self.fail(d.line, f"figure path {path!r} points into {first or 'a hidden folder'}/, "
-                              "which is not a source of the site")
-        if not source.is_file():
-            self.fail(d.line, f"figure file {path!r} not found")
+        rel, source = include_source(self.root, d, self.post.rel)
         self.extra_files[rel] = source
         caption = d.kwargs.get("caption", "")
         ref = FigureRef(len(self.figures) + 1, Path(rel).stem, f"../../{rel}", caption,
@@ -206,12 +195,8 @@ class PostRenderer:
         self.claims.append(check)
         number = len(self.claims)
         if not check.holds:
-            bad = check.failures()[0]
-            numbers = ", ".join(f"{k} = {format_number(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else v}"
-                                for k, v in bad["numbers"].items())
-            message = (f"{self.post.rel}:{d.line}: claim fails: {expr} ({text}); false on "
-                       f"{len(check.failures())} of {len(check.rows)} runs, e.g. {bad['run']}: "
-                       f"{numbers}")
+            message = (f"{self.post.rel}:{d.line}: claim fails: {expr} ({text}); "
+                       f"{check.failure_summary()}")
             if not self.keep_going:
                 raise ClaimFailed(message)
             self.failed.append(message)
@@ -230,6 +215,27 @@ class PostRenderer:
     def handlers(self) -> dict:
         return {"figure": self.figure, "value": self.value, "claim": self.claim, "fit": self.fit,
                 "include_figure": self.include_figure, "cite": self.cite}
+
+
+def include_source(root: Path, d: Directive, post_rel: str) -> tuple[str, Path]:
+    """(site path, file) of an al-folio include; it must be a file of the blog's sources."""
+    def fail(message: str):
+        raise InputError(post_rel, d.line, message)
+
+    path = d.kwargs.get("path")
+    if not path:
+        fail("{% include figure.liquid %} needs path=\"...\"")
+    rel = path.lstrip("/")
+    source = (root / rel).resolve()
+    if not source.is_relative_to(root.resolve()) or ".." in Path(rel).parts:
+        fail(f"figure path {path!r} lies outside the blog folder")
+    first = Path(rel).parts[0] if Path(rel).parts else ""
+    if first in ("site", "templates") or any(p.startswith(".") for p in Path(rel).parts):
+        fail(f"figure path {path!r} points into {first or 'a hidden folder'}/, which is not a "
+             "source of the site")
+    if not source.is_file():
+        fail(f"figure file {path!r} not found")
+    return rel, source
 
 
 def seed_table(obs: Observables | None) -> list[dict]:
@@ -329,13 +335,8 @@ def render_notebook_body(post: Post, config: SiteConfig, root: Path, folder: Pat
 
 
 def claim_rows(check: ClaimCheck) -> list[dict]:
-    def show(v):
-        if isinstance(v, bool):
-            return "true" if v else "false"
-        return format_number(v) if isinstance(v, (int, float)) else str(v)
-
     return [{"run": row["run"], "holds": row["holds"],
-             "numbers": ", ".join(f"{k} = {show(v)}" for k, v in row["numbers"].items())}
+             "numbers": ", ".join(f"{k} = {show_number(v)}" for k, v in row["numbers"].items())}
             for row in check.rows]
 
 

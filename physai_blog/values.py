@@ -336,6 +336,19 @@ class ClaimCheck:
     def failures(self) -> list[dict]:
         return [row for row in self.rows if not row["holds"]]
 
+    def failure_summary(self) -> str:
+        """"false on 3 of 9 runs, e.g. wd-2.0_seed-0: t_grok = 50"."""
+        bad = self.failures()
+        numbers = ", ".join(f"{k} = {show_number(v)}" for k, v in bad[0]["numbers"].items())
+        return f"false on {len(bad)} of {len(self.rows)} runs, e.g. {bad[0]['run']}: {numbers}"
+
+
+def show_number(v) -> str:
+    """A number (or truth value) as claims show it."""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    return format_number(v) if isinstance(v, (int, float)) else str(v)
+
 
 def _sides(tree: ast.Expression) -> list[tuple[str, ast.AST]]:
     """The sub-expressions worth showing: both sides of each comparison (or the whole)."""
