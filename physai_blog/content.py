@@ -26,7 +26,7 @@ KNOWN_KEYS = {
     "related_posts", "featured", "thumbnail", "toc", "pretty_table", "bibliography",
     # physai-blog's own
     "authors", "slug", "experiment", "params", "seeds", "timeout", "tolerance", "draft",
-    "max_output_mb",
+    "max_output_mb", "resources",
 }
 
 
@@ -50,6 +50,7 @@ class Post:
     timeout: float | None = None
     tolerance: float | None = None
     max_output_mb: float | None = None
+    resources: dict = field(default_factory=dict)   # e.g. {gpu: 1, memory: 8GB}
     lines: dict[str, int] = field(default_factory=dict)
     notebook: list | None = None   # the cells after the front matter, for a .ipynb post
 
@@ -179,6 +180,14 @@ def post_from_front_matter(data: dict, lines: dict, path: Path, rel: str, root: 
             fail(key, f"{key!r} must be a {'positive' if positive else 'non-negative'} number")
         else:
             values[key] = float(value)
+    if "resources" in data:
+        value = data["resources"]
+        if not isinstance(value, dict) or not all(
+                isinstance(k, str) and isinstance(v, (int, float, str)) and not isinstance(v, bool)
+                for k, v in value.items()):
+            fail("resources", "'resources' must be a mapping like {gpu: 1, memory: 8GB}")
+        else:
+            values["resources"] = dict(value)
     if "params" in data:
         try:
             check_params(data["params"], rel, lines.get("params"))

@@ -129,7 +129,8 @@ def run_task(plan: RunPlan, cache: Cache) -> Task:
                "out": str(folder / "out"), "workdir": str(folder / "work")}
     return Task("run", plan.spec.rel, payload, plan.timeout,
                 f"{plan.post.slug} {plan.label}", context=(plan, folder),
-                deps=list(plan.spec.deps), resources=dict(plan.spec.resources))
+                deps=list(plan.spec.deps),
+                resources={**plan.spec.resources, **plan.post.resources})
 
 
 def execute_runs(plans: list[RunPlan], cache: Cache, executor: Executor, on_event=None,

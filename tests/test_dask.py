@@ -141,3 +141,19 @@ def train(params, seed, log):
     assert len(spans) == 3
     for (_, end), (start, _) in zip(spans, spans[1:]):
         assert start >= end           # never two at once
+
+
+def test_front_matter_resources_reach_the_task(tmp_path):
+    from physai_blog.build import load_specs
+    from physai_blog.cache import Cache
+    from physai_blog.content import load_posts
+    from physai_blog.runs import plan_runs, run_task
+
+    post = ("---\ntitle: R\ndate: 2026-04-03\nexperiment: experiments/fast.py\n"
+            "resources: {gpu: 1, memory: 8GB}\n---\n\nx\n")
+    root = make_blog(tmp_path / "blog", {"2026-04-03-r.md": post})
+    posts = load_posts(root, [])
+    plan = plan_runs(posts[0], load_specs(posts, root)["experiments/fast.py"], 60)[0]
+    task = run_task(plan, Cache(root / ".physai-cache"))
+    assert task.resources == {"gpu": 1, "memory": "8GB"}
+    assert dask_resources(task.resources) == {"GPU": 1.0, "MEMORY": 8e9}
