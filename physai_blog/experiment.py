@@ -170,7 +170,8 @@ class Experiment:
         """Run every cell and seed here, then draw every figure into ``./out/<name>/``."""
         import argparse
 
-        script = Path(sys.modules[self.run_function.__module__].__file__ or "experiment")
+        module = sys.modules.get(getattr(self.run_function, "__module__", ""), None)
+        script = Path(getattr(module, "__file__", None) or "experiment")  # none in a notebook
         parser = argparse.ArgumentParser(description=f"Run {script.name} on its own.")
         parser.add_argument("--out", default=str(Path("out") / script.stem),
                             help="output folder (default: ./out/<script>)")
