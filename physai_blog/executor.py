@@ -253,7 +253,8 @@ class LocalExecutor:
                 if worker is not None:
                     worker.close()
 
-        zygote = self._fork_server(tasks) if tasks else None
+        # One task gains nothing from a fork server: it would import the same modules itself.
+        zygote = self._fork_server(tasks) if len(tasks) > 1 or self._zygote else None
         threads = [threading.Thread(target=slot, args=(i,), daemon=True)
                    for i in range(min(self.jobs, len(tasks)))]
         for thread in threads:

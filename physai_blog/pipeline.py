@@ -248,10 +248,32 @@ def render_everything(ctx: Context, posts: list[Post], specs: dict, runs: dict,
                                               ctx.cache).items():
                 files[base + rel] = value
     collect(errors)
-    newest = max((p.date for p in posts), default=None)
-    files.update(render_site(env, ctx.config, rendered, newest.isoformat() if newest else
-                             "1970-01-01"))
+    files.update(site_pages(ctx, env, rendered, site_inputs))
     return files
+
+
+def site_pages(ctx: Context, env, rendered: list, site_inputs: dict) -> dict:
+    """Index, tags, archive and feed: cached by what they show of every post, so an edit to
+    a post's body alone does not re-render them."""
+    from .cache import key_of
+    from .render import render_site
+
+    shown = [[r.post.slug, r.post.title, r.post.date.isoformat(), r.post.description,
+              r.post.tags, r.post.categories, r.post.authors, r.url] for r in rendered]
+    key = key_of({"kind": "site-pages", "posts": shown, **site_inputs})
+    entry = ctx.cache.load("site-pages", key)
+    folder = ctx.cache.path("site-pages", key)
+    if entry is not None:
+        return {rel: folder / rel for rel in entry["files"]}
+    newest = max((r.post.date for r in rendered), default=None)
+    pages = render_site(env, ctx.config, rendered,
+                        newest.isoformat() if newest else "1970-01-01")
+    tmp = ctx.cache.new_tmp()
+    for rel, data in pages.items():
+        (tmp / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp / rel).write_bytes(data)
+    ctx.cache.commit("site-pages", key, tmp, {"kind": "site-pages"})
+    return pages
 
 
 @dataclass
