@@ -78,14 +78,14 @@ def run_pipeline(root: Path, *, jobs: int | None, only: str | None, keep_going: 
             executor = make_executor(root, config, cache, jobs, executor_name, scheduler)
         ctx = Context(root, config, cache, executor, keep_going, report,
                       on_event or (lambda event, task: None), jobs or config.jobs or default_jobs())
+        fingerprint.forget(cache.root)
         try:
             posts = run_experiments(ctx, posts, runs, only)
-            figures = make_figures(ctx, posts, specs, runs)
+            figures = FigureStage(ctx, posts, specs, runs)
+            files = render_everything(ctx, posts, specs, runs, figures)
         finally:
             if hasattr(executor, "close"):
                 executor.close()
-        fingerprint.forget(cache.root)
-        files = render_everything(ctx, posts, specs, runs, figures)
         if report.errors and not keep_going:
             raise_errors(report.errors)
         report.write = write_site(root / SITE_DIR, files)
@@ -158,29 +158,58 @@ def run_experiments(ctx: Context, posts: list[Post], runs: dict[str, list[RunPla
     return publishable
 
 
-def make_figures(ctx: Context, posts: list[Post], specs: dict, runs: dict) -> dict[str, list[FigurePlan]]:
-    plans: dict[str, list[FigurePlan]] = {}
-    for post in posts:
-        if post.experiment:
-            plans[post.slug] = plan_figures(specs[post.experiment], runs[post.slug],
-                                            ctx.config.figure_style)
-    everything = [p for group in plans.values() for p in group]
-    drawn, errors = draw_figures(everything, ctx.cache, ctx.executor, ctx.config.figure_style,
-                                 ctx.config.timeout, ctx.on_event)
-    ctx.report.figures_total = len(everything)
-    ctx.report.figures_drawn = [f"{p.runs[0].post.slug}/{p.figure.name}" for p in drawn]
-    if errors:
+class FigureStage:
+    """Figures are drawn in worker processes while this process renders the pages (which
+    need only the figures' names and keys); ``finish()`` waits for them."""
+
+    def __init__(self, ctx: Context, posts: list[Post], specs: dict, runs: dict):
+        import threading
+
+        self.ctx = ctx
+        self.plans: dict[str, list[FigurePlan]] = {
+            post.slug: plan_figures(specs[post.experiment], runs[post.slug],
+                                    ctx.config.figure_style)
+            for post in posts if post.experiment}
+        self.everything = [p for group in self.plans.values() for p in group]
+        self.busy = any(not ctx.cache.path("figures", p.key).exists() for p in self.everything)
+        self._result: tuple = ([], [])
+        self._thread = threading.Thread(target=self._draw, daemon=True)
+        if self.busy:
+            self._thread.start()
+        else:
+            self._draw()
+
+    def _draw(self) -> None:
+        ctx = self.ctx
+        try:
+            self._result = draw_figures(self.everything, ctx.cache, ctx.executor,
+                                        ctx.config.figure_style, ctx.config.timeout,
+                                        ctx.on_event)
+        except BaseException as exc:  # noqa: BLE001 - re-raised by finish() in the caller
+            self._result = exc
+
+    def finish(self) -> dict[str, list[FigurePlan]]:
+        """The figure plans of every post whose figures all exist now."""
+        if self._thread.is_alive() or self._thread.ident is not None:
+            self._thread.join()
+        if isinstance(self._result, BaseException):
+            raise self._result
+        drawn, errors = self._result
+        ctx = self.ctx
+        ctx.report.figures_total = len(self.everything)
+        ctx.report.figures_drawn = [f"{p.runs[0].post.slug}/{p.figure.name}" for p in drawn]
+        if not errors:
+            return self.plans
         ctx.report.errors.extend(errors)
         if not ctx.keep_going:
             raise_errors(errors)
-        failed = {id(p) for p in everything if p.cached is None}
-        plans = {slug: group for slug, group in plans.items()
-                 if not any(id(p) in failed for p in group)}
-    return plans
+        failed = {id(p) for p in self.everything if p.cached is None}
+        return {slug: group for slug, group in self.plans.items()
+                if not any(id(p) in failed for p in group)}
 
 
 def render_everything(ctx: Context, posts: list[Post], specs: dict, runs: dict,
-                      figures: dict[str, list[FigurePlan]]) -> dict[str, bytes | Path]:
+                      stage: FigureStage) -> dict[str, bytes | Path]:
     # Imported here: a build with nothing to do never loads Markdown, Jinja or pybtex.
     from .artifacts import post_artifacts
     from .references import Bibliography
@@ -197,9 +226,10 @@ def render_everything(ctx: Context, posts: list[Post], specs: dict, runs: dict,
     errors: list = []
     pages: dict[str, object] = {}          # slug -> RenderedPost or CachedPage
     stale: list[tuple[Post, str]] = []
+    figures = stage.plans          # planned (names, keys); drawn by finish() below
     for post in posts:
-        if post.notebook is not None or (post.experiment and post.slug not in figures):
-            continue  # notebooks below; a post whose figures failed (only with --keep-going)
+        if post.notebook is not None:
+            continue  # notebooks below
         spec = specs.get(post.experiment) if post.experiment else None
         key = page_key(post, spec, runs.get(post.slug, []), figures.get(post.slug, []),
                        site_inputs)
@@ -213,7 +243,10 @@ def render_everything(ctx: Context, posts: list[Post], specs: dict, runs: dict,
             stale.append((post, key))
     job = RenderJob(ctx.root, ctx.config, ctx.cache, specs, runs, figures, bibliography, env,
                     ctx.keep_going, {post.slug: post for post in posts})
-    for post, key, outcome in render_pages(job, stale, ctx.jobs):
+    # No forked render workers while a thread drives the figure workers (fork + threads).
+    rendered_pages = render_pages(job, stale, 1 if stage.busy else ctx.jobs)
+    figures = stage.finish()       # posts whose figures failed are left out (--keep-going)
+    for post, key, outcome in rendered_pages:
         if isinstance(outcome, PhysaiError):
             errors.append(outcome)
             continue
@@ -231,7 +264,7 @@ def render_everything(ctx: Context, posts: list[Post], specs: dict, runs: dict,
             except PhysaiError as exc:
                 errors.append(exc)
             continue
-        if post.slug not in pages:
+        if post.slug not in pages or (post.experiment and post.slug not in figures):
             continue
         item = pages[post.slug]
         rendered.append(item)
