@@ -169,3 +169,25 @@ def test_output_size_cap_from_the_config(blog):
     (blog / "physai.yaml").write_text((blog / "physai.yaml").read_text() + "max_output_mb: 0.000001\n")
     (blog / "experiments/fast.py").write_text(FAST_EXPERIMENT.replace('"n": 5', '"n": 6'))
     fails_with(blog, "experiments/fast.py: the run's output is 0.0 MB, over the limit of 1e-06 MB")
+
+
+def test_failures_in_workers_forked_from_the_zygote(tmp_path):
+    """Several runs at once go through the fork server: a raise, a hang past the timeout and a
+    hard exit are each reported, and nothing is cached for them."""
+    experiment = FAST_EXPERIMENT.replace('seeds=[0]', 'seeds=[0, 1, 2, 3]').replace(
+        "    for step in range(params[\"n\"]):",
+        "    import os, time\n"
+        "    if seed == 1:\n        raise ValueError('seed one is bad')\n"
+        "    if seed == 2:\n        time.sleep(60)\n"
+        "    if seed == 3:\n        os._exit(3)\n"
+        "    for step in range(params[\"n\"]):")
+    post = FAST_POST.replace("experiment: experiments/fast.py",
+                             "experiment: experiments/fast.py\ntimeout: 3")
+    root = make_blog(tmp_path / "blog", {"2026-02-01-fast.md": post}, {"fast.py": experiment})
+    result = cli("build", "--root", root, "--jobs", "2")
+    assert result.exit_code == 1
+    out = result.output
+    assert "experiments/fast.py:10: ValueError: seed one is bad (seed 1, post " in out
+    assert "timed out after 3 s (seed 2)" in out
+    assert "experiments/fast.py: the experiment process died (seed 3, post " in out
+    assert len(list((root / ".physai-cache/runs").iterdir())) == 1     # seed 0 only
