@@ -145,6 +145,12 @@ class _Worker:
 FIGURE_MODULES = ("matplotlib", "matplotlib.pyplot")
 
 
+def preload_for(task: Task, root: Path) -> tuple:
+    """What the zygote should have imported before forking a worker for ``task``."""
+    modules = FIGURE_MODULES if task.kind == "figures" else ()
+    return ("torch", *modules) if _imports_torch(root / task.experiment) else modules
+
+
 def _imports_torch(path: Path) -> bool:
     try:
         text = path.read_text(encoding="utf-8", errors="replace")
@@ -156,11 +162,15 @@ def _imports_torch(path: Path) -> bool:
 class LocalExecutor:
     """A pool of ``jobs`` worker subprocesses on this machine."""
 
-    def __init__(self, root: Path, scratch: Path, jobs: int, cores: int):
+    def __init__(self, root: Path, scratch: Path, jobs: int, cores: int,
+                 persistent: bool = False):
         self.root = Path(root).resolve()
         self.scratch = Path(scratch)
         self.jobs = max(1, jobs)
         self.threads = max(1, cores // self.jobs)
+        #: Kept across builds (``serve``): its fork server stays warm, so even a single
+        #: figure or run starts in milliseconds.
+        self.persistent = persistent
         self._zygote = None
 
     def _fork_server(self, tasks: list[Task]):
@@ -230,7 +240,7 @@ class LocalExecutor:
                         log_dir = self.scratch / f"worker-{number}-{time.monotonic_ns()}"
                         log_dir.mkdir(parents=True)
                         worker = _Worker(self.root, task.experiment, env, log_dir / "output.log",
-                                         zygote, FIGURE_MODULES if task.kind == "figures" else ())
+                                         zygote, preload_for(task, self.root))
                     enter(task)
                     on_event("start", task)
                     try:
@@ -254,7 +264,8 @@ class LocalExecutor:
                     worker.close()
 
         # One task gains nothing from a fork server: it would import the same modules itself.
-        zygote = self._fork_server(tasks) if len(tasks) > 1 or self._zygote else None
+        zygote = self._fork_server(tasks) if len(tasks) > 1 or self.persistent or self._zygote \
+            else None
         threads = [threading.Thread(target=slot, args=(i,), daemon=True)
                    for i in range(min(self.jobs, len(tasks)))]
         for thread in threads:

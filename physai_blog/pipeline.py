@@ -74,7 +74,8 @@ def run_pipeline(root: Path, *, jobs: int | None, only: str | None, keep_going: 
     runs = plan_all_runs(posts, specs, config)
     cache = Cache(root / CACHE_DIR, warn=report.warnings.append)
     with cache.lock():
-        if executor is None:
+        own_executor = executor is None   # a caller's executor (serve's) outlives the build
+        if own_executor:
             executor = make_executor(root, config, cache, jobs, executor_name, scheduler)
         ctx = Context(root, config, cache, executor, keep_going, report,
                       on_event or (lambda event, task: None), jobs or config.jobs or default_jobs())
@@ -84,7 +85,7 @@ def run_pipeline(root: Path, *, jobs: int | None, only: str | None, keep_going: 
             figures = FigureStage(ctx, posts, specs, runs)
             files = render_everything(ctx, posts, specs, runs, figures)
         finally:
-            if hasattr(executor, "close"):
+            if own_executor and hasattr(executor, "close"):
                 executor.close()
         if report.errors and not keep_going:
             raise_errors(report.errors)

@@ -141,6 +141,7 @@ class DevServer:
         self.rewatch = threading.Event()
         self.threads: list[threading.Thread] = []
         self.httpd: http.server.ThreadingHTTPServer | None = None
+        self._local = None   # the session's LocalExecutor (see _executor)
 
     # -- building ------------------------------------------------------------------------------
     def build_once(self, reason: str = "") -> BuildState:
@@ -153,7 +154,8 @@ class DevServer:
             else:
                 from .build import build
 
-                report = build(self.root, jobs=self.jobs, keep_going=False)
+                report = build(self.root, jobs=self.jobs, keep_going=False,
+                               executor=self._executor())
                 summary = (f"{len(report.posts)} post(s), {len(report.runs_executed)} of "
                            f"{report.runs_total} run(s) executed, {len(report.figures_drawn)} of "
                            f"{report.figures_total} figure(s) drawn")
@@ -270,6 +272,26 @@ class DevServer:
             self.changed.wait_for(lambda: self.state.id != after, timeout)
             return self.state
 
+    def _executor(self):
+        """One local executor for the whole session: its fork server stays warm (numpy,
+        matplotlib, torch imported once), so an edited figure redraws in a fraction of a
+        second.  None (the build makes its own) when the blog runs elsewhere (dask)."""
+        from .config import default_jobs, load_config
+        from .errors import PhysaiError
+
+        try:
+            if load_config(self.root).executor != "local":
+                return None
+        except PhysaiError:
+            return None   # the build reports the config error
+        if self._local is None:
+            from .executor import LocalExecutor
+
+            self._local = LocalExecutor(self.root, self.root / ".physai-cache" / "tmp",
+                                        self.jobs or default_jobs(), default_jobs(),
+                                        persistent=True)
+        return self._local
+
     def stop(self) -> None:
         self.stopping.set()
         with self.changed:
@@ -279,6 +301,9 @@ class DevServer:
             self.httpd.server_close()
         for thread in self.threads:
             thread.join(timeout=5)
+        if self._local is not None:
+            self._local.close()
+            self._local = None
 
     def serve_forever(self) -> None:
         """Start, block until Ctrl+C, stop."""

@@ -175,3 +175,22 @@ def test_forked_and_fresh_workers_give_identical_sites(tmp_path, monkeypatch):
     for path in sorted((a / "site").rglob("*")):
         if path.is_file():
             assert path.read_bytes() == (b / "site" / path.relative_to(a / "site")).read_bytes()
+
+
+def test_a_persistent_executor_keeps_its_fork_server_across_builds(sample):
+    """What `serve` does: one LocalExecutor for the session, whose zygote stays warm."""
+    from physai_blog.executor import LocalExecutor
+
+    root, counter = sample
+    executor = LocalExecutor(root, root / ".physai-cache" / "tmp", 2, 2, persistent=True)
+    try:
+        build(root, executor=executor)
+        zygote = executor._zygote
+        assert zygote is not None and zygote.proc.poll() is None   # not closed by the build
+        edit(root / "experiments/decay.py", 'ax.set_ylabel("loss")', 'ax.set_ylabel("L")')
+        report = build(root, executor=executor)
+        assert report.figures_drawn == ["decay/loss"] and runs_counted(counter) == 2
+        assert executor._zygote is zygote and zygote.proc.poll() is None
+    finally:
+        executor.close()
+    assert zygote.proc.poll() is not None

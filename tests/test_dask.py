@@ -33,7 +33,10 @@ def test_dask_and_local_builds_are_byte_identical(tmp_path, cluster, monkeypatch
     local, remote = copy_sample(tmp_path / "local"), copy_sample(tmp_path / "remote")
     build(local)
     executor = DaskExecutor(remote, cluster.scheduler_address)
-    report = build(remote, executor=executor)
+    try:
+        report = build(remote, executor=executor)
+    finally:
+        executor.close()
     assert len(report.runs_executed) == 2 and report.figures_drawn == ["decay/loss"]
     assert snapshot(local) == snapshot(remote)
     # same cache keys: the remote build's cache serves the local pool, and vice versa
@@ -91,8 +94,11 @@ def test_a_worker_killed_mid_sweep_is_survived(tmp_path, cluster):
 
     thread = threading.Thread(target=kill_a_busy_worker)
     thread.start()
-    report = build(root, executor=executor)
-    thread.join()
+    try:
+        report = build(root, executor=executor)
+    finally:
+        thread.join()
+        executor.close()
     assert killed, "no worker was busy to be killed"
     assert len(report.runs_executed) == 6 and report.ok
     html = (root / "site/posts/slow/index.html").read_text()
