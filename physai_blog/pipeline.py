@@ -214,7 +214,7 @@ def render_everything(ctx: Context, posts: list[Post], specs: dict, runs: dict,
     # Imported here: a build with nothing to do never loads Markdown, Jinja or pybtex.
     from .artifacts import post_artifacts
     from .references import Bibliography
-    from .render import CachedPage, environment, render_site, templates_digest, theme_assets
+    from .render import CachedPage, environment, templates_digest, theme_assets
     from .reproduce import reproduce_files
 
     env = environment(ctx.root, ctx.cache.root / "jinja")
