@@ -52,6 +52,9 @@ def test_post_page_golden_structure(built_sample):
     assert '<span class="cite">[<a href="#ref-power2022grokking">1</a>, ' \
            '<a href="#ref-liu2023omnigrok">2</a>]</span>' in html
     assert '<li id="ref-power2022grokking">Alethea Power, Yuri Burda' in html
+    # the reproduce downloads are linked from the page
+    assert '<a href="reproduce.zip" download>reproduce.zip</a>' in html
+    assert '<a href="decay.ipynb" download>decay.ipynb</a>' in html
     # seed-sensitivity table
     assert "<h2>Seed sensitivity</h2>" in html and "<code>final_loss</code>" in html
 
