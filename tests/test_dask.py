@@ -163,3 +163,25 @@ def test_front_matter_resources_reach_the_task(tmp_path):
     task = run_task(plan, Cache(root / ".physai-cache"))
     assert task.resources == {"gpu": 1, "memory": "8GB"}
     assert dask_resources(task.resources) == {"GPU": 1.0, "MEMORY": 8e9}
+
+
+def test_a_failing_run_on_the_cluster_reports_the_same_error_as_locally(tmp_path, cluster):
+    from conftest import FAST_EXPERIMENT, FAST_POST
+    from physai_blog.errors import RunError
+
+    broken = FAST_EXPERIMENT.replace('    log.value("total", float(params["n"]))',
+                                     '    log.value("total", params["missing"])')
+    messages = []
+    for name, executor in (("local", None), ("dask", "cluster")):
+        root = make_blog(tmp_path / name, {"2026-02-01-fast.md": FAST_POST}, {"fast.py": broken})
+        runner = DaskExecutor(root, cluster.scheduler_address) if executor else None
+        try:
+            with pytest.raises(RunError) as info:
+                build(root, executor=runner)
+        finally:
+            if runner is not None:
+                runner.close()
+        messages.append(info.value.format_message())
+    assert messages[0] == messages[1]
+    assert messages[0].startswith("experiments/fast.py:10: KeyError: 'missing' (seed 0, post ")
+    assert 'File "experiments/fast.py", line 10, in train' in messages[0]
