@@ -94,10 +94,13 @@ def check(root: Path, cache_dir: Path, site: Path, options: dict) -> tuple[dict 
 def remember(root: Path, cache_dir: Path, site: Path, options: dict, extra: list[str],
              summary: dict, started: tuple) -> None:
     """Record a successful build, unless an input changed while it ran."""
-    if fingerprint(root, started[1], options) != started[0]:
+    now = fingerprint(root, started[1], options)
+    if now != started[0]:
         return
-    state = {**summary, "extra": sorted(set(extra)), "site": _site_seal(site),
-             "fingerprint": fingerprint(root, sorted(set(extra)), options)}
+    extra = sorted(set(extra))
+    if extra != sorted(set(started[1])):   # the usual case reuses the hash just computed
+        now = fingerprint(root, extra, options)
+    state = {**summary, "extra": extra, "site": _site_seal(site), "fingerprint": now}
     tmp = cache_dir / f".{STATE}.{os.getpid()}"
     tmp.write_text(json.dumps(state, sort_keys=True, indent=1) + "\n")
     os.replace(tmp, cache_dir / STATE)

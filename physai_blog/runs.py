@@ -7,7 +7,6 @@ versions and the storage format.  The reason a run is (re)executed is kept for `
 
 from __future__ import annotations
 
-import json
 import platform
 import shutil
 from dataclasses import dataclass
@@ -225,7 +224,3 @@ def run_error(plan: RunPlan, outcome) -> RunError:
 
 def _tail(log: str) -> str:
     return ("Last lines of its output:\n" + log) if log.strip() else ""
-
-
-def manifest_summary(manifest: dict) -> str:
-    return json.dumps({k: manifest[k] for k in ("params", "seed", "cell") if k in manifest})
