@@ -55,12 +55,51 @@ def build(root: Path | str = ".", *, jobs: int | None = None, only: str | None =
                            figures_total=last["figures_total"], warnings=last["warnings"],
                            write=WriteReport(0, last["files"], 0, False), up_to_date=True,
                            seconds=time.perf_counter() - start)
-    from .pipeline import run_pipeline
+    zygote = None
+    if executor is None and executor_name in (None, "local") and started[3]:
+        zygote = early_zygote(root, started[3], jobs)
+    try:
+        from .pipeline import run_pipeline
 
-    return run_pipeline(root, jobs=jobs, only=only, keep_going=keep_going, executor=executor,
-                        on_event=on_event, include_drafts=include_drafts,
-                        executor_name=executor_name, scheduler=scheduler, options=options,
-                        started=started, start=start)
+        return run_pipeline(root, jobs=jobs, only=only, keep_going=keep_going,
+                            executor=executor, on_event=on_event,
+                            include_drafts=include_drafts, executor_name=executor_name,
+                            scheduler=scheduler, options=options, started=started,
+                            start=start, zygote=zygote)
+    finally:
+        if zygote is not None:
+            zygote.close()
+
+
+def early_zygote(root: Path, scripts: list[str], jobs: int | None, figures: bool = True):
+    """When experiment code changed, runs and figures are likely due: start the workers'
+    fork server now, so numpy (and matplotlib, if a script draws figures) are imported
+    while this process imports the pipeline and plans; the executor adopts it if its
+    thread count matches.  None where fork servers are not used."""
+    import os
+
+    if not hasattr(os, "fork") or os.environ.get("PHYSAI_NO_ZYGOTE"):
+        return None
+    from .executor import worker_env
+    from .zygote import Zygote
+
+    texts = []
+    for rel in scripts:
+        try:
+            texts.append((root / rel).read_text(encoding="utf-8", errors="replace"))
+        except OSError:
+            pass
+    modules = ["numpy", "physai_blog.experiment", "physai_blog.data", "physai_blog.worker"]
+    if any("import torch" in t or "from torch" in t for t in texts):
+        modules.insert(0, "torch")
+    later = ["matplotlib", "matplotlib.pyplot"] \
+        if figures and any(".figure(" in t for t in texts) else []
+    try:
+        cores = len(os.sched_getaffinity(0))   # as config.default_jobs (not imported: yaml)
+    except AttributeError:
+        cores = os.cpu_count() or 1
+    threads = max(1, cores // max(1, jobs or cores))
+    return Zygote(worker_env(threads), modules, later)
 
 
 def __getattr__(name: str):

@@ -163,7 +163,7 @@ class LocalExecutor:
     """A pool of ``jobs`` worker subprocesses on this machine."""
 
     def __init__(self, root: Path, scratch: Path, jobs: int, cores: int,
-                 persistent: bool = False):
+                 persistent: bool = False, zygote=None):
         self.root = Path(root).resolve()
         self.scratch = Path(scratch)
         self.jobs = max(1, jobs)
@@ -172,6 +172,11 @@ class LocalExecutor:
         #: figure or run starts in milliseconds.
         self.persistent = persistent
         self._zygote = None
+        if zygote is not None:   # started early by the caller (see build.early_zygote)
+            if zygote.env == worker_env(self.threads):
+                self._zygote = zygote
+            else:
+                zygote.close()
 
     def _fork_server(self, tasks: list[Task]):
         """The build's zygote, started with the first tasks (None where fork is not usable)."""

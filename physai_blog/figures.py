@@ -9,8 +9,6 @@ reruns an experiment.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from importlib import metadata
-
 from .cache import Cache, key_of
 from .errors import RunError
 from .executor import Executor, Task
@@ -19,10 +17,9 @@ from .spec import API_VERSION, ExperimentSpec, FigureSpec, sha256
 
 
 def matplotlib_version() -> str | None:
-    try:
-        return metadata.version("matplotlib")
-    except metadata.PackageNotFoundError:
-        return None
+    from .fingerprint import installed_versions
+
+    return installed_versions()["matplotlib"]
 
 
 @dataclass

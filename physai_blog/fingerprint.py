@@ -31,9 +31,9 @@ def _walk(folder: Path):
                 yield Path(dirpath) / name
 
 
-def _versions() -> dict:
-    """Installed versions from the dist-info folder names (importlib.metadata costs more
-    than the whole no-op build)."""
+def installed_versions() -> dict:
+    """Installed versions of python, torch, numpy and matplotlib, from the dist-info folder
+    names on sys.path (importing importlib.metadata costs more than the whole no-op build)."""
     out = {"python": platform.python_version(), "torch": None, "numpy": None,
            "matplotlib": None}
     pattern = re.compile(r"^(torch|numpy|matplotlib)-([^-]+)\.dist-info$")
@@ -49,19 +49,26 @@ def _versions() -> dict:
     return out
 
 
-def fingerprint(root: Path, extra: list[str], options: dict) -> str:
-    h = hashlib.sha256(json.dumps({"options": options, "versions": _versions()},
+def fingerprint(root: Path, extra: list[str], options: dict,
+                code: dict | None = None) -> str:
+    """The hash of every input; ``code`` (if given) receives the digest of each file under
+    ``experiments/`` and of each extra input (the modules the experiments import)."""
+    h = hashlib.sha256(json.dumps({"options": options, "versions": installed_versions()},
                                   sort_keys=True).encode())
     paths = [root / "physai.yaml", *(root / rel for rel in extra)]
     for name in INPUT_DIRS:
         paths.extend(_walk(root / name))
     paths.extend(_walk(PACKAGE))
+    code_paths = {root / rel for rel in extra} | set(_walk(root / "experiments"))
     for path in sorted(set(paths)):
         h.update(str(path).encode() + b"\0")
         try:
-            h.update(hashlib.sha256(path.read_bytes()).digest())
+            digest = hashlib.sha256(path.read_bytes()).digest()
         except OSError:
-            h.update(b"missing")
+            digest = b"missing"
+        h.update(digest)
+        if code is not None and path in code_paths and path.suffix == ".py":
+            code[path.relative_to(root).as_posix()] = digest.hex()
     return h.hexdigest()
 
 
@@ -82,13 +89,17 @@ def _state(cache_dir: Path) -> dict:
 
 def check(root: Path, cache_dir: Path, site: Path, options: dict) -> tuple[dict | None, tuple]:
     """(the last build's summary if nothing changed since it, else None; the inputs now, to
-    compare with at the end of this build)."""
+    compare with at the end of this build, and the experiment code files that changed
+    since the last good build: all of them when there was none)."""
     state = _state(cache_dir)
     extra = state.get("extra", [])
-    now = fingerprint(root, extra, options)
+    code: dict[str, str] = {}
+    now = fingerprint(root, extra, options, code)
     if state and state.get("site") == _site_seal(site) and state.get("fingerprint") == now:
-        return state, (now, extra)
-    return None, (now, extra)
+        return state, (now, extra, code, [])
+    before = state.get("code") if isinstance(state.get("code"), dict) else {}
+    changed = sorted(rel for rel, digest in code.items() if before.get(rel) != digest)
+    return None, (now, extra, code, changed)
 
 
 def remember(root: Path, cache_dir: Path, site: Path, options: dict, extra: list[str],
@@ -98,9 +109,12 @@ def remember(root: Path, cache_dir: Path, site: Path, options: dict, extra: list
     if now != started[0]:
         return
     extra = sorted(set(extra))
+    code = started[2]
     if extra != sorted(set(started[1])):   # the usual case reuses the hash just computed
-        now = fingerprint(root, extra, options)
-    state = {**summary, "extra": extra, "site": _site_seal(site), "fingerprint": now}
+        code = {}
+        now = fingerprint(root, extra, options, code)
+    state = {**summary, "extra": extra, "site": _site_seal(site), "fingerprint": now,
+             "code": code}
     tmp = cache_dir / f".{STATE}.{os.getpid()}"
     tmp.write_text(json.dumps(state, sort_keys=True, indent=1) + "\n")
     os.replace(tmp, cache_dir / STATE)

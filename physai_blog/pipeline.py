@@ -62,7 +62,7 @@ def load_specs(posts: list[Post], root: Path) -> dict[str, ExperimentSpec]:
 def run_pipeline(root: Path, *, jobs: int | None, only: str | None, keep_going: bool,
                  executor: Executor | None, on_event, include_drafts: bool,
                  executor_name: str | None, scheduler: str | None, options: dict,
-                 started: tuple, start: float) -> BuildReport:
+                 started: tuple, start: float, zygote=None) -> BuildReport:
     """Every stage, from loading the inputs to swapping in the new site."""
     report = BuildReport()
     config = load_config(root)
@@ -76,7 +76,8 @@ def run_pipeline(root: Path, *, jobs: int | None, only: str | None, keep_going: 
     with cache.lock():
         own_executor = executor is None   # a caller's executor (serve's) outlives the build
         if own_executor:
-            executor = make_executor(root, config, cache, jobs, executor_name, scheduler)
+            executor = make_executor(root, config, cache, jobs, executor_name, scheduler,
+                                     zygote)
         ctx = Context(root, config, cache, executor, keep_going, report,
                       on_event or (lambda event, task: None), jobs or config.jobs or default_jobs())
         fingerprint.forget(cache.root)
@@ -106,7 +107,7 @@ def run_pipeline(root: Path, *, jobs: int | None, only: str | None, keep_going: 
 
 
 def make_executor(root: Path, config: SiteConfig, cache: Cache, jobs: int | None,
-                  name: str | None, scheduler: str | None) -> Executor:
+                  name: str | None, scheduler: str | None, zygote=None) -> Executor:
     """The local process pool, or a Dask cluster (command line over physai.yaml)."""
     name = name or config.executor
     if name == "dask":
@@ -115,7 +116,7 @@ def make_executor(root: Path, config: SiteConfig, cache: Cache, jobs: int | None
         return DaskExecutor(root, scheduler or config.scheduler, threads=1,
                             cluster_options=config.cluster)
     jobs = jobs or config.jobs or default_jobs()
-    return LocalExecutor(root, cache.root / "tmp", jobs, default_jobs())
+    return LocalExecutor(root, cache.root / "tmp", jobs, default_jobs(), zygote=zygote)
 
 
 def plan_all_runs(posts: list[Post], specs: dict, config: SiteConfig) -> dict[str, list[RunPlan]]:
@@ -212,10 +213,8 @@ class FigureStage:
 def render_everything(ctx: Context, posts: list[Post], specs: dict, runs: dict,
                       stage: FigureStage) -> dict[str, bytes | Path]:
     # Imported here: a build with nothing to do never loads Markdown, Jinja or pybtex.
-    from .artifacts import post_artifacts
     from .references import Bibliography
     from .render import CachedPage, environment, templates_digest, theme_assets
-    from .reproduce import reproduce_files
 
     env = environment(ctx.root, ctx.cache.root / "jinja")
     bib_rel = ctx.config.bibliography
@@ -225,7 +224,7 @@ def render_everything(ctx: Context, posts: list[Post], specs: dict, runs: dict,
                    "keep_going": ctx.keep_going}
     files: dict[str, bytes | Path] = dict(theme_assets())
     errors: list = []
-    pages: dict[str, object] = {}          # slug -> RenderedPost or CachedPage
+    pages: dict[str, CachedPage] = {}      # slug -> the page in the cache
     stale: list[tuple[Post, str]] = []
     figures = stage.plans          # planned (names, keys); drawn by finish() below
     for post in posts:
@@ -236,7 +235,8 @@ def render_everything(ctx: Context, posts: list[Post], specs: dict, runs: dict,
                        site_inputs)
         page = ctx.cache.load("pages", key)
         if page is not None and _extras_unchanged(ctx.root, page):
-            pages[post.slug] = CachedPage(post, page["url"])
+            pages[post.slug] = CachedPage(post, page["url"], page["failed_claims"],
+                                          page["extra_files"])
             files[f"posts/{post.slug}/index.html"] = ctx.cache.path("pages", key) / "index.html"
             files.update({rel: ctx.root / rel for rel in page["extra_files"]})
             ctx.report.failed_claims.extend(page["failed_claims"])
@@ -251,12 +251,10 @@ def render_everything(ctx: Context, posts: list[Post], specs: dict, runs: dict,
         if isinstance(outcome, PhysaiError):
             errors.append(outcome)
             continue
-        html, item = outcome
-        files[f"posts/{post.slug}/index.html"] = html
-        store_page(ctx.cache, key, html, item, ctx.root)
-        ctx.report.failed_claims.extend(item.failed_claims)
-        files.update({rel: ctx.root / rel for rel in item.extra_files})
-        pages[post.slug] = item
+        files[f"posts/{post.slug}/index.html"] = ctx.cache.path("pages", key) / "index.html"
+        ctx.report.failed_claims.extend(outcome.failed_claims)
+        files.update({rel: ctx.root / rel for rel in outcome.extra_files})
+        pages[post.slug] = outcome
     rendered = []
     for post in posts:
         if post.notebook is not None:
@@ -271,18 +269,59 @@ def render_everything(ctx: Context, posts: list[Post], specs: dict, runs: dict,
         rendered.append(item)
         spec = specs.get(post.experiment) if post.experiment else None
         if spec:
-            base = f"posts/{post.slug}/"
-            obs = job.observables(post)
-            for rel, value in post_artifacts(runs[post.slug], figures[post.slug], spec, obs,
-                                             ctx.cache, ctx.root).items():
-                files[base + rel] = value
-            files[base + "data/index.html"] = data_index(post, runs[post.slug])
-            post_files = {rel[len(base):]: v for rel, v in files.items() if rel.startswith(base)}
-            for rel, value in reproduce_files(post, spec, runs[post.slug], post_files, item.url,
-                                              ctx.cache).items():
-                files[base + rel] = value
+            for rel, value in post_downloads(ctx, job, post, spec, runs[post.slug],
+                                             figures[post.slug], item.url).items():
+                files[f"posts/{post.slug}/{rel}"] = value
     collect(errors)
     files.update(site_pages(ctx, env, rendered, site_inputs))
+    return files
+
+
+def post_downloads(ctx: Context, job: "RenderJob", post: Post, spec: ExperimentSpec,
+                   runs: list[RunPlan], figures: list[FigurePlan], url: str) -> dict:
+    """A post's downloads (raw data, data bundles, code, reproduce.zip, notebook), relative to
+    its folder.  What is generated is cached as one entry, keyed by the runs' and figures'
+    files (their sha256, from their verified manifests), the code and the post: an edit
+    elsewhere in the blog costs this post no zipping and no hashing."""
+    from . import __version__
+    from .cache import key_of
+    from .reproduce import RUNTIME, PACKAGE
+
+    key = key_of({
+        "kind": "downloads", "version": __version__, "slug": post.slug, "title": post.title,
+        "url": url, "params": post.params, "spec": spec.rel, "var": spec.var,
+        "source": spec.source, "deps": spec.deps,
+        "runtime": {name: _digest(PACKAGE / name) for name in RUNTIME},
+        "runs": [[r.key, r.label, r.cached["files"]] for r in runs],
+        "figures": [[f.key, f.file, f.reads, f.cached["files"]] for f in figures]})
+    folder = ctx.cache.path("downloads", key)
+    entry = ctx.cache.load("downloads", key)
+    if entry is None:
+        files = gather_downloads(ctx, job, post, spec, runs, figures, url)
+        tmp, links = ctx.cache.new_tmp(), {}
+        for rel, value in files.items():
+            # Runs and figures were verified by this build and are keyed by their content;
+            # anything else is copied into the entry, so the entry stands on its own.
+            if isinstance(value, Path) and value.is_relative_to(ctx.cache.root) and \
+                    value.relative_to(ctx.cache.root).parts[0] in ("runs", "figures"):
+                links[rel] = value.relative_to(ctx.cache.root).as_posix()
+            else:
+                (tmp / rel).parent.mkdir(parents=True, exist_ok=True)
+                (tmp / rel).write_bytes(value if isinstance(value, bytes) else value.read_bytes())
+        entry = ctx.cache.commit("downloads", key, tmp, {"kind": "downloads", "links": links})
+    out: dict[str, bytes | Path] = {rel: folder / rel for rel in entry["files"]}
+    out.update({rel: ctx.cache.root / target for rel, target in entry["links"].items()})
+    return out
+
+
+def gather_downloads(ctx: Context, job: "RenderJob", post: Post, spec: ExperimentSpec,
+                     runs: list[RunPlan], figures: list[FigurePlan], url: str) -> dict:
+    from .artifacts import post_artifacts
+    from .reproduce import reproduce_files
+
+    files = post_artifacts(runs, figures, spec, job.observables(post), ctx.cache, ctx.root)
+    files["data/index.html"] = data_index(post, runs)
+    files.update(reproduce_files(post, spec, runs, dict(files), url, ctx.cache))
     return files
 
 
@@ -331,9 +370,11 @@ class RenderJob:
         spec = self.specs.get(post.experiment) if post.experiment else None
         return observables(self.runs[post.slug], self.cache, spec.sweep) if spec else None
 
-    def render(self, post: Post, converter):
-        """(page bytes, RenderedPost), or the PhysaiError that stops it."""
-        from .render import render_post_body, render_post_page
+    def render(self, post: Post, key: str, converter):
+        """Render a post page into the cache (under ``key``); what the site-wide pages need
+        of it, or the PhysaiError that stops it.  Runs in forked render workers too: storing
+        there keeps the page bytes out of the pipe and the hashing parallel."""
+        from .render import CachedPage, render_post_body, render_post_page
 
         spec = self.specs.get(post.experiment) if post.experiment else None
         fig_plans = {p.figure.name: p for p in self.figures.get(post.slug, [])}
@@ -341,9 +382,11 @@ class RenderJob:
             item = render_post_body(post, self.config, self.root, self.observables(post),
                                     fig_plans, spec.path.name if spec else None,
                                     self.keep_going, self.bibliography, converter)
-            return render_post_page(self.env, self.config, item), item
+            html = render_post_page(self.env, self.config, item)
         except PhysaiError as exc:
             return exc
+        store_page(self.cache, key, html, item, self.root)
+        return CachedPage(post, item.url, item.failed_claims, dict(item.extra_files))
 
 
 # Rendering is CPU-bound Python: past this many stale pages, fork render workers.
@@ -356,13 +399,13 @@ def render_pages(job: RenderJob, stale: list, jobs: int):
 
     if len(stale) < PARALLEL_RENDER_MIN or jobs < 2 or not hasattr(os, "fork"):
         converter = new_converter()
-        return [(post, key, job.render(post, converter)) for post, key in stale]
+        return [(post, key, job.render(post, key, converter)) for post, key in stale]
     import multiprocessing
 
     chunks = [stale[i::jobs] for i in range(jobs)]
     context = multiprocessing.get_context("fork")
     with context.Pool(jobs, initializer=_render_init, initargs=(job,)) as pool:
-        results = pool.map(_render_chunk, [[post.slug for post, _ in c] for c in chunks])
+        results = pool.map(_render_chunk, [[(post.slug, key) for post, key in c] for c in chunks])
     by_slug = {slug: outcome for chunk in results for slug, outcome in chunk}
     return [(post, key, _revive(by_slug[post.slug])) for post, key in stale]
 
@@ -376,12 +419,12 @@ def _render_init(job: RenderJob) -> None:
     _WORKER["job"], _WORKER["converter"] = job, new_converter()
 
 
-def _render_chunk(slugs: list[str]) -> list:
+def _render_chunk(pages: list[tuple[str, str]]) -> list:
     job = _WORKER["job"]
     out = []
-    for slug in slugs:
+    for slug, key in pages:
         post = job.posts_by_slug[slug]
-        outcome = job.render(post, _WORKER["converter"])
+        outcome = job.render(post, key, _WORKER["converter"])
         if isinstance(outcome, PhysaiError):   # exceptions with custom __init__ do not pickle
             outcome = ("error", outcome.message, outcome.detail)
         out.append((slug, outcome))

@@ -348,10 +348,12 @@ def render_post_page(env: jinja2.Environment, config: SiteConfig, item: Rendered
 
 @dataclass
 class CachedPage:
-    """A post page served from the cache: what the site-wide pages need of it."""
+    """A post page in the cache: what the site-wide pages and the report need of it."""
 
     post: Post
     url: str
+    failed_claims: list = field(default_factory=list)
+    extra_files: dict = field(default_factory=dict)
 
 
 def templates_digest(root: Path) -> str:

@@ -3,9 +3,9 @@
 The bundle mirrors the post's folder on the site (``code/``, ``data/``, ``figures/``) and adds
 what a reader needs on a laptop CPU: the experiment API's runtime (``code/physai_blog/``: four
 small files, numpy and matplotlib only), ``requirements.txt`` with the versions it ran with, a
-README with the one command to rerun, and a notebook (made with nbformat) that loads the
+README with the one command to rerun, and a notebook (nbformat 4.5 JSON) that loads the
 published data and redraws every figure.  Both are cached by the hash of their inputs, so a
-cached build never imports nbformat.
+cached build never even builds them.
 """
 
 from __future__ import annotations
@@ -80,10 +80,27 @@ or open `{post.slug}.ipynb`, which loads `data/` and redraws every figure.
 """
 
 
-def notebook(post: Post, spec: ExperimentSpec, runs: list[RunPlan], url: str) -> bytes:
-    import nbformat
-    from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+def new_markdown_cell(source: str) -> dict:
+    return {"cell_type": "markdown", "metadata": {}, "source": source}
 
+
+def new_code_cell(source: str) -> dict:
+    return {"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [],
+            "source": source}
+
+
+def notebook_json(cells: list[dict], metadata: dict) -> bytes:
+    """A notebook (nbformat 4.5) written as ``nbformat.writes`` writes it, byte for byte (a
+    test checks it and validates it), without importing nbformat and jsonschema (0.2 s)."""
+    cells = [{**cell, "id": f"cell-{i}",   # stable ids: the same inputs give the same bytes
+              "source": cell["source"].splitlines(keepends=True)}
+             for i, cell in enumerate(cells)]
+    nb = {"cells": cells, "metadata": metadata, "nbformat": 4, "nbformat_minor": 5}
+    return (json.dumps(nb, indent=1, sort_keys=True, separators=(",", ": "),
+                       ensure_ascii=False) + "\n").encode()
+
+
+def notebook(post: Post, spec: ExperimentSpec, runs: list[RunPlan], url: str) -> bytes:
     run_rows = ",\n    ".join(
         json.dumps([f"data/{r.label}", r.label, r.params, r.cell, r.seed]) for r in runs)
     base_params = {k: v for k, v in runs[0].params.items() if k not in spec.sweep} if runs else {}
@@ -120,13 +137,29 @@ def notebook(post: Post, spec: ExperimentSpec, runs: list[RunPlan], url: str) ->
     cells.append(new_code_cell(
         "RERUN = False\nif RERUN:\n"
         f"    exp.main({rerun_command(spec, post, runs).split()[2:]!r})"))
-    nb = new_notebook(cells=cells, metadata={
+    return notebook_json(cells, {
         "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
         "language_info": {"name": "python"}})
-    # Stable cell ids: the same inputs give the same bytes.
-    for i, cell in enumerate(nb.cells):
-        cell["id"] = f"cell-{i}"
-    return nbformat.writes(nb).encode() + b"\n"
+
+
+def cached_notebook(post: Post, spec: ExperimentSpec, runs: list[RunPlan], url: str,
+                    cache: Cache) -> bytes:
+    """The notebook, cached by what it shows: it does not change with the data or the
+    figures' bytes, so redrawing a figure never pays for importing and validating nbformat."""
+    from . import __version__
+
+    key = key_of({"api": API_VERSION, "kind": "reproduce-notebook", "version": __version__,
+                  "slug": post.slug, "title": post.title, "url": url, "params": post.params,
+                  "script": spec.path.name, "var": spec.var, "sweep": spec.sweep,
+                  "seeds": spec.seeds,
+                  "runs": [[r.label, r.params, r.cell, r.seed] for r in runs],
+                  "figures": [[f.name, f.caption, f.size] for f in spec.figures.values()]})
+    name = f"{post.slug}.ipynb"
+    if cache.load("reproduce-notebooks", key) is None:
+        folder = cache.new_tmp()
+        (folder / name).write_bytes(notebook(post, spec, runs, url))
+        cache.commit("reproduce-notebooks", key, folder, {"kind": "reproduce-notebook"})
+    return (cache.path("reproduce-notebooks", key) / name).read_bytes()
 
 
 def reproduce_files(post: Post, spec: ExperimentSpec, runs: list[RunPlan],
@@ -146,7 +179,7 @@ def reproduce_files(post: Post, spec: ExperimentSpec, runs: list[RunPlan],
     names = ("reproduce.zip", f"{post.slug}.ipynb")
     if cache.load("bundles", key) is None:
         folder = cache.new_tmp()
-        nb = notebook(post, spec, runs, url)
+        nb = cached_notebook(post, spec, runs, url, cache)
         bundle = dict(contents)
         bundle[f"{post.slug}.ipynb"] = nb
         bundle["README.md"] = readme(post, spec, runs, url).encode()

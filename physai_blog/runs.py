@@ -7,11 +7,8 @@ versions and the storage format.  The reason a run is (re)executed is kept for `
 
 from __future__ import annotations
 
-import platform
 import shutil
 from dataclasses import dataclass
-from functools import lru_cache
-from importlib import metadata
 
 from .cache import Cache, key_of
 from .content import Post
@@ -21,16 +18,12 @@ from .names import run_label
 from .spec import API_VERSION, ExperimentSpec, sha256
 
 
-@lru_cache(maxsize=None)
 def library_versions() -> dict:
-    """Versions that change results, read from package metadata (no imports)."""
-    out = {"python": platform.python_version()}
-    for name in ("torch", "numpy"):
-        try:
-            out[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            out[name] = None
-    return out
+    """Versions that change results (no imports of the libraries themselves)."""
+    from .fingerprint import installed_versions
+
+    found = installed_versions()
+    return {name: found[name] for name in ("python", "torch", "numpy")}
 
 
 @dataclass

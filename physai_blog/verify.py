@@ -48,12 +48,34 @@ def _select(root: Path, slug: str | None):
     return config, posts, specs, plan_all_runs(posts, specs, config)
 
 
+def _experiment_of(root: Path, slug: str) -> list[str]:
+    """The ``experiment:`` of the post with this slug, read with a regex (no YAML yet):
+    only a hint for starting workers early, so a miss costs nothing."""
+    import re
+
+    for path in sorted((root / "posts").glob(f"*{slug}.md")):
+        head = path.read_text(encoding="utf-8", errors="replace")[:4096]
+        match = re.search(r"^experiment:\s*['\"]?([^'\"\n#]+?)['\"]?\s*$", head, re.M)
+        if match:
+            return [match.group(1)]
+    return []
+
+
 def run_post(root: Path | str, slug: str, force: bool = False, jobs: int | None = None,
              on_event=None, figures: bool = False) -> tuple[list[RunPlan], list[RunPlan]]:
     """Run one post's experiment (stale runs, or all with ``force``); with ``figures``,
     draw its figures too (into the cache, for the next build)."""
+    from .build import early_zygote
+
     root = Path(root).resolve()
-    config, posts, specs, runs = _select(root, slug)
+    # The workers' fork server imports numpy while this process loads and plans.
+    zygote = early_zygote(root, _experiment_of(root, slug), jobs, figures)
+    try:
+        config, posts, specs, runs = _select(root, slug)
+    except BaseException:
+        if zygote is not None:
+            zygote.close()
+        raise
     plans = runs[slug]
     cache = Cache(root / CACHE_DIR)
     with cache.lock():
@@ -63,7 +85,7 @@ def run_post(root: Path | str, slug: str, force: bool = False, jobs: int | None 
             for plan in plans:
                 shutil.rmtree(cache.path("runs", plan.key), ignore_errors=True)
         executor = LocalExecutor(root, cache.root / "tmp", jobs or config.jobs or default_jobs(),
-                                 default_jobs())
+                                 default_jobs(), zygote=zygote)
         try:
             executed, errors = execute_runs(plans, cache, executor, on_event)
             if errors:

@@ -7,7 +7,7 @@ answer pipe and its log file as file descriptors over a Unix socket (``SCM_RIGHT
 child becomes an ordinary ``worker.main`` in a session of its own, so it is killed, timed out
 and read exactly like a subprocess worker.
 
-    python -m physai_blog.zygote SOCKET_FD MODULE [MODULE ...]
+    python -m physai_blog.zygote SOCKET_FD MODULE [MODULE ...] [--later MODULE ...]
 """
 
 from __future__ import annotations
@@ -24,9 +24,15 @@ import traceback
 from pathlib import Path
 
 
-def serve(sock: socket.socket) -> None:
+def serve(sock: socket.socket, later: list[str] = ()) -> None:
+    """Fork a worker per request; import ``later`` one module at a time while idle."""
+    import select
+
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)   # children are reaped by the kernel
+    later = list(later)
     while True:
+        while later and not select.select([sock], [], [], 0)[0]:
+            preload([later.pop(0)])
         try:
             message, fds, _, _ = socket.recv_fds(sock, 1 << 16, 3)
         except OSError:
@@ -97,13 +103,16 @@ class ForkedProcess:
 class Zygote:
     """The parent's handle on a fork server (started on first use, closed with the build)."""
 
-    def __init__(self, env: dict, modules: list[str]):
+    def __init__(self, env: dict, modules: list[str], later: list[str] = ()):
+        """Import ``modules`` before serving; ``later`` ones while no request is waiting."""
         import subprocess
 
+        self.env = env
         self._sock, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self._lock = threading.Lock()
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "physai_blog.zygote", str(child.fileno()), *modules],
+            [sys.executable, "-m", "physai_blog.zygote", str(child.fileno()), *modules,
+             "--later", *later],
             pass_fds=(child.fileno(),), env=env, stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
         child.close()
@@ -127,14 +136,15 @@ class Zygote:
         return ForkedProcess(pid, os.fdopen(stdin_w, "wb"))
 
     def close(self) -> None:
+        if self._sock.fileno() == -1:
+            return   # closed already
         try:
             self._sock.close()
         finally:
-            try:
-                self.proc.wait(timeout=5)
-            except Exception:  # noqa: BLE001
-                self.proc.kill()
-                self.proc.wait()
+            # It holds no state worth a clean exit, and an interpreter with matplotlib
+            # takes ~0.1 s to shut down; its workers are in sessions of their own.
+            self.proc.kill()
+            self.proc.wait()
 
 
 def preload(names: list[str]) -> None:
@@ -152,8 +162,10 @@ def preload(names: list[str]) -> None:
 
 def main(argv: list[str]) -> int:
     sock = socket.socket(fileno=int(argv[0]))
-    preload(argv[1:])
-    serve(sock)
+    names = argv[1:]
+    split = names.index("--later") if "--later" in names else len(names)
+    preload(names[:split])
+    serve(sock, names[split + 1:])
     return 0
 
 

@@ -60,6 +60,18 @@ def test_notebook_loads_the_data_and_redraws_every_figure(bundle):
     assert "2 runs; values of the first: {'final_loss'" in printed
 
 
+def test_notebook_is_valid_and_written_as_nbformat_writes_it(bundle):
+    """The notebook is written without nbformat (cheaper); it must be what nbformat
+    would write, byte for byte, and pass its schema."""
+    import nbformat
+
+    _, folder = bundle
+    ours = (folder / "decay.ipynb").read_bytes()
+    nb = nbformat.reads(ours.decode(), as_version=4)
+    nbformat.validate(nb)
+    assert nbformat.writes(nb).encode() + b"\n" == ours
+
+
 def test_script_runs_on_its_own(tmp_path, monkeypatch):
     monkeypatch.delenv("PHYSAI_TEST_COUNTER", raising=False)
     root = copy_sample(tmp_path / "blog")
