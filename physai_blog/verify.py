@@ -62,14 +62,16 @@ def _experiment_of(root: Path, slug: str) -> list[str]:
 
 
 def run_post(root: Path | str, slug: str, force: bool = False, jobs: int | None = None,
-             on_event=None, figures: bool = False) -> tuple[list[RunPlan], list[RunPlan]]:
+             on_event=None, figures: bool = False,
+             zygote=None) -> tuple[list[RunPlan], list[RunPlan]]:
     """Run one post's experiment (stale runs, or all with ``force``); with ``figures``,
     draw its figures too (into the cache, for the next build)."""
     from .build import early_zygote
 
     root = Path(root).resolve()
     # The workers' fork server imports numpy while this process loads and plans.
-    zygote = early_zygote(root, _experiment_of(root, slug), jobs, figures)
+    if zygote is None:
+        zygote = early_zygote(root, _experiment_of(root, slug), jobs, figures)
     try:
         config, posts, specs, runs = _select(root, slug)
     except BaseException:

@@ -108,6 +108,8 @@ class Zygote:
         import subprocess
 
         self.env = env
+        #: Owned by someone else (the build server): users of it do not close it.
+        self.shared = False
         self._sock, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self._lock = threading.Lock()
         self.proc = subprocess.Popen(
@@ -136,8 +138,8 @@ class Zygote:
         return ForkedProcess(pid, os.fdopen(stdin_w, "wb"))
 
     def close(self) -> None:
-        if self._sock.fileno() == -1:
-            return   # closed already
+        if self.shared or self._sock.fileno() == -1:
+            return   # closed already, or not ours to close
         try:
             self._sock.close()
         finally:

@@ -1,0 +1,359 @@
+"""The warm build server: ``physai-blog build`` and ``run`` without paying for imports.
+
+A fresh ``physai-blog build`` spends most of a small rebuild importing Python modules: Click,
+YAML, Markdown, Jinja, Pygments, MathML for the parent; numpy and matplotlib for each worker.
+So the command is a small client first (``entry``): it hands the command line, the working
+folder, the environment and its own stdin/stdout/stderr (as file descriptors, over a Unix
+socket) to a server that has imported all of that already, and exits with the code the
+server reports.  The server forks one child per command; the child is an ordinary
+``physai-blog`` process in every way that matters (the same argv, folder, environment, umask
+and terminal), so output, progress bars, errors and exit codes are those of an in-process
+build.  The server also keeps a fork server of experiment workers with numpy and matplotlib
+imported, which the child's executor adopts.
+
+One server per (blog root, Python, physai-blog code, library versions, environment): any
+change there starts another, so a server never runs stale code or a different environment.
+The first command starts it in the background and builds in-process meanwhile; it exits
+after ``PHYSAI_DAEMON_IDLE`` seconds without a command (default 900).  ``PHYSAI_DAEMON=0`` or
+``--no-daemon`` (and a ``CI`` environment) keep every command in-process;
+``physai-blog daemon stop`` stops the servers of a blog.  Sockets live in a folder only this
+user can read (``$XDG_RUNTIME_DIR`` or ``/tmp/physai-blog-UID``; ``PHYSAI_DAEMON_DIR``).
+
+    python -m physai_blog.daemon SOCKET ROOT
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import signal
+import socket
+import sys
+from pathlib import Path
+
+FORWARDED = ("build", "run")            # the commands a warm process speeds up
+VOLATILE_ENV = ("_", "PWD", "OLDPWD", "SHLVL")
+PACKAGE = Path(__file__).parent
+WARM_MODULES = ("physai_blog.cli", "physai_blog.pipeline", "physai_blog.render",
+                "physai_blog.markup", "physai_blog.references", "physai_blog.artifacts",
+                "physai_blog.reproduce", "physai_blog.progress", "physai_blog.verify",
+                "latex2mathml.converter", "pygments.lexers.python",
+                "pygments.formatters.html", "markdown.extensions.extra",
+                "markdown.extensions.codehilite", "markdown.extensions.toc",
+                "markdown.extensions.sane_lists")
+
+
+# --------------------------------------------------------------------------------------------
+# The client
+
+
+def entry() -> None:
+    """The ``physai-blog`` console script: forward to a warm server, else run in-process."""
+    args = sys.argv[1:]
+    code = forward(args)
+    if code is not None:
+        sys.exit(code)
+    from .cli import main
+
+    main()
+
+
+def enabled(args: list[str]) -> bool:
+    if not args or args[0] not in FORWARDED or "--no-daemon" in args:
+        return False
+    if any(a in ("-h", "--help", "--version") for a in args):
+        return False
+    if os.environ.get("PHYSAI_DAEMON", "1") == "0" or \
+            (os.environ.get("CI") and os.environ.get("PHYSAI_DAEMON") != "1"):
+        return False
+    return hasattr(socket, "send_fds") and hasattr(os, "fork")
+
+
+def root_of(args: list[str]) -> Path:
+    """``--root`` as Click will read it (only to find the server; the server re-parses)."""
+    root = "."
+    for i, arg in enumerate(args):
+        if arg == "--root" and i + 1 < len(args):
+            root = args[i + 1]
+        elif arg.startswith("--root="):
+            root = arg.split("=", 1)[1]
+    return Path(root).resolve()
+
+
+def socket_dir() -> Path | None:
+    """A folder for the sockets that only this user can enter; None if there is none."""
+    base = os.environ.get("PHYSAI_DAEMON_DIR")
+    folder = Path(base) if base else \
+        Path(os.environ.get("XDG_RUNTIME_DIR") or "/tmp") / f"physai-blog-{os.getuid()}"
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        info = folder.lstat()
+    except OSError:
+        return None
+    if info.st_uid != os.getuid() or info.st_mode & 0o077 or not os.path.isdir(folder) \
+            or folder.is_symlink():
+        return None
+    return folder
+
+
+def server_key(root: Path) -> str:
+    """What a server is bound to: any change gives another server."""
+    from .fingerprint import installed_versions
+
+    h = hashlib.sha256(json.dumps({
+        "root": str(root), "python": sys.executable, "versions": installed_versions(),
+        "env": sorted((k, v) for k, v in os.environ.items() if k not in VOLATILE_ENV),
+    }, sort_keys=True).encode())
+    for path in sorted(PACKAGE.rglob("*.py")):
+        h.update(path.name.encode() + hashlib.sha256(path.read_bytes()).digest())
+    return h.hexdigest()[:24]
+
+
+def forward(args: list[str]) -> int | None:
+    """The exit code of the command run by a warm server; None to run it here (no server
+    yet, and then one is started for the next command; or forwarding is off)."""
+    if not enabled(args):
+        return None
+    folder = socket_dir()
+    if folder is None:
+        return None
+    root = root_of(args)
+    path = folder / f"{server_key(root)}.sock"
+    conn = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    try:
+        conn.connect(str(path))
+    except OSError:
+        conn.close()
+        start_server(path, root)
+        return None
+    umask = os.umask(0o022)
+    os.umask(umask)
+    request = {"args": args, "cwd": os.getcwd(), "env": dict(os.environ), "umask": umask,
+               "encoding": getattr(sys.stdout, "encoding", None) or "utf-8"}
+    try:
+        socket.send_fds(conn, [json.dumps(request).encode()], [0, 1, 2])
+        reply = conn.recv(1 << 12)
+    except KeyboardInterrupt:
+        conn.close()     # the server interrupts the build, which cleans up after itself
+        return 130
+    except OSError:
+        conn.close()
+        return None
+    conn.close()
+    if not reply:        # the server died before answering: nothing was half-written
+        return None      # (builds swap site/ atomically), so build here instead
+    return int(json.loads(reply)["code"])
+
+
+def start_server(path: Path, root: Path) -> None:
+    """Start a server for the next command, in the background (this one builds itself)."""
+    import subprocess
+
+    stop_servers(path.parent, root, keep=path)   # older servers of this blog: stale code/env
+    try:
+        log = open(path.with_suffix(".log"), "ab")
+    except OSError:
+        return
+    with log:
+        subprocess.Popen([sys.executable, "-m", "physai_blog.daemon", str(path), str(root)],
+                         stdin=subprocess.DEVNULL, stdout=log, stderr=log, cwd=str(root),
+                         start_new_session=True)
+
+
+def servers(folder: Path) -> list[dict]:
+    """The servers recorded in ``folder``: {pid, root, socket}."""
+    out = []
+    for pidfile in sorted(folder.glob("*.pid")):
+        try:
+            info = json.loads(pidfile.read_text())
+            out.append({"pid": int(info["pid"]), "root": info["root"],
+                        "socket": str(pidfile.with_suffix(".sock"))})
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+    return out
+
+
+def stop_servers(folder: Path, root: Path | None, keep: Path | None = None) -> list[int]:
+    """Stop the servers of ``root`` (every server if None); the pids stopped."""
+    stopped = []
+    for server in servers(folder):
+        if (root is not None and server["root"] != str(root)) or server["socket"] == str(keep):
+            continue
+        try:
+            os.kill(server["pid"], signal.SIGTERM)
+            stopped.append(server["pid"])
+        except OSError:
+            pass
+        for suffix in (".pid", ".sock"):
+            try:
+                Path(server["socket"]).with_suffix(suffix).unlink()
+            except OSError:
+                pass
+    return stopped
+
+
+# --------------------------------------------------------------------------------------------
+# The server
+
+
+class Warm:
+    """What a forked command may reuse: the server's fork server of experiment workers.
+    Passed as Click's ``obj``; ``zygote`` is shared, so closing it is the server's job."""
+
+    def __init__(self, zygote):
+        self.zygote = zygote
+
+
+def serve(path: Path, root: Path) -> int:
+    import importlib
+
+    from .executor import worker_env
+    from .zygote import Zygote
+
+    for name in WARM_MODULES:
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            pass
+    # The thread count of a default build (jobs = cores): other --jobs start their own.
+    zygote = Zygote(worker_env(1),
+                    ["numpy", "physai_blog.experiment", "physai_blog.data",
+                     "physai_blog.worker"], ["matplotlib", "matplotlib.pyplot"])
+    zygote.shared = True
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}")
+    try:
+        tmp.unlink()
+    except OSError:
+        pass
+    listener.bind(str(tmp))
+    listener.listen(8)
+    os.replace(tmp, path)   # atomic: a client sees no socket, or a listening one
+    inode = path.stat().st_ino
+    path.with_suffix(".pid").write_text(json.dumps({"pid": os.getpid(), "root": str(root)}))
+    # A child's exit wakes the select() below (no polling).
+    wake_r, wake_w = os.pipe()
+    os.set_blocking(wake_w, False)
+    signal.set_wakeup_fd(wake_w)
+    signal.signal(signal.SIGCHLD, lambda *_: None)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    idle = float(os.environ.get("PHYSAI_DAEMON_IDLE", "900"))
+    listener.settimeout(idle)
+    print(f"physai-blog build server {os.getpid()} for {root} on {path}", flush=True)
+    try:
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except (socket.timeout, TimeoutError):
+                print("idle: exiting", flush=True)
+                return 0
+            try:
+                if path.stat().st_ino != inode:
+                    return 0     # replaced or removed (`daemon stop`): not ours any more
+            except OSError:
+                return 0
+            with conn:
+                handle(conn, listener, zygote, wake_r)
+    finally:
+        zygote.shared = False
+        zygote.close()
+        try:
+            if path.stat().st_ino == inode:
+                path.unlink()
+                path.with_suffix(".pid").unlink()
+        except OSError:
+            pass
+
+
+def handle(conn: socket.socket, listener: socket.socket, zygote, wake_r: int) -> None:
+    """Run one command in a forked child; report its exit code; interrupt it if the client
+    goes away."""
+    import select
+
+    conn.settimeout(None)
+    try:
+        message, fds, _, _ = socket.recv_fds(conn, 1 << 20, 3)
+        request = json.loads(message)
+    except (OSError, ValueError):
+        return
+    print(f"command: {' '.join(request.get('args', []))}", flush=True)
+    pid = os.fork()
+    if pid == 0:
+        listener.close()
+        _child(request, fds, zygote)
+    for fd in fds:
+        os.close(fd)
+    interrupted = False
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            break
+        ready, _, _ = select.select([conn, wake_r], [], [], 5.0)
+        if wake_r in ready:
+            os.read(wake_r, 1 << 10)
+        if conn in ready and not interrupted:
+            try:
+                gone = conn.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b""
+            except BlockingIOError:
+                gone = False
+            except OSError:
+                gone = True
+            if gone:            # Ctrl+C in the client: stop the build as Ctrl+C would
+                os.kill(pid, signal.SIGINT)
+                interrupted = True
+    code = os.waitstatus_to_exitcode(status)
+    code = 128 - code if code < 0 else code
+    try:
+        conn.send(json.dumps({"code": code}).encode())
+    except OSError:
+        pass
+
+
+def _child(request: dict, fds: list[int], zygote) -> None:
+    import io
+    import traceback
+
+    code = 1
+    try:
+        signal.set_wakeup_fd(-1)
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        for target, fd in enumerate(fds):
+            os.dup2(fd, target)
+            os.close(fd)
+        os.chdir(request["cwd"])
+        os.umask(int(request["umask"]))
+        os.environ.clear()
+        os.environ.update(request["env"])
+        encoding = request.get("encoding") or "utf-8"
+        sys.stdin = io.TextIOWrapper(io.FileIO(0, "r", closefd=False), encoding=encoding)
+        sys.stdout = io.TextIOWrapper(io.FileIO(1, "w", closefd=False), encoding=encoding,
+                                      line_buffering=True)
+        sys.stderr = io.TextIOWrapper(io.FileIO(2, "w", closefd=False), encoding=encoding,
+                                      errors="backslashreplace", line_buffering=True)
+        sys.argv = ["physai-blog", *request["args"]]
+        from .cli import main
+
+        try:
+            main.main(args=request["args"], prog_name="physai-blog", obj=Warm(zygote))
+            code = 0
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except BaseException:  # noqa: BLE001 - shown to the user, as an in-process crash would be
+        traceback.print_exc()
+    finally:
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        finally:
+            os._exit(code)
+
+
+def main(argv: list[str]) -> int:
+    return serve(Path(argv[0]), Path(argv[1]))
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
