@@ -28,9 +28,9 @@ CACHE_DIR = ".physai-cache"
 MANIFEST = "manifest.json"
 
 
-def file_sha256(path: Path) -> str:
+def file_sha256(path: Path | str) -> str:
     h = hashlib.sha256()
-    with path.open("rb") as fh:
+    with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
@@ -46,11 +46,19 @@ def key_of(obj) -> str:
 
 
 def _files_under(folder: Path) -> list[str]:
-    out = []
-    for dirpath, dirnames, filenames in os.walk(folder):
-        dirnames.sort()
-        for name in sorted(filenames):
-            out.append((Path(dirpath) / name).relative_to(folder).as_posix())
+    """Every file under ``folder`` (relative, sorted); a symlink counts as a file, so a
+    symlinked folder is foreign to an entry, never followed."""
+    out: list[str] = []
+
+    def walk(path: str, prefix: str) -> None:
+        with os.scandir(path) as entries:
+            for entry in sorted(entries, key=lambda e: e.name):
+                if entry.is_dir(follow_symlinks=False):
+                    walk(entry.path, f"{prefix}{entry.name}/")
+                else:
+                    out.append(prefix + entry.name)
+
+    walk(str(folder), "")
     return out
 
 
@@ -88,10 +96,15 @@ def verify_entry(folder: Path, key: str) -> tuple[dict | None, str]:
     if present - expected:
         return None, f"foreign file {sorted(present - expected)[0]}"
     for rel, meta in sorted(manifest["files"].items()):
-        path = folder / rel
         if rel not in present:
             return None, f"{rel} is missing"
-        if path.stat().st_size != meta.get("bytes") or file_sha256(path) != meta.get("sha256"):
+        path = f"{folder}/{rel}"
+        try:
+            size = os.stat(path).st_size
+            digest = file_sha256(path) if size == meta.get("bytes") else None
+        except OSError:
+            return None, f"{rel} is unreadable"
+        if digest != meta.get("sha256"):
             return None, f"{rel} fails its sha256"
     return manifest, ""
 

@@ -84,7 +84,30 @@ def _same_file(path: Path, digest: str) -> bool:
     return h.hexdigest() == digest
 
 
-def write_site(site: Path, files: dict[str, bytes | Path]) -> WriteReport:
+def _stats(folder: Path, rels) -> dict[str, list[int]]:
+    out = {}
+    for rel in rels:
+        try:
+            st = os.lstat(folder / rel)
+        except OSError:
+            continue
+        out[rel] = [st.st_ino, st.st_size, st.st_mtime_ns]
+    return out
+
+
+def _load_stats(state: Path | None) -> dict:
+    try:
+        stats = json.loads(state.read_text()) if state is not None else {}
+    except (OSError, ValueError):
+        return {}
+    return stats if isinstance(stats, dict) else {}
+
+
+def write_site(site: Path, files: dict[str, bytes | Path],
+               state: Path | None = None) -> WriteReport:
+    """Stage, then swap.  ``state`` (in the cache) keeps the inode, size and mtime of every
+    file written: an unchanged file of the current site is recognised by them instead of
+    being hashed again."""
     recover(site)
     contents = {rel: _content(value) for rel, value in files.items()}
     digests = {rel: hashlib.sha256(data).hexdigest() for rel, data in sorted(contents.items())}
@@ -98,15 +121,21 @@ def write_site(site: Path, files: dict[str, bytes | Path]) -> WriteReport:
             old_digests = json.loads(previous.read_text())
         except ValueError:
             old_digests = {}
+    known = _load_stats(state)
     stage = site.with_name(f".{site.name}.new-{os.getpid()}")
     shutil.rmtree(stage, ignore_errors=True)
     stage.mkdir(parents=True)
     written = unchanged = 0
+    made = set()
     for rel, data in sorted(contents.items()):
         target = stage / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
+        if target.parent not in made:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            made.add(target.parent)
         current = site / rel
-        if old_digests.get(rel) == digests[rel] and _same_file(current, digests[rel]):
+        if old_digests.get(rel) == digests[rel] and (
+                (rel in known and _stats(site, [rel]).get(rel) == known[rel])
+                or _same_file(current, digests[rel])):
             try:
                 os.link(current, target)
                 unchanged += 1
@@ -117,6 +146,7 @@ def write_site(site: Path, files: dict[str, bytes | Path]) -> WriteReport:
         written += 1
     (stage / SITE_MANIFEST).write_bytes(manifest)
     removed = len(set(old_digests) - set(digests))
+    stats = _stats(stage, contents) if state is not None else {}
     if site.exists():
         if not _exchange(stage, site):
             old = site.with_name(f".{site.name}.old")
@@ -126,4 +156,8 @@ def write_site(site: Path, files: dict[str, bytes | Path]) -> WriteReport:
         shutil.rmtree(stage, ignore_errors=True)
     else:
         os.rename(stage, site)
+    if state is not None:   # renames keep inodes: these are the stats of site/ now
+        tmp = state.with_name(f".{state.name}.{os.getpid()}")
+        tmp.write_text(json.dumps(stats, sort_keys=True))
+        os.replace(tmp, state)
     return WriteReport(written, unchanged, removed, True)

@@ -198,6 +198,9 @@ def _bar(done: int, total: int, width: int = 24) -> Text:
     return Text("━" * filled, style="green") + Text("━" * (width - filled), style="grey37")
 
 
+SUMMARY_ROWS = 20
+
+
 def summary_table(report, progress: BuildProgress | None = None) -> Table:
     """The table every build ends with."""
     executed = len(report.runs_executed)
@@ -218,12 +221,17 @@ def summary_table(report, progress: BuildProgress | None = None) -> Table:
     table.add_column("runs executed", justify="right")
     table.add_column("figures drawn", justify="right")
     table.add_column("time", justify="right")
-    for slug in report.posts:
+    # A big blog lists the posts that did work, and counts the others in one row.
+    shown = report.posts if len(report.posts) <= SUMMARY_ROWS else \
+        [slug for slug in report.posts if slug in runs_per_post or slug in figs_per_post]
+    for slug in shown:
         runs = runs_per_post.get(slug, 0)
         figs = figs_per_post.get(slug, 0)
         work = times.get(slug)
         table.add_row(slug, str(runs) if runs else "–", str(figs) if figs else "–",
                       format_seconds(work) if work else "cached" if not (runs or figs) else "–")
+    if len(shown) < len(report.posts):
+        table.add_row(f"{len(report.posts) - len(shown)} other post(s)", "–", "–", "cached")
     table.add_row("total", f"{executed} of {report.runs_total} ({cached} cached)",
                   f"{drawn} of {report.figures_total}", format_seconds(report.seconds),
                   style="bold")
