@@ -72,12 +72,21 @@ class Result:
 ENV = dict(os.environ)
 
 
+#: The same, with every command in its own process (no warm build server).
+IN_PROCESS = dict(os.environ)
+
+
 def snapshot(tmp: Path) -> str:
-    """Copy physai_blog/ into tmp and put it first on PYTHONPATH; describe what was copied."""
+    """Copy physai_blog/ into tmp and put it first on PYTHONPATH; describe what was copied.
+    Build servers get a socket folder of their own in tmp (stopped at the end)."""
     dest = tmp / "snapshot"
     shutil.copytree(REPO / "physai_blog", dest / "physai_blog",
                     ignore=shutil.ignore_patterns("__pycache__"))
     ENV["PYTHONPATH"] = str(dest)
+    ENV.pop("CI", None)
+    ENV.update({"PHYSAI_DAEMON": "1", "PHYSAI_DAEMON_DIR": str(tmp / "servers")})
+    IN_PROCESS.clear()
+    IN_PROCESS.update({**ENV, "PHYSAI_DAEMON": "0"})
     try:
         head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, text=True,
                               capture_output=True).stdout.strip()
@@ -120,6 +129,35 @@ def counts(output: str) -> tuple[int, int]:
     return int(m.group(1)), int(m.group(4))
 
 
+def start_server(blog: Path) -> None:
+    """Start the blog's build server (its first command does) and wait until it listens,
+    so that the timed commands measure the steady state an author works in."""
+    run([PHYSAI, "build", "--root", str(blog), "-q"], blog)
+    folder = Path(ENV["PHYSAI_DAEMON_DIR"])
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        pids = [json.loads(p.read_text())["root"] for p in folder.glob("*.pid")]
+        if str(blog.resolve()) in pids:
+            time.sleep(1.0)        # its warm-up build and worker fork server
+            return
+        time.sleep(0.1)
+    raise SystemExit(f"no build server started for {blog}")
+
+
+def server_peak_rss(blog: Path) -> float:
+    """Peak RSS (MB) of the blog's build server process (its forked builds apart)."""
+    for pidfile in Path(ENV["PHYSAI_DAEMON_DIR"]).glob("*.pid"):
+        info = json.loads(pidfile.read_text())
+        if info["root"] == str(blog.resolve()):
+            status = Path(f"/proc/{info['pid']}/status").read_text()
+            return int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1)) / 1024
+    return float("nan")
+
+
+def stop_servers() -> None:
+    subprocess.run([PHYSAI, "daemon", "stop", "--all"], env=ENV, capture_output=True)
+
+
 def clean(*paths: Path) -> None:
     for p in paths:
         shutil.rmtree(p, ignore_errors=True)
@@ -152,16 +190,24 @@ def bench_text(base: Path, reps: int, n_posts: int, n_words: int, s: Samples, lo
     edited = sorted((blog / "posts").glob("*.md"))[n_posts // 2]
     edited_mkd = mkd / "docs" / "posts" / (edited.stem.split("-", 3)[-1] + ".md")
     build = [PHYSAI, "build", "--root", str(blog)]
+    start_server(blog)
     for rep in range(reps):
         log(f"  corpus T, repetition {rep + 1}/{reps}")
         clean(blog / "site", blog / ".physai-cache")
-        r = run(build, blog)
-        s.add("T full", r.seconds)
-        s.add("T rss", r.maxrss_mb)
+        s.add("T full", run(build, blog).seconds)
         s.add("T noop", run(build, blog).seconds)
         with edited.open("a") as fh:
             fh.write(f"\nAn edit, number {rep}.\n")
         s.add("T edit", run(build, blog).seconds)
+        # The same in a fresh process each (no build server); peak RSS of that process.
+        clean(blog / "site", blog / ".physai-cache")
+        r = run(build, blog, IN_PROCESS)
+        s.add("T full in-process", r.seconds)
+        s.add("T rss", r.maxrss_mb)
+        s.add("T noop in-process", run(build, blog, IN_PROCESS).seconds)
+        with edited.open("a") as fh:
+            fh.write(f"\nAn edit, number {rep}b.\n")
+        s.add("T edit in-process", run(build, blog, IN_PROCESS).seconds)
 
         for procs in (1, 2):
             clean(base / "minimal")
@@ -185,6 +231,7 @@ def bench_text(base: Path, reps: int, n_posts: int, n_words: int, s: Samples, lo
         with edited_mkd.open("a") as fh:
             fh.write(f"\nAn edit, number {rep}.\n")
         s.add("T mkdocs dirty edit", run(mkdocs + ["--dirty"], mkd).seconds)
+    s.add("T server rss", server_peak_rss(blog))
 
 
 def bench_experiments(base: Path, reps: int, n_exp: int, seconds: float, s: Samples,
@@ -197,6 +244,14 @@ def bench_experiments(base: Path, reps: int, n_exp: int, seconds: float, s: Samp
     sphinx_env = ENV  # the scripts import physai_blog (the snapshot, via PYTHONPATH)
     k = n_exp // 2
     r_line = f'"r": {3.6 + 0.02 * k!r}'
+    start_server(blog)
+    edits = 0
+
+    def next_edit():
+        nonlocal edits
+        edits += 1
+        return edits
+
     for rep in range(reps):
         log(f"  corpus E, repetition {rep + 1}/{reps}")
         clean(blog / "site", blog / ".physai-cache")
@@ -206,19 +261,21 @@ def bench_experiments(base: Path, reps: int, n_exp: int, seconds: float, s: Samp
         r = run(build, blog)
         s.add("E noop", r.seconds)
         checks.append(("E no-op runs", counts(r.output), (0, 0)))
-        # One experiment edited: a new value of a parameter (new each repetition: no cache hit).
-        new_r = f'"r": {3.6 + 0.02 * k + 1e-6 * (rep + 1)!r}'
-        edit(blog / "experiments" / f"exp{k}.py", r_line, new_r)
-        r = run(build, blog)
-        s.add("E edit", r.seconds)
-        checks.append(("E edited experiment runs", counts(r.output), (1, 1)))
-        # One figure's plotting code edited: zero runs, one figure.
-        lw = f"lw={1.0 + 0.01 * rep!r}"
-        edit(blog / "experiments" / f"exp{k}.py", lw, f"lw={1.0 + 0.01 * (rep + 1)!r}")
-        r = run(build, blog)
-        s.add("E figure", r.seconds)
-        checks.append(("E figure edit runs", counts(r.output), (0, 1)))
-        r_line = new_r
+        for suffix, env in (("", ENV), (" in-process", IN_PROCESS)):
+            # One experiment edited: a new value of a parameter (new each time: no cache hit).
+            new_r = f'"r": {3.6 + 0.02 * k + 1e-6 * next_edit()!r}'
+            edit(blog / "experiments" / f"exp{k}.py", r_line, new_r)
+            r_line = new_r
+            r = run(build, blog, env)
+            s.add("E edit" + suffix, r.seconds)
+            checks.append(("E edited experiment runs" + suffix, counts(r.output), (1, 1)))
+            # One figure's plotting code edited: zero runs, one figure.
+            text = (blog / "experiments" / f"exp{k}.py").read_text()
+            lw = re.search(r"lw=[0-9.]+", text).group(0)
+            edit(blog / "experiments" / f"exp{k}.py", lw, f"lw={1.0 + 0.001 * next_edit()!r}")
+            r = run(build, blog, env)
+            s.add("E figure" + suffix, r.seconds)
+            checks.append(("E figure edit runs" + suffix, counts(r.output), (0, 1)))
 
         # Baseline: the 10 scripts with `python`, one after another.
         clean(blog / "out")
@@ -245,14 +302,17 @@ def bench_overhead(roots: dict[str, Path], reps: int, s: Samples, log) -> None:
     blog, plain = roots["physai"], roots["plain"]
     log("  run overhead")
     run([PHYSAI, "build", "--root", str(blog)], blog)
+    command = [PHYSAI, "run", "exp0", "--force", "--root", str(blog)]
     for _ in range(reps):
-        s.add("O run", run([PHYSAI, "run", "exp0", "--force", "--root", str(blog)], blog).seconds)
+        s.add("O run", run(command, blog).seconds)
+        s.add("O run in-process", run(command, blog, IN_PROCESS).seconds)
         s.add("O plain", run([PY, "plain0.py"], plain).seconds)
 
 
 def bench_sweep(base: Path, reps: int, cells: int, seconds: float, s: Samples, checks,
                 log) -> None:
     blog = corpora.write_sweep_blog(base, cells, seconds, corpora.calibrate_steps(seconds))
+    start_server(blog)
     for rep in range(reps):
         log(f"  sweep, repetition {rep + 1}/{reps}")
         for jobs in (1, 2):
@@ -308,6 +368,9 @@ def table(s: Samples, reps: int, n_posts: int, n_exp: int, cells: int) -> list[l
     m = s.med
     row(f"T: full build ({n_posts} posts, empty cache)", m("T full"),
         "minimal script, 2 processes", m("T minimal2"), "<= 1.2x", m("T full") <= 1.2 * m("T minimal2"))
+    row("T: full build, no build server", m("T full in-process"),
+        "minimal script, 2 processes", m("T minimal2"), "<= 1.2x",
+        m("T full in-process") <= 1.2 * m("T minimal2"))
     row("T: full build", m("T full"), "minimal script, 1 process", m("T minimal1"), "", None)
     row("T: full build", m("T full"), "Pelican, full", m("T pelican full"), "", None)
     row("T: full build", m("T full"), "MkDocs, full", m("T mkdocs full"), "", None)
@@ -319,9 +382,19 @@ def table(s: Samples, reps: int, n_posts: int, n_exp: int, cells: int) -> list[l
     row("T: no-op rebuild", noop, "MkDocs --dirty, no-op", m("T mkdocs dirty noop"), "", None)
     row("T: one post edited", m("T edit"), "MkDocs --dirty, one edit", m("T mkdocs dirty edit"),
         "<= 0.2 s", m("T edit") <= 0.2)
+    row("T: one post edited, no build server", m("T edit in-process"),
+        "MkDocs --dirty, one edit", m("T mkdocs dirty edit"), "<= 0.2 s",
+        m("T edit in-process") <= 0.2)
+    row("T: no-op rebuild, no build server", m("T noop in-process"), "MkDocs, no-op",
+        m("T mkdocs noop"), "<= 0.15 s and <= 0.1x",
+        m("T noop in-process") <= 0.15 and m("T noop in-process") <= 0.1 * m("T mkdocs noop"))
     row("T: peak RSS of the full build (MB)", m("T rss"), "minimal script, 1 process (MB)",
         m("T minimal rss"), "<= 150 MB", m("T rss") <= 150)
     rows[-1][1] = f"{m('T rss'):.0f} MB"
+    rows[-1][3] = f"{m('T minimal rss'):.0f} MB"
+    row("T: peak RSS of the idle build server (MB)", m("T server rss"),
+        "minimal script, 1 process (MB)", m("T minimal rss"), "", None)
+    rows[-1][1] = f"{m('T server rss'):.0f} MB"
     rows[-1][3] = f"{m('T minimal rss'):.0f} MB"
     row(f"E: cold build ({n_exp} experiments)", m("E cold"), "sphinx-gallery, cold",
         m("E sphinx cold"), "< 1x", m("E cold") < m("E sphinx cold"))
@@ -332,11 +405,21 @@ def table(s: Samples, reps: int, n_posts: int, n_exp: int, cells: int) -> list[l
     compute = m("E compute")
     row("E: one experiment edited", m("E edit"), "sphinx-gallery, one edit", m("E sphinx edit"),
         f"<= 1.2 s + {compute:.2f} s compute", m("E edit") <= 1.2 + compute)
+    row("E: one experiment edited, no build server", m("E edit in-process"),
+        "sphinx-gallery, one edit", m("E sphinx edit"), f"<= 1.2 s + {compute:.2f} s compute",
+        m("E edit in-process") <= 1.2 + compute)
     row("E: one figure's code edited (0 runs)", m("E figure"), "sphinx-gallery, one edit",
         m("E sphinx edit"), "<= 1.0 s, 0 runs", m("E figure") <= 1.0)
+    row("E: one figure's code edited, no build server", m("E figure in-process"),
+        "sphinx-gallery, one edit", m("E sphinx edit"), "<= 1.0 s, 0 runs",
+        m("E figure in-process") <= 1.0)
     row("O: `run SLUG --force`, one experiment", m("O run"), "the same computation, plain script",
         m("O plain"), f"<= {1.05 * m('O plain') + 0.3:.2f} s (5 % + 0.3 s)",
         m("O run") <= 1.05 * m("O plain") + 0.3)
+    row("O: `run SLUG --force`, no build server", m("O run in-process"),
+        "the same computation, plain script", m("O plain"),
+        f"<= {1.05 * m('O plain') + 0.3:.2f} s (5 % + 0.3 s)",
+        m("O run in-process") <= 1.05 * m("O plain") + 0.3)
     speedup = m("S jobs1") / m("S jobs2")
     row(f"S: {cells}-cell sweep, --jobs 2", m("S jobs2"), "the same, --jobs 1", m("S jobs1"),
         ">= 1.8x speed-up", speedup >= 1.8, ratio=speedup)
@@ -402,6 +485,7 @@ def main() -> None:
         bench_sweep(tmp / "S", reps, cells, cell_s, s, checks, log)
         written = [] if args.no_profile else profiles(tmp / "T" / "physai", roots["physai"], log)
     finally:
+        stop_servers()
         if not args.keep:
             shutil.rmtree(tmp, ignore_errors=True)
     bad = [f"{name}: got (runs, figures) = {got}, expected {want}"

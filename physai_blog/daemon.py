@@ -41,7 +41,7 @@ WARM_MODULES = ("physai_blog.cli", "physai_blog.pipeline", "physai_blog.render",
                 "latex2mathml.converter", "pygments.lexers.python",
                 "pygments.formatters.html", "markdown.extensions.extra",
                 "markdown.extensions.codehilite", "markdown.extensions.toc",
-                "markdown.extensions.sane_lists")
+                "markdown.extensions.sane_lists", "physai_blog.typography")
 
 
 # --------------------------------------------------------------------------------------------
@@ -151,8 +151,10 @@ def start_server(path: Path, root: Path) -> None:
     import subprocess
 
     stop_servers(path.parent, root, keep=path)   # older servers of this blog: stale code/env
-    try:
-        log = open(path.with_suffix(".log"), "ab")
+    log_path = path.with_suffix(".log")
+    try:   # one line per command: start afresh past 1 MB
+        log = open(log_path, "ab" if not log_path.exists() or
+                   log_path.stat().st_size < 1 << 20 else "wb")
     except OSError:
         return
     with log:
@@ -205,22 +207,77 @@ class Warm:
         self.zygote = zygote
 
 
+WARM_UP_POST = """---
+title: Warm-up
+date: 2026-01-01
+tags: [a]
+---
+
+## A heading
+
+Prose with *emphasis*, a [link](https://example.org), $x^2$ and a list:
+
+- one
+- two
+
+| a | b |
+|---|---|
+| 1 | 2 |
+
+```python
+print("code")
+```
+
+$$\\sum_{k=1}^{n} k$$
+"""
+
+
+def warm_up() -> None:
+    """Build a tiny blog in a temp folder once, so that the children forked for commands
+    find Python's regex, Markdown, Pygments and Jinja caches filled (half of a small
+    rebuild's rendering time otherwise)."""
+    import tempfile
+
+    from .build import build
+
+    with tempfile.TemporaryDirectory(prefix="physai-warm-up-") as tmp:
+        blog = Path(tmp)
+        (blog / "posts").mkdir()
+        (blog / "physai.yaml").write_text("title: Warm-up\n")
+        (blog / "posts" / "2026-01-01-warm-up.md").write_text(WARM_UP_POST)
+        try:
+            build(blog)
+        except Exception as exc:  # noqa: BLE001 - only an optimisation
+            print(f"warm-up build failed: {exc}", flush=True)
+
+
 def serve(path: Path, root: Path) -> int:
+    import fcntl
     import importlib
 
     from .executor import worker_env
     from .zygote import Zygote
+
+    # One server per socket: a second one started meanwhile (two commands at once) leaves.
+    lock = os.open(path.with_suffix(".lock"), os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return 0
 
     for name in WARM_MODULES:
         try:
             importlib.import_module(name)
         except ImportError:
             pass
+    warm_up()
     # The thread count of a default build (jobs = cores): other --jobs start their own.
-    zygote = Zygote(worker_env(1),
-                    ["numpy", "physai_blog.experiment", "physai_blog.data",
-                     "physai_blog.worker"], ["matplotlib", "matplotlib.pyplot"])
-    zygote.shared = True
+    zygote = None
+    if any((root / "experiments").glob("*.py")):   # a text-only blog needs no workers
+        zygote = Zygote(worker_env(1),
+                        ["numpy", "physai_blog.experiment", "physai_blog.data",
+                         "physai_blog.worker"], ["matplotlib", "matplotlib.pyplot"])
+        zygote.shared = True
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     tmp = path.with_name(f".{path.name}.{os.getpid()}")
     try:
@@ -256,8 +313,9 @@ def serve(path: Path, root: Path) -> int:
             with conn:
                 handle(conn, listener, zygote, wake_r)
     finally:
-        zygote.shared = False
-        zygote.close()
+        if zygote is not None:
+            zygote.shared = False
+            zygote.close()
         try:
             if path.stat().st_ino == inode:
                 path.unlink()
@@ -271,8 +329,13 @@ def handle(conn: socket.socket, listener: socket.socket, zygote, wake_r: int) ->
     goes away."""
     import select
 
+    import struct
+
     conn.settimeout(None)
     try:
+        creds = conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
+        if struct.unpack("3i", creds)[1] != os.getuid():
+            return          # the folder is private; this is a second lock on the door
         message, fds, _, _ = socket.recv_fds(conn, 1 << 20, 3)
         request = json.loads(message)
     except (OSError, ValueError):

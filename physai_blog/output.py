@@ -1,9 +1,13 @@
 """Stage 6: write the gathered site into a staging folder, then swap it in atomically.
 
-Unchanged files are hard-linked from the current site (same bytes, same mtime), so nothing
-downstream sees them as new; when no file changed at all, ``site/`` is not touched.  The swap
-is one ``renameat2(RENAME_EXCHANGE)`` on Linux: at every instant ``site/`` is either the whole
-previous site or the whole new one.  Elsewhere it falls back to two renames.
+The stage is the *back buffer*, ``.physai-cache/site-back/``: the site before last, which the
+last swap left there.  It is brought up to date in place (a file that differs is replaced by
+a rename; an unchanged file of ``site/`` is hard-linked, same bytes and mtime), so a one-post
+edit costs a few file operations, not a new folder tree.  Where there is no usable back
+buffer, a fresh staging folder beside ``site/`` is used instead.  The swap is one
+``renameat2(RENAME_EXCHANGE)`` on Linux: at every instant ``site/`` is either the whole
+previous site or the whole new one.  Elsewhere it falls back to two renames.  When no file
+changed at all, ``site/`` is not touched.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import hashlib
 import json
 import os
 import shutil
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,10 +31,6 @@ class WriteReport:
     unchanged: int
     removed: int
     swapped: bool
-
-
-def _content(value) -> bytes:
-    return value.read_bytes() if isinstance(value, Path) else value
 
 
 def _exchange(a: Path, b: Path) -> bool:
@@ -58,106 +59,280 @@ def recover(site: Path) -> None:
         shutil.rmtree(stale, ignore_errors=True)
 
 
-def _intact(site: Path, contents: dict[str, bytes]) -> bool:
+def _intact(site: Path, sizes: dict[str, int]) -> bool:
     """Cheap check that nobody added, removed or resized a file of the site since it was
     written (e.g. an experiment writing into ``site/``): if so the site is written again."""
-    found = {}
-    for dirpath, _, filenames in os.walk(site):
-        for name in filenames:
-            path = Path(dirpath) / name
-            found[path.relative_to(site).as_posix()] = path
-    found.pop(SITE_MANIFEST, None)
-    if set(found) != set(contents):
+    entries, _ = _inventory(site)
+    entries.pop(SITE_MANIFEST, None)
+    if set(entries) != set(sizes) or not all(entries.values()):
         return False
-    return all(not path.is_symlink() and path.stat().st_size == len(contents[rel])
-               for rel, path in found.items())
+    return all(os.lstat(f"{site}/{rel}").st_size == size for rel, size in sizes.items())
 
 
-def _same_file(path: Path, digest: str) -> bool:
-    """An unchanged file of the current site, safe to hard-link into the new one."""
-    if path.is_symlink() or not path.is_file():
-        return False
+def _file_sha256(path: str) -> str | None:
     h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest() == digest
-
-
-def _stats(folder: Path, rels) -> dict[str, list[int]]:
-    out = {}
-    for rel in rels:
-        try:
-            st = os.lstat(folder / rel)
-        except OSError:
-            continue
-        out[rel] = [st.st_ino, st.st_size, st.st_mtime_ns]
-    return out
-
-
-def _load_stats(state: Path | None) -> dict:
     try:
-        stats = json.loads(state.read_text()) if state is not None else {}
+        with open(path, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                h.update(block)
+    except OSError:
+        return None
+    return h.hexdigest()
+
+
+def _stat(path: str) -> list[int] | None:
+    """[inode, size, mtime] of a regular file (not a symlink), else None."""
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return None
+    return [st.st_ino, st.st_size, st.st_mtime_ns] if stat.S_ISREG(st.st_mode) else None
+
+
+def _load_state(state: Path | None) -> tuple[dict, dict]:
+    """(site rel -> [[inode, size, mtime, sha256], ...] for the files this program wrote and
+    has not seen changed since, in site/ and in the back buffer;
+    source path -> [inode, size, mtime, sha256] of the cache files it last read)."""
+    try:
+        saved = json.loads(state.read_text()) if state is not None else {}
     except (OSError, ValueError):
-        return {}
-    return stats if isinstance(stats, dict) else {}
+        return {}, {}
+    if not isinstance(saved, dict) or not isinstance(saved.get("site"), dict) \
+            or not isinstance(saved.get("sources"), dict):
+        return {}, {}
+    return saved["site"], saved["sources"]
+
+
+def _is_known(known: dict, rel: str, path: str, digest: str) -> bool:
+    """``path`` is a file we wrote with these bytes (its inode, size and mtime say so)."""
+    here = _stat(path)
+    return here is not None and any(isinstance(r, list) and r[:3] == here and r[3:] == [digest]
+                                    for r in known.get(rel, ()))
+
+
+def _inventory(folder: Path) -> tuple[dict[str, bool], set[str]]:
+    """Every entry under ``folder``: rel -> is a regular file; and the folders."""
+    entries: dict[str, bool] = {}
+    folders: set[str] = set()
+
+    def walk(path: str, prefix: str) -> None:
+        with os.scandir(path) as it:
+            for entry in it:
+                rel = prefix + entry.name
+                if entry.is_dir(follow_symlinks=False):
+                    folders.add(rel)
+                    walk(entry.path, rel + "/")
+                else:
+                    entries[rel] = entry.is_file(follow_symlinks=False)
+
+    try:
+        walk(str(folder), "")
+    except OSError:
+        pass
+    return entries, folders
+
+
+def _usable_back(back: Path | None, site: Path) -> bool:
+    """The back buffer can become the next site: a real folder on site/'s file system."""
+    try:
+        return back is not None and not back.is_symlink() and back.is_dir() and \
+            os.stat(back).st_dev == os.stat(site.parent).st_dev
+    except OSError:
+        return False
+
+
+class _Contents:
+    """The files of the new site: bytes, or paths read only when their bytes are needed
+    (a cache file whose inode, size and mtime are unchanged keeps its known sha256)."""
+
+    def __init__(self, files: dict[str, bytes | Path], seen: dict):
+        self.files = files
+        self.digests: dict[str, str] = {}
+        self.sizes: dict[str, int] = {}
+        self.sources: dict[str, list] = {}
+        for rel in sorted(files):
+            value = files[rel]
+            if isinstance(value, bytes):
+                self.digests[rel] = hashlib.sha256(value).hexdigest()
+                self.sizes[rel] = len(value)
+                continue
+            path = str(value)
+            st = os.stat(path)
+            key = [st.st_ino, st.st_size, st.st_mtime_ns]
+            record = seen.get(path)
+            if isinstance(record, list) and record[:3] == key and len(record) == 4:
+                digest = record[3]
+            else:
+                digest = _file_sha256(path)
+                if digest is None:
+                    raise FileNotFoundError(path)
+            self.digests[rel] = digest
+            self.sizes[rel] = st.st_size
+            self.sources[path] = key + [digest]
+
+    def data(self, rel: str) -> bytes:
+        value = self.files[rel]
+        return value if isinstance(value, bytes) else Path(value).read_bytes()
 
 
 def write_site(site: Path, files: dict[str, bytes | Path],
                state: Path | None = None) -> WriteReport:
-    """Stage, then swap.  ``state`` (in the cache) keeps the inode, size and mtime of every
-    file written: an unchanged file of the current site is recognised by them instead of
-    being hashed again."""
+    """Stage the new site (the back buffer where there is one), then swap it in.  ``state``
+    (a file in the cache) records the inode, size, mtime and sha256 of every file written
+    and read, so unchanged files are recognised without being read or hashed."""
     recover(site)
-    contents = {rel: _content(value) for rel, value in files.items()}
-    digests = {rel: hashlib.sha256(data).hexdigest() for rel, data in sorted(contents.items())}
+    known, seen = _load_state(state)
+    new = _Contents(files, seen)
+    digests = new.digests
     manifest = (json.dumps(digests, sort_keys=True, indent=0) + "\n").encode()
     previous = site / SITE_MANIFEST
-    if previous.is_file() and previous.read_bytes() == manifest and _intact(site, contents):
-        return WriteReport(0, len(contents), 0, False)
+    if previous.is_file() and previous.read_bytes() == manifest and _intact(site, new.sizes):
+        return WriteReport(0, len(digests), 0, False)
     old_digests = {}
     if previous.is_file():
         try:
             old_digests = json.loads(previous.read_text())
         except ValueError:
             old_digests = {}
-    known = _load_stats(state)
-    stage = site.with_name(f".{site.name}.new-{os.getpid()}")
-    shutil.rmtree(stage, ignore_errors=True)
+    if not isinstance(old_digests, dict):
+        old_digests = {}
+    all_digests = {**digests, SITE_MANIFEST: hashlib.sha256(manifest).hexdigest()}
+
+    def data(rel: str) -> bytes:
+        return manifest if rel == SITE_MANIFEST else new.data(rel)
+
+    def source(rel: str) -> str | None:
+        """The file of the current site/ with the wanted bytes, to hard-link."""
+        if rel == SITE_MANIFEST or old_digests.get(rel) != digests[rel]:
+            return None
+        current = f"{site}/{rel}"
+        if _is_known(known, rel, current, digests[rel]) or (
+                _stat(current) is not None and _file_sha256(current) == digests[rel]):
+            return current
+        return None
+
+    back = state.with_name("site-back") if state is not None else None
+    stage = None
+    if _usable_back(back, site):
+        try:
+            written, unchanged = _update_back(back, all_digests, known, source, data)
+            stage = back
+        except OSError:
+            shutil.rmtree(back, ignore_errors=True)
+    if stage is None:
+        stage = site.with_name(f".{site.name}.new-{os.getpid()}")
+        shutil.rmtree(stage, ignore_errors=True)
+        written, unchanged = _fill(stage, all_digests, source, data)
+    removed = len(set(old_digests) - set(digests))
+    # Known after the swap: the new site (the stage), and the old one (the next back
+    # buffer) where its files are still ours.
+    after: dict[str, list] = {}
+    for rel, digest in all_digests.items():
+        here = _stat(f"{stage}/{rel}")
+        if here is not None:
+            after[rel] = [here + [digest]]
+    for rel, digest in old_digests.items():
+        current = f"{site}/{rel}"
+        if isinstance(digest, str) and _is_known(known, rel, current, digest):
+            record = _stat(current) + [digest]
+            if record not in after.setdefault(rel, []):
+                after[rel].append(record)
+    _swap(site, stage, back)
+    if state is not None:   # renames keep inodes: these records hold for site/ and back
+        tmp = state.with_name(f".{state.name}.{os.getpid()}")
+        tmp.write_text(json.dumps({"site": after, "sources": new.sources}, sort_keys=True))
+        os.replace(tmp, state)
+    return WriteReport(written, unchanged, removed, True)
+
+
+def _fill(stage: Path, digests: dict[str, str], source, data) -> tuple[int, int]:
+    """A fresh staging folder: unchanged files linked from site/, the others written."""
     stage.mkdir(parents=True)
     written = unchanged = 0
     made = set()
-    for rel, data in sorted(contents.items()):
-        target = stage / rel
-        if target.parent not in made:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            made.add(target.parent)
-        current = site / rel
-        if old_digests.get(rel) == digests[rel] and (
-                (rel in known and _stats(site, [rel]).get(rel) == known[rel])
-                or _same_file(current, digests[rel])):
+    for rel in sorted(digests):
+        target = f"{stage}/{rel}"
+        parent = target.rsplit("/", 1)[0]
+        if parent not in made:
+            os.makedirs(parent, exist_ok=True)
+            made.add(parent)
+        current = source(rel)
+        if current is not None:
             try:
                 os.link(current, target)
                 unchanged += 1
                 continue
             except OSError:
                 pass
-        target.write_bytes(data)
-        written += 1
-    (stage / SITE_MANIFEST).write_bytes(manifest)
-    removed = len(set(old_digests) - set(digests))
-    stats = _stats(stage, contents) if state is not None else {}
-    if site.exists():
-        if not _exchange(stage, site):
-            old = site.with_name(f".{site.name}.old")
-            os.rename(site, old)
-            os.rename(stage, site)
-            stage = old
-        shutil.rmtree(stage, ignore_errors=True)
-    else:
+        with open(target, "wb") as fh:
+            fh.write(data(rel))
+        written += rel != SITE_MANIFEST
+    return written, unchanged
+
+
+def _update_back(back: Path, digests: dict[str, str], known: dict, source,
+                 data) -> tuple[int, int]:
+    """Make the back buffer hold exactly the wanted files; (written, kept or linked)."""
+    entries, folders = _inventory(back)
+    needed = set()
+    for rel in digests:
+        parts = rel.split("/")[:-1]
+        needed.update("/".join(parts[:i]) for i in range(1, len(parts) + 1))
+    for rel, is_file in entries.items():
+        if rel not in digests or not is_file:
+            os.unlink(f"{back}/{rel}")
+    for rel in sorted(folders - needed, key=len, reverse=True):
+        shutil.rmtree(f"{back}/{rel}", ignore_errors=True)
+    written = unchanged = 0
+    for rel in sorted(digests):
+        target = f"{back}/{rel}"
+        if entries.get(rel) and _is_known(known, rel, target, digests[rel]):
+            unchanged += 1
+            continue
+        if rel in folders:                       # a folder where a file belongs
+            shutil.rmtree(target)
+        os.makedirs(target.rsplit("/", 1)[0], exist_ok=True)
+        tmp = f"{target}.{os.getpid()}.tmp"
+        current = source(rel)
+        if current is not None and entries.get(rel) and \
+                os.path.samestat(os.lstat(target), os.lstat(current)):
+            unchanged += 1          # already the (verified) file of site/, hard-linked
+            continue
+        linked = False
+        if current is not None:
+            try:
+                os.link(current, tmp)
+                linked = True
+            except OSError:
+                pass
+        if not linked:
+            with open(tmp, "wb") as fh:
+                fh.write(data(rel))
+        os.replace(tmp, target)
+        if os.path.lexists(tmp):    # rename() of two links to one file does nothing
+            os.unlink(tmp)
+        if linked:
+            unchanged += 1
+        elif rel != SITE_MANIFEST:
+            written += 1
+    return written, unchanged
+
+
+def _swap(site: Path, stage: Path, back: Path | None) -> None:
+    """Put ``stage`` in place of ``site``; the old site becomes the back buffer."""
+    if not site.exists():
         os.rename(stage, site)
-    if state is not None:   # renames keep inodes: these are the stats of site/ now
-        tmp = state.with_name(f".{state.name}.{os.getpid()}")
-        tmp.write_text(json.dumps(stats, sort_keys=True))
-        os.replace(tmp, state)
-    return WriteReport(written, unchanged, removed, True)
+        return
+    if not _exchange(stage, site):
+        old = site.with_name(f".{site.name}.old")
+        os.rename(site, old)
+        os.rename(stage, site)
+        stage = old
+    if back is None:
+        shutil.rmtree(stage, ignore_errors=True)
+    elif stage != back:
+        shutil.rmtree(back, ignore_errors=True)
+        try:
+            os.rename(stage, back)      # the old site is the next build's back buffer
+        except OSError:
+            shutil.rmtree(stage, ignore_errors=True)

@@ -117,10 +117,14 @@ def test_a_server_is_never_shared_across_environments_and_exits_when_idle(tmp_pa
     root = copy_sample(tmp_path / "blog")
     env = env_for(folder, idle=2)
     try:
-        assert cli(env, "build", "--root", root).returncode == 0
-        assert wait_for(lambda: daemon.servers(folder))
-        [server] = daemon.servers(folder)
-        assert wait_for(lambda: not alive(server["pid"]), 60)   # idle for 2 s: gone
+        assert cli(env, "build", "--root", root).returncode == 0   # starts a server
+
+        def log() -> str:
+            return "".join(p.read_text() for p in folder.glob("*.log"))
+
+        assert wait_for(lambda: "idle: exiting" in log(), 60)      # idle for 2 s: it left
+        pid = int(log().split("physai-blog build server ", 1)[1].split()[0])
+        assert wait_for(lambda: not alive(pid), 20)
         assert daemon.servers(folder) == [] and not list(folder.glob("*.sock"))
     finally:
         daemon.stop_servers(folder, None)

@@ -1,0 +1,107 @@
+"""The write stage: the back buffer is brought up to date in place, and whatever happened to it
+(or to site/) in between, the new site holds exactly the files of the build."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+from physai_blog.output import SITE_MANIFEST, write_site
+
+
+def site_files(site: Path) -> dict[str, bytes]:
+    return {p.relative_to(site).as_posix(): p.read_bytes() for p in site.rglob("*")
+            if p.is_file() and not p.is_symlink()}
+
+
+def assert_exact(site: Path, files: dict[str, bytes]) -> None:
+    """site/ holds these files and nothing else, its manifest lists them, no symlinks."""
+    found = site_files(site)
+    manifest = json.loads(found.pop(SITE_MANIFEST))
+    assert found == files
+    assert manifest == {rel: hashlib.sha256(data).hexdigest() for rel, data in files.items()}
+    assert not [p for p in site.rglob("*") if p.is_symlink()]
+
+
+def site_v(n: int) -> dict[str, bytes]:
+    files = {f"posts/p{i}/index.html": f"<p>post {i}</p>".encode() for i in range(30)}
+    files["posts/p3/index.html"] = f"<p>post 3, version {n}</p>".encode()
+    files["index.html"] = f"index {n}".encode()
+    files["assets/style.css"] = b"body{}"
+    return files
+
+
+def test_a_one_file_edit_replaces_one_file_and_keeps_the_old_site_as_back_buffer(tmp_path):
+    site, state = tmp_path / "site", tmp_path / "cache" / "site-files.json"
+    state.parent.mkdir()
+    for n in range(4):
+        report = write_site(site, site_v(n), state)
+        assert_exact(site, site_v(n))
+        if n >= 2:   # the back buffer is in use: only what changed is written
+            assert report.written == 2 and report.swapped
+    back = state.parent / "site-back"
+    assert_exact(back, site_v(2))               # the site before, kept for the next build
+    # Unchanged files are shared with the site (hard links), not copied.
+    assert os.stat(back / "posts/p0/index.html").st_ino == os.stat(site / "posts/p0/index.html").st_ino
+    assert not list(tmp_path.glob(".site.*"))
+    unchanged = write_site(site, site_v(3), state)
+    assert unchanged.written == 0 and not unchanged.swapped
+
+
+def test_a_tampered_back_buffer_or_site_never_leaks_into_the_new_site(tmp_path):
+    site, state = tmp_path / "site", tmp_path / "cache" / "site-files.json"
+    state.parent.mkdir()
+    outside = tmp_path / "outside.txt"
+    outside.write_bytes(b"do not touch")
+    write_site(site, site_v(0), state)
+    write_site(site, site_v(1), state)
+    back = state.parent / "site-back"
+    # In the back buffer: a file edited in place (same size), a foreign file, a folder where
+    # a file belongs, a symlink out of the tree, a missing file.
+    edited = back / "posts/p5/index.html"
+    edited.write_bytes(edited.read_bytes().replace(b"5", b"X"))
+    (back / "posts/p6/stray.html").write_bytes(b"stray")
+    (back / "posts/p7/index.html").unlink()
+    (back / "posts/p7/index.html").mkdir()
+    (back / "posts/p7/index.html/deep.txt").write_bytes(b"deep")
+    (back / "posts/p8/index.html").unlink()
+    (back / "posts/p8/index.html").symlink_to(outside)
+    (back / "assets/style.css").unlink()
+    # In site/: an unchanged file edited in place (it must not be linked into the new site).
+    live = site / "posts/p9/index.html"
+    live.write_bytes(live.read_bytes().replace(b"9", b"Y"))
+    write_site(site, site_v(2), state)
+    assert_exact(site, site_v(2))
+    assert outside.read_bytes() == b"do not touch"
+
+
+def test_a_lost_or_garbled_state_file_costs_speed_not_correctness(tmp_path):
+    site, state = tmp_path / "site", tmp_path / "cache" / "site-files.json"
+    state.parent.mkdir()
+    write_site(site, site_v(0), state)
+    write_site(site, site_v(1), state)
+    state.write_text("{not json")
+    write_site(site, site_v(2), state)
+    assert_exact(site, site_v(2))
+    state.write_text(json.dumps({"site": {"index.html": [[1, 2, 3, "x"]]}, "sources": []}))
+    write_site(site, site_v(3), state)
+    assert_exact(site, site_v(3))
+    state.unlink()
+    write_site(site, site_v(4), state)
+    assert_exact(site, site_v(4))
+
+
+def test_files_read_from_the_cache_are_hashed_only_when_they_change(tmp_path):
+    site, state = tmp_path / "site", tmp_path / "cache" / "site-files.json"
+    state.parent.mkdir()
+    page = tmp_path / "cache" / "page.html"
+    page.write_bytes(b"<p>one</p>")
+    write_site(site, {"index.html": page}, state)
+    sources = json.loads(state.read_text())["sources"]
+    assert sources[str(page)][3] == hashlib.sha256(b"<p>one</p>").hexdigest()
+    page.unlink()                                # a new entry at the same path
+    page.write_bytes(b"<p>two</p>")
+    write_site(site, {"index.html": page}, state)
+    assert_exact(site, {"index.html": b"<p>two</p>"})
