@@ -231,6 +231,8 @@ class LocalExecutor:
                         return pending.pop(i)
                 return pending.pop(0) if pending else None
 
+        live: set = set()   # workers now running, killed if the build is interrupted
+
         def slot(number: int) -> None:
             worker: _Worker | None = None
             try:
@@ -246,6 +248,7 @@ class LocalExecutor:
                         log_dir.mkdir(parents=True)
                         worker = _Worker(self.root, task.experiment, env, log_dir / "output.log",
                                          zygote, preload_for(task, self.root))
+                        live.add(worker)
                     enter(task)
                     on_event("start", task)
                     try:
@@ -275,6 +278,14 @@ class LocalExecutor:
                    for i in range(min(self.jobs, len(tasks)))]
         for thread in threads:
             thread.start()
-        for thread in threads:
-            thread.join()
+        try:
+            for thread in threads:
+                thread.join()
+        except BaseException:   # Ctrl+C: workers live in sessions of their own, stop them
+            for worker in list(live):
+                try:
+                    os.killpg(worker.proc.pid, signal.SIGKILL)
+                except OSError:
+                    pass
+            raise
         return [outcomes[id(task)] for task in tasks]

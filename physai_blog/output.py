@@ -176,10 +176,12 @@ class _Contents:
 
 
 def write_site(site: Path, files: dict[str, bytes | Path],
-               state: Path | None = None) -> WriteReport:
+               state: Path | None = None, link_from: Path | None = None) -> WriteReport:
     """Stage the new site (the back buffer where there is one), then swap it in.  ``state``
     (a file in the cache) records the inode, size, mtime and sha256 of every file written
-    and read, so unchanged files are recognised without being read or hashed."""
+    and read, so unchanged files are recognised without being read or hashed.  Files under
+    ``link_from`` (the cache, whose entries are never changed in place, only replaced) are
+    hard-linked into the site instead of copied."""
     recover(site)
     known, seen = _load_state(state)
     new = _Contents(files, seen)
@@ -198,8 +200,18 @@ def write_site(site: Path, files: dict[str, bytes | Path],
         old_digests = {}
     all_digests = {**digests, SITE_MANIFEST: hashlib.sha256(manifest).hexdigest()}
 
-    def data(rel: str) -> bytes:
-        return manifest if rel == SITE_MANIFEST else new.data(rel)
+    def put(rel: str, target: str) -> None:
+        """Write the new bytes of ``rel`` at ``target`` (a path that does not exist)."""
+        value = files.get(rel) if rel != SITE_MANIFEST else None
+        if isinstance(value, Path) and link_from is not None and \
+                value.is_relative_to(link_from):
+            try:
+                os.link(value, target)
+                return
+            except OSError:
+                pass
+        with open(target, "wb") as fh:
+            fh.write(manifest if rel == SITE_MANIFEST else new.data(rel))
 
     def source(rel: str) -> str | None:
         """The file of the current site/ with the wanted bytes, to hard-link."""
@@ -215,14 +227,14 @@ def write_site(site: Path, files: dict[str, bytes | Path],
     stage = None
     if _usable_back(back, site):
         try:
-            written, unchanged = _update_back(back, all_digests, known, source, data)
+            written, unchanged = _update_back(back, all_digests, known, source, put)
             stage = back
         except OSError:
             shutil.rmtree(back, ignore_errors=True)
     if stage is None:
         stage = site.with_name(f".{site.name}.new-{os.getpid()}")
         shutil.rmtree(stage, ignore_errors=True)
-        written, unchanged = _fill(stage, all_digests, source, data)
+        written, unchanged = _fill(stage, all_digests, source, put)
     removed = len(set(old_digests) - set(digests))
     # Known after the swap: the new site (the stage), and the old one (the next back
     # buffer) where its files are still ours.
@@ -245,7 +257,7 @@ def write_site(site: Path, files: dict[str, bytes | Path],
     return WriteReport(written, unchanged, removed, True)
 
 
-def _fill(stage: Path, digests: dict[str, str], source, data) -> tuple[int, int]:
+def _fill(stage: Path, digests: dict[str, str], source, put) -> tuple[int, int]:
     """A fresh staging folder: unchanged files linked from site/, the others written."""
     stage.mkdir(parents=True)
     written = unchanged = 0
@@ -264,14 +276,13 @@ def _fill(stage: Path, digests: dict[str, str], source, data) -> tuple[int, int]
                 continue
             except OSError:
                 pass
-        with open(target, "wb") as fh:
-            fh.write(data(rel))
+        put(rel, target)
         written += rel != SITE_MANIFEST
     return written, unchanged
 
 
 def _update_back(back: Path, digests: dict[str, str], known: dict, source,
-                 data) -> tuple[int, int]:
+                 put) -> tuple[int, int]:
     """Make the back buffer hold exactly the wanted files; (written, kept or linked)."""
     entries, folders = _inventory(back)
     needed = set()
@@ -306,8 +317,7 @@ def _update_back(back: Path, digests: dict[str, str], known: dict, source,
             except OSError:
                 pass
         if not linked:
-            with open(tmp, "wb") as fh:
-                fh.write(data(rel))
+            put(rel, tmp)
         os.replace(tmp, target)
         if os.path.lexists(tmp):    # rename() of two links to one file does nothing
             os.unlink(tmp)
@@ -336,3 +346,26 @@ def _swap(site: Path, stage: Path, back: Path | None) -> None:
             os.rename(stage, back)      # the old site is the next build's back buffer
         except OSError:
             shutil.rmtree(stage, ignore_errors=True)
+
+
+def prepare_back_buffer(site: Path, cache_root: Path) -> bool:
+    """After a build that wrote site/ from nothing there is no back buffer; make one now, a
+    copy of site/ in hard links, so the next small rebuild replaces a few files instead of
+    building a folder tree.  (The build server does this after answering its client.)"""
+    back, state = cache_root / "site-back", cache_root / "site-files.json"
+    if back.exists() or not state.exists() or site.is_symlink() or not site.is_dir():
+        return False
+    tmp = cache_root / "tmp" / f"site-back-{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    try:
+        for dirpath, _, filenames in os.walk(site):
+            folder = os.path.join(tmp, os.path.relpath(dirpath, site))
+            os.makedirs(folder, exist_ok=True)
+            for name in filenames:
+                os.link(os.path.join(dirpath, name), os.path.join(folder, name),
+                        follow_symlinks=False)
+        os.rename(tmp, back)
+    except OSError:
+        shutil.rmtree(tmp, ignore_errors=True)
+        return False
+    return True

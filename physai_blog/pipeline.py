@@ -90,7 +90,8 @@ def run_pipeline(root: Path, *, jobs: int | None, only: str | None, keep_going: 
                 executor.close()
         if report.errors and not keep_going:
             raise_errors(report.errors)
-        report.write = write_site(root / SITE_DIR, files, cache.root / "site-files.json")
+        report.write = write_site(root / SITE_DIR, files, cache.root / "site-files.json",
+                                  link_from=cache.root)
         report.posts = [p.slug for p in posts]
         if report.ok and only is None:
             extra = [p for spec in specs.values() for p in (spec.rel, *spec.deps)]

@@ -5,6 +5,7 @@ environment; it stops on request and when idle."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -86,6 +87,13 @@ def test_forwarded_commands_match_in_process_ones(tmp_path):
         build(twin)                                          # in-process, library API
         assert snapshot(root) == snapshot(twin)              # byte-identical sites
 
+        # After answering, the server leaves a back buffer for the next write (output.py).
+        back = root / ".physai-cache/site-back"
+        shutil.rmtree(back)
+        assert cli(env, "build", "--root", root).returncode == 0   # up to date
+        assert wait_for(lambda: (back / "index.html").is_file(), 20)
+        assert (back / "index.html").stat().st_ino == (root / "site/index.html").stat().st_ino
+
         # Errors: the same message and exit code as in-process, and site/ untouched.
         before = snapshot(root)
         post = next((root / "posts").glob("*decay*.md"))
@@ -95,14 +103,14 @@ def test_forwarded_commands_match_in_process_ones(tmp_path):
         assert served.returncode == local.returncode == 1
         assert served.stderr == local.stderr and "Error: posts/" in served.stderr
         assert snapshot(root) == before
-        assert len(commands(folder)) == 2                    # --no-daemon stayed here
+        assert len(commands(folder)) == 3                    # --no-daemon stayed here
 
         # `run` is forwarded too.
         post.write_text(post.read_text().replace("title: [unclosed", "title:", 1))
         ran = cli(env, "run", "decay", "--force", "--root", root)
         assert ran.returncode == 0, ran.stderr
         assert "decay: 2 of 2 run(s) executed" in ran.stdout
-        assert len(commands(folder)) == 3
+        assert len(commands(folder)) == 4
 
         stopped = cli(env, "daemon", "stop", "--root", root)
         assert "stopped 1 build server(s)" in stopped.stdout
@@ -129,14 +137,14 @@ def test_a_server_is_never_shared_across_environments_and_exits_when_idle(tmp_pa
     finally:
         daemon.stop_servers(folder, None)
 
-    key = daemon.server_key(root.resolve())
+    key = daemon.server_key(str(root.resolve()))
     os.environ["PHYSAI_SOME_SETTING"] = "1"
     try:
-        assert daemon.server_key(root.resolve()) != key      # another environment
+        assert daemon.server_key(str(root.resolve())) != key   # another environment
     finally:
         del os.environ["PHYSAI_SOME_SETTING"]
-    assert daemon.server_key(root.resolve()) == key
-    assert daemon.server_key(tmp_path.resolve()) != key      # another blog
+    assert daemon.server_key(str(root.resolve())) == key
+    assert daemon.server_key(str(tmp_path.resolve())) != key   # another blog
 
 
 def test_when_commands_stay_in_process(monkeypatch):
@@ -151,8 +159,8 @@ def test_when_commands_stay_in_process(monkeypatch):
     monkeypatch.delenv("PHYSAI_DAEMON")
     monkeypatch.setenv("CI", "true")
     assert not daemon.enabled(["build"])
-    assert daemon.root_of(["build", "--root", "/x/y"]) == Path("/x/y")
-    assert daemon.root_of(["build", "--root=/x/z"]) == Path("/x/z")
+    assert daemon.root_of(["build", "--root", "/x/y"]) == "/x/y"
+    assert daemon.root_of(["build", "--root=/x/z"]) == "/x/z"
 
 
 def test_an_unsafe_socket_folder_is_refused(tmp_path, monkeypatch):
@@ -162,4 +170,61 @@ def test_an_unsafe_socket_folder_is_refused(tmp_path, monkeypatch):
     monkeypatch.setenv("PHYSAI_DAEMON_DIR", str(folder))
     assert daemon.socket_dir() is None           # others could connect, or plant a socket
     folder.chmod(0o700)
-    assert daemon.socket_dir() == folder
+    assert daemon.socket_dir() == str(folder)
+
+
+SLOW = '''\
+import os
+import time
+
+from physai_blog import Experiment
+
+exp = Experiment(params={"n": 1}, seeds=[0])
+
+
+@exp.run
+def train(params, seed, log):
+    with open(PIDFILE, "w") as fh:
+        fh.write(str(os.getpid()))
+    time.sleep(30)
+    log.value("n", 1.0)
+'''
+
+
+def test_ctrl_c_in_the_client_interrupts_the_build_in_the_server(tmp_path):
+    import signal
+
+    from conftest import make_blog
+
+    folder = tmp_path / "servers"
+    env = env_for(folder)
+    root = make_blog(tmp_path / "blog")
+    try:
+        assert cli(env, "build", "--root", root).returncode == 0      # starts the server
+        assert wait_for(lambda: daemon.servers(folder))
+        before = snapshot(root)
+        pidfile = tmp_path / "worker.pid"
+        slow = SLOW.replace("PIDFILE", repr(str(pidfile)))
+        (root / "experiments/slow.py").write_text(slow)
+        (root / "posts/2026-02-02-slow.md").write_text(
+            "---\ntitle: Slow\ndate: 2026-02-02\nexperiment: experiments/slow.py\n---\n\n"
+            '{{ value("n") }}\n')
+        client = subprocess.Popen([PHYSAI, "build", "--root", str(root)], env=env,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        assert wait_for(lambda: len(commands(folder)) == 1, 30)
+        assert wait_for(lambda: pidfile.exists() and pidfile.read_text(), 30)  # it runs
+        started = time.monotonic()
+        client.send_signal(signal.SIGINT)
+        assert client.wait(timeout=20) == 130
+        assert time.monotonic() - started < 10          # not the 30 s of the run
+        # The server stopped that build: it is free for the next command at once, and
+        # site/ is the one from before.
+        assert snapshot(root) == before
+        # ... and its worker, in a session of its own, was stopped too.
+        assert wait_for(lambda: not alive(int(pidfile.read_text())), 10)
+        (root / "experiments/slow.py").write_text(slow.replace("time.sleep(30)", "pass"))
+        done = cli(env, "build", "--root", root)
+        assert done.returncode == 0, done.stderr
+        assert (root / "site/posts/slow/index.html").is_file()
+    finally:
+        daemon.stop_servers(folder, None)
