@@ -145,6 +145,59 @@ class Cache:
         os.rename(folder, target)
         return manifest
 
+    # -- single-file entries (rendered pages): one data file and its manifest, no folder -----
+    def put_file(self, kind: str, key: str, data: bytes, info: dict, suffix: str) -> Path:
+        """Store ``data`` as ``<kind>/<key><suffix>`` with ``<key>.json`` beside it (written
+        last: an entry without its manifest does not exist).  Cheaper than a folder entry
+        for the hundreds of small pages of a blog."""
+        folder = self.root / kind
+        folder.mkdir(parents=True, exist_ok=True)
+        manifest = {**info, "key": key, "sha256": hashlib.sha256(data).hexdigest(),
+                    "bytes": len(data)}
+        manifest["checksum"] = hashlib.sha256(canonical(manifest)).hexdigest()
+        for name, payload in ((f"{key}{suffix}", data),
+                              (f"{key}.json", json.dumps(manifest, sort_keys=True).encode())):
+            tmp = folder / f".{name}.{os.getpid()}.tmp"
+            tmp.write_bytes(payload)
+            os.replace(tmp, folder / name)
+        return folder / f"{key}{suffix}"
+
+    def get_file(self, kind: str, key: str, suffix: str) -> tuple[Path, dict] | None:
+        """(path, manifest) of a verified single-file entry, or None (a bad one is removed)."""
+        folder = self.root / kind
+        path = folder / f"{key}{suffix}"
+        try:
+            manifest = json.loads((folder / f"{key}.json").read_bytes())
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError):
+            manifest = None
+        why = ""
+        if not isinstance(manifest, dict):
+            why = "manifest unreadable"
+        elif manifest.get("checksum") != hashlib.sha256(canonical(
+                {k: v for k, v in manifest.items() if k != "checksum"})).hexdigest() \
+                or manifest.get("key") != key:
+            why = "manifest fails its checksum"
+        else:
+            try:
+                data = path.read_bytes()
+            except OSError:
+                data = None
+            if data is None or len(data) != manifest.get("bytes") or \
+                    hashlib.sha256(data).hexdigest() != manifest.get("sha256"):
+                why = f"{path.name} fails its sha256"
+        if why:
+            self.warn(f"cache entry {CACHE_DIR}/{kind}/{key[:12]}… is corrupt ({why}); "
+                      "discarded and recomputed")
+            for name in (path.name, f"{key}.json"):
+                try:
+                    (folder / name).unlink()
+                except OSError:
+                    pass
+            return None
+        return path, manifest
+
     # -- the last key of each (post, run label), to explain cache misses ---------------------
     def latest(self, slug: str, label: str) -> str | None:
         try:

@@ -234,11 +234,12 @@ def render_everything(ctx: Context, posts: list[Post], specs: dict, runs: dict,
         spec = specs.get(post.experiment) if post.experiment else None
         key = page_key(post, spec, runs.get(post.slug, []), figures.get(post.slug, []),
                        site_inputs)
-        page = ctx.cache.load("pages", key)
+        entry = ctx.cache.get_file("pages", key, ".html")
+        page = entry[1] if entry is not None else None
         if page is not None and _extras_unchanged(ctx.root, page):
             pages[post.slug] = CachedPage(post, page["url"], page["failed_claims"],
                                           page["extra_files"])
-            files[f"posts/{post.slug}/index.html"] = ctx.cache.path("pages", key) / "index.html"
+            files[f"posts/{post.slug}/index.html"] = entry[0]
             files.update({rel: ctx.root / rel for rel in page["extra_files"]})
             ctx.report.failed_claims.extend(page["failed_claims"])
         else:
@@ -252,7 +253,7 @@ def render_everything(ctx: Context, posts: list[Post], specs: dict, runs: dict,
         if isinstance(outcome, PhysaiError):
             errors.append(outcome)
             continue
-        files[f"posts/{post.slug}/index.html"] = ctx.cache.path("pages", key) / "index.html"
+        files[f"posts/{post.slug}/index.html"] = ctx.cache.root / "pages" / f"{key}.html"
         ctx.report.failed_claims.extend(outcome.failed_claims)
         files.update({rel: ctx.root / rel for rel in outcome.extra_files})
         pages[post.slug] = outcome
@@ -457,11 +458,10 @@ def page_key(post: Post, spec, runs: list, figures: list, site_inputs: dict) -> 
 
 
 def store_page(cache: Cache, key: str, html: bytes, item, root: Path) -> None:
-    folder = cache.new_tmp()
-    (folder / "index.html").write_bytes(html)
-    cache.commit("pages", key, folder, {
+    cache.put_file("pages", key, html, {
         "kind": "page", "url": item.url, "failed_claims": item.failed_claims,
-        "extra_files": {rel: _digest(root / rel) for rel in sorted(item.extra_files)}})
+        "extra_files": {rel: _digest(root / rel) for rel in sorted(item.extra_files)}},
+        ".html")
 
 
 def _extras_unchanged(root: Path, page: dict) -> bool:

@@ -126,6 +126,27 @@ def test_corrupt_entries_are_discarded_and_recomputed(sample):
     assert runs_counted(counter) == 5
 
 
+def test_a_corrupt_cached_page_is_discarded_and_rendered_again(tmp_path):
+    from conftest import make_blog
+
+    root = make_blog(tmp_path / "blog", posts={
+        "2026-01-01-a.md": "---\ntitle: A\ndate: 2026-01-01\n---\n\nAlpha.\n",
+        "2026-01-02-b.md": "---\ntitle: B\ndate: 2026-01-02\n---\n\nBeta.\n"}, experiments={})
+    build(root)
+    pages = sorted((root / ".physai-cache/pages").glob("*.html"))
+    assert len(pages) == 2 and len(list(pages[0].parent.glob("*.json"))) == 2
+    good = {p.name: p.read_bytes() for p in pages}
+    data = bytearray(pages[0].read_bytes())
+    data[-3] ^= 0x01                                   # a flipped bit in a page
+    pages[0].unlink()                                  # (the site holds a link to it)
+    pages[0].write_bytes(bytes(data))
+    (root / "site/.physai-site.json").write_text("{}")   # force a rebuild
+    report = build(root)
+    assert any("fails its sha256" in w and "pages/" in w for w in report.warnings)
+    assert {p.name: p.read_bytes() for p in pages} == good   # rendered again
+    assert b"Alpha" in (root / "site/posts/a/index.html").read_bytes()
+
+
 def test_manifest_records_the_run(sample):
     root, _ = sample
     build(root)
