@@ -93,7 +93,9 @@ def _as_date(value) -> dt.date:
     raise ValueError("'date' must be a date like 2026-01-08")
 
 
-def read_post(path: Path, root: Path, warnings: list[str]) -> Post:
+def read_post(path: Path, root: Path, warnings: list[str], mappings=None) -> Post:
+    """A post from its file; ``mappings`` (a front_matter_cache.MappingCache) may know its
+    front matter."""
     rel = path.relative_to(root).as_posix()
     if path.suffix == ".ipynb":
         return read_notebook_post(path, root, rel, warnings)
@@ -108,10 +110,13 @@ def read_post(path: Path, root: Path, warnings: list[str]) -> Post:
         raise InputError(rel, raw[: exc.start].count(b"\n") + 1, "not valid UTF-8")
     if not text.strip():
         raise InputError(rel, 1, "empty file: a post needs front matter and a body")
-    from .yamlio import load_mapping
-
     fm_text, fm_line, body, body_line = split_front_matter(text, rel)
-    data, lines = load_mapping(fm_text, rel, fm_line)
+    if mappings is not None:
+        data, lines = mappings.load(fm_text, rel, fm_line)
+    else:
+        from .yamlio import load_mapping
+
+        data, lines = load_mapping(fm_text, rel, fm_line)
     return post_from_front_matter(data, lines, path, rel, root, body, body_line, warnings)
 
 
@@ -255,12 +260,17 @@ def post_files(root: Path) -> list[Path]:
                   if p.suffix in (".md", ".ipynb") and not p.name.startswith("."))
 
 
-def load_posts(root: Path, warnings: list[str], include_drafts: bool = False) -> list[Post]:
-    """Every post, newest first; all errors of all posts collected into one report."""
+def load_posts(root: Path, warnings: list[str], include_drafts: bool = False,
+               front_matter_cache: Path | None = None) -> list[Post]:
+    """Every post, newest first; all errors of all posts collected into one report.
+    ``front_matter_cache``: a file keeping parsed front matter (front_matter_cache.py)."""
+    from .front_matter_cache import MappingCache
+
+    mappings = MappingCache(front_matter_cache) if front_matter_cache is not None else None
     posts, errors = [], []
     for path in post_files(root):
         try:
-            post = read_post(path, root, warnings)
+            post = read_post(path, root, warnings, mappings)
         except InputError as exc:
             errors.extend(getattr(exc, "errors", [exc]))
             continue
@@ -274,6 +284,8 @@ def load_posts(root: Path, warnings: list[str], include_drafts: bool = False) ->
                                      f"duplicate slug {post.slug!r}: also used by "
                                      f"{by_slug[post.slug].rel}"))
         by_slug[post.slug] = post
+    if mappings is not None:
+        mappings.save()
     collect(errors)
     posts.sort(key=lambda p: (p.date, p.slug), reverse=True)
     return posts

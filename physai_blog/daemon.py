@@ -258,7 +258,13 @@ def warm_up() -> None:
         (blog / "physai.yaml").write_text("title: Warm-up\n")
         (blog / "posts" / "2026-01-01-warm-up.md").write_text(WARM_UP_POST)
         try:
-            build(blog)
+            import io
+
+            from rich.console import Console
+
+            from .progress import print_summary
+
+            print_summary(build(blog), None, Console(file=io.StringIO()), "index.html")
         except Exception as exc:  # noqa: BLE001 - only an optimisation
             print(f"warm-up build failed: {exc}", flush=True)
 

@@ -66,7 +66,8 @@ def run_pipeline(root: Path, *, jobs: int | None, only: str | None, keep_going: 
     """Every stage, from loading the inputs to swapping in the new site."""
     report = BuildReport()
     config = load_config(root)
-    posts = load_posts(root, report.warnings, include_drafts)
+    posts = load_posts(root, report.warnings, include_drafts,
+                       root / CACHE_DIR / "front-matter.json")
     if only is not None and only not in {p.slug for p in posts}:
         raise InputError("posts/", None, f"--only {only!r}: no post has this slug "
                                          f"(slugs: {', '.join(sorted(p.slug for p in posts))})")

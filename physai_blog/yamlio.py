@@ -68,3 +68,4 @@ def load_mapping(text: str, rel: str, first_line: int = 1) -> tuple[dict, dict[s
         if isinstance(key_node, yaml.ScalarNode):
             lines[str(key_node.value)] = key_node.start_mark.line + 1 + offset
     return {str(k): v for k, v in data.items()}, lines
+
