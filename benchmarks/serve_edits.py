@@ -10,6 +10,7 @@ imported; a cold command pays a new interpreter, the imports and a new worker ea
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import statistics
 import subprocess
@@ -59,7 +60,9 @@ def main() -> None:
                 compute.extend(report.run_seconds.values())
                 edit()
                 start = time.perf_counter()
-                subprocess.run(CLI + ["--root", str(root)], check=True)
+                # A fresh process each time: no build server (README "Fast rebuilds").
+                subprocess.run(CLI + ["--root", str(root)], check=True,
+                               env={**os.environ, "PHYSAI_DAEMON": "0"})
                 cold.append(time.perf_counter() - start)
             rows.append((name, statistics.median(warm), statistics.median(cold),
                          statistics.median(compute) if compute else 0.0))
