@@ -68,7 +68,8 @@ def enabled(args: list[str]) -> bool:
     if os.environ.get("PHYSAI_DAEMON", "1") == "0" or \
             (os.environ.get("CI") and os.environ.get("PHYSAI_DAEMON") != "1"):
         return False
-    return hasattr(socket, "send_fds") and hasattr(os, "fork")
+    # Linux only: that is where it is tested (SO_PEERCRED, SCM_RIGHTS over SEQPACKET).
+    return sys.platform.startswith("linux") and hasattr(socket, "send_fds")
 
 
 def root_of(args: list[str]) -> str:
