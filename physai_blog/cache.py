@@ -146,6 +146,9 @@ class Cache:
         return manifest
 
     # -- single-file entries (rendered pages): one data file and its manifest, no folder -----
+    def file_path(self, kind: str, key: str, suffix: str) -> Path:
+        return self.root / kind / f"{key}{suffix}"
+
     def put_file(self, kind: str, key: str, data: bytes, info: dict, suffix: str) -> Path:
         """Store ``data`` as ``<kind>/<key><suffix>`` with ``<key>.json`` beside it (written
         last: an entry without its manifest does not exist).  Cheaper than a folder entry
@@ -155,17 +158,18 @@ class Cache:
         manifest = {**info, "key": key, "sha256": hashlib.sha256(data).hexdigest(),
                     "bytes": len(data)}
         manifest["checksum"] = hashlib.sha256(canonical(manifest)).hexdigest()
-        for name, payload in ((f"{key}{suffix}", data),
+        path = self.file_path(kind, key, suffix)
+        for name, payload in ((path.name, data),
                               (f"{key}.json", json.dumps(manifest, sort_keys=True).encode())):
             tmp = folder / f".{name}.{os.getpid()}.tmp"
             tmp.write_bytes(payload)
             os.replace(tmp, folder / name)
-        return folder / f"{key}{suffix}"
+        return path
 
     def get_file(self, kind: str, key: str, suffix: str) -> tuple[Path, dict] | None:
         """(path, manifest) of a verified single-file entry, or None (a bad one is removed)."""
-        folder = self.root / kind
-        path = folder / f"{key}{suffix}"
+        path = self.file_path(kind, key, suffix)
+        folder = path.parent
         try:
             manifest = json.loads((folder / f"{key}.json").read_bytes())
         except FileNotFoundError:

@@ -9,6 +9,8 @@ reruns an experiment.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
+
 from .cache import Cache, key_of
 from .errors import RunError
 from .executor import Executor, Task
@@ -16,6 +18,7 @@ from .runs import RunPlan
 from .spec import API_VERSION, ExperimentSpec, FigureSpec, sha256
 
 
+@lru_cache(maxsize=None)
 def matplotlib_version() -> str | None:
     from .fingerprint import installed_versions
 

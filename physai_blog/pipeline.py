@@ -254,7 +254,7 @@ def render_everything(ctx: Context, posts: list[Post], specs: dict, runs: dict,
         if isinstance(outcome, PhysaiError):
             errors.append(outcome)
             continue
-        files[f"posts/{post.slug}/index.html"] = ctx.cache.root / "pages" / f"{key}.html"
+        files[f"posts/{post.slug}/index.html"] = ctx.cache.file_path("pages", key, ".html")
         ctx.report.failed_claims.extend(outcome.failed_claims)
         files.update({rel: ctx.root / rel for rel in outcome.extra_files})
         pages[post.slug] = outcome

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import shutil
 from dataclasses import dataclass
+from functools import lru_cache
 
 from .cache import Cache, key_of
 from .content import Post
@@ -18,8 +19,10 @@ from .names import run_label
 from .spec import API_VERSION, ExperimentSpec, sha256
 
 
+@lru_cache(maxsize=None)
 def library_versions() -> dict:
-    """Versions that change results (no imports of the libraries themselves)."""
+    """Versions that change results (no imports of the libraries themselves); read once per
+    process, not once per run key."""
     from .fingerprint import installed_versions
 
     found = installed_versions()
