@@ -2,10 +2,11 @@
 
 The bundle mirrors the post's folder on the site (``code/``, ``data/``, ``figures/``) and adds
 what a reader needs on a laptop CPU: the experiment API's runtime (``code/physai_blog/``: four
-small files, numpy and matplotlib only), ``requirements.txt`` with the versions it ran with, a
-README with the one command to rerun, and a notebook (nbformat 4.5 JSON) that loads the
-published data and redraws every figure.  Both are cached by the hash of their inputs, so a
-cached build never even builds them.
+small files, numpy and matplotlib only), ``requirements.txt`` with the versions it ran with
+(torch aside: the README installs its CPU build first, so a reader never pulls CUDA by
+accident), a README with the commands that rerun it, and a notebook (nbformat 4.5 JSON) that
+loads the published data and redraws every figure.  Both are cached by the hash of their
+inputs, so a cached build never even builds them.
 """
 
 from __future__ import annotations
@@ -35,27 +36,68 @@ def rerun_command(spec: ExperimentSpec, post: Post, runs: list[RunPlan]) -> str:
     return " ".join(parts)
 
 
-def requirements(runs: list[RunPlan]) -> str:
-    versions = runs[0].cached.get("versions", {}) if runs else {}
+TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
+
+
+def imports_torch(code: dict[str, bytes]) -> bool:
+    """Whether the experiment or one of its local modules imports torch: the test the
+    executor uses to preload torch, over every file of the bundle's ``code/``."""
+    return any(b"import torch" in data or b"from torch" in data for rel, data in code.items()
+               if rel.endswith(".py") and not rel.startswith("code/physai_blog/"))
+
+
+def _versions(runs: list[RunPlan]) -> dict:
+    return runs[0].cached.get("versions", {}) if runs else {}
+
+
+def torch_pin(runs: list[RunPlan]) -> str:
     # "2.13.0+cpu" -> "2.13.0": a local version label is not on the package index
-    lines = [f"{name}=={versions[name].split('+')[0]}" for name in ("torch", "numpy", "matplotlib")
-             if versions.get(name)]
+    version = _versions(runs).get("torch")
+    return f"torch=={version.split('+')[0]}" if version else "torch"
+
+
+def requirements(runs: list[RunPlan], torch: bool) -> str:
+    """Everything but torch: on Linux a bare ``torch==X`` from PyPI is a multi-GB CUDA build,
+    so ``pip install -r requirements.txt`` alone must never be what installs it.  The README
+    installs it first, from the index the reader chooses (CPU by default)."""
+    versions = _versions(runs)
+    lines = [f"# {torch_pin(runs)} is installed first, on its own: see README.md (from PyPI "
+             "it would be a multi-GB CUDA build)"] if torch else []
+    lines += [f"{name}=={versions[name].split('+')[0]}" for name in ("numpy", "matplotlib")
+              if versions.get(name)]
     if "matplotlib" not in versions:
         lines.append("matplotlib")
     return "\n".join(lines) + "\n"
 
 
-def readme(post: Post, spec: ExperimentSpec, runs: list[RunPlan], url: str) -> str:
-    versions = runs[0].cached.get("versions", {}) if runs else {}
-    env = ", ".join(f"{k} {v}" for k, v in sorted(versions.items()))
+def setup_commands(runs: list[RunPlan], torch: bool) -> list[str]:
+    """The README's set-up, in order: the CPU build of torch first, then the rest."""
+    first = [f"pip install {torch_pin(runs)} --index-url {TORCH_CPU_INDEX}"] if torch else []
+    return first + ["pip install -r requirements.txt"]
+
+
+def readme(post: Post, spec: ExperimentSpec, runs: list[RunPlan], url: str,
+           torch: bool) -> str:
+    versions = _versions(runs)
+    env = ", ".join(f"{k} {v}" for k, v in sorted(versions.items())
+                    if v and (torch or k != "torch"))
+    commands = "\n".join(f"    {c}" for c in
+                         [*setup_commands(runs, torch), rerun_command(spec, post, runs)])
+    gpu = f"""
+The first command installs the CPU build of PyTorch from PyTorch's CPU-only index;
+`requirements.txt` leaves torch out, because from PyPI it is a multi-GB CUDA build on Linux.
+To use a GPU instead, replace the first command: install torch from the default index
+(`pip install {torch_pin(runs)}`) or from the CUDA index of your choice
+(https://pytorch.org/get-started/locally/).
+""" if torch else ""
     return f"""# Reproduce: {post.title}
 
 Published at {url}
 
-## Rerun everything (one command)
+## Rerun everything
 
-    pip install -r requirements.txt && {rerun_command(spec, post, runs)}
-
+{commands}
+{gpu}
 This runs every sweep cell and seed of `code/{spec.path.name}` on the CPU and writes the raw
 observables to `rerun/data/` and the figures to `rerun/figures/`; compare them with the
 published `data/` (each run's `manifest.json` lists the sha256 of every file).
@@ -172,18 +214,22 @@ def reproduce_files(post: Post, spec: ExperimentSpec, runs: list[RunPlan],
                 if rel.startswith(("code/", "figures/")) or (
                     rel.startswith("data/") and not rel.endswith((".zip", ".html")))}
     contents.update(runtime)
+    torch = imports_torch(contents)
+    # The README and requirements are in the key as text: an edit of their wording, or of the
+    # versions the runs recorded, rebuilds the bundle
+    text = {"README.md": readme(post, spec, runs, url, torch).encode(),
+            "requirements.txt": requirements(runs, torch).encode()}
     key = key_of({"api": API_VERSION, "kind": "bundle", "slug": post.slug, "title": post.title,
                   "url": url, "params": post.params, "spec": spec.rel, "var": spec.var,
                   "files": {rel: hashlib.sha256(data).hexdigest()
-                            for rel, data in sorted(contents.items())}})
+                            for rel, data in sorted({**contents, **text}.items())}})
     names = ("reproduce.zip", f"{post.slug}.ipynb")
     if cache.load("bundles", key) is None:
         folder = cache.new_tmp()
         nb = cached_notebook(post, spec, runs, url, cache)
         bundle = dict(contents)
         bundle[f"{post.slug}.ipynb"] = nb
-        bundle["README.md"] = readme(post, spec, runs, url).encode()
-        bundle["requirements.txt"] = requirements(runs).encode()
+        bundle.update(text)
         (folder / names[0]).write_bytes(deterministic_zip(
             {f"{post.slug}/{rel}": data for rel, data in bundle.items()}))
         (folder / names[1]).write_bytes(nb)

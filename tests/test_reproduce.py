@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import shlex
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -10,7 +13,14 @@ from pathlib import Path
 
 import pytest
 
-from conftest import cli, copy_sample
+from conftest import cli, copy_sample, make_blog
+from physai_blog.build import build
+from physai_blog.fingerprint import installed_versions
+
+# The pin is the version the runs recorded, without its local label ("2.13.0+cpu")
+TORCH_VERSION = (installed_versions()["torch"] or "").split("+")[0]
+TORCH = f"torch=={TORCH_VERSION}"
+CPU_TORCH = f"pip install {TORCH} --index-url https://download.pytorch.org/whl/cpu"
 
 
 @pytest.fixture(scope="module")
@@ -26,12 +36,72 @@ def test_bundle_holds_code_data_readme_and_environment(bundle):
     _, folder = bundle
     readme = (folder / "README.md").read_text()
     assert "python code/decay.py --out rerun" in readme
-    assert "torch 2." in readme or "torch" in readme
-    assert (folder / "requirements.txt").read_text().startswith("torch==")
+    assert f"torch {TORCH_VERSION}" in readme.split("## Environment it ran in")[1]
     for rel in ("code/decay.py", "code/helpers.py", "code/loss.py",
                 "code/physai_blog/experiment.py", "data/seed-0/scalars.csv",
                 "data/seed-1/manifest.json", "figures/loss.svg", "decay.ipynb"):
         assert (folder / rel).is_file(), rel
+
+
+def rerun_commands(readme: str) -> list[str]:
+    """The commands of the README's "Rerun everything" block, in order."""
+    section = readme.split("## Rerun everything\n\n", 1)[1]
+    block = section[:section.index("\n\n")]
+    assert all(line.startswith("    ") for line in block.splitlines()), block
+    return [line.strip() for line in block.splitlines()]
+
+
+def test_readme_installs_the_cpu_build_of_torch_before_the_rest(bundle):
+    _, folder = bundle
+    readme = (folder / "README.md").read_text()
+    assert rerun_commands(readme) == [CPU_TORCH, "pip install -r requirements.txt",
+                                      "python code/decay.py --out rerun"]
+    gpu = " ".join(readme.split())   # the paragraph is wrapped
+    assert ("To use a GPU instead, replace the first command: install torch from the default "
+            f"index (`pip install {TORCH}`) or from the CUDA index of your choice") in gpu
+
+
+def test_requirements_alone_never_install_torch(bundle):
+    """`pip install -r requirements.txt` on its own must not resolve to a CUDA build: torch is
+    left to the README's first command, and a comment says so."""
+    _, folder = bundle
+    lines = (folder / "requirements.txt").read_text().splitlines()
+    assert lines[0].startswith(f"# {TORCH} is installed first, on its own: see README.md")
+    requirements = [line for line in lines if not line.startswith("#")]
+    assert requirements and not any(line.startswith("torch") for line in requirements)
+    assert any(line.startswith("numpy==") for line in requirements)
+
+
+def test_documented_rerun_command_reproduces_the_published_data(bundle, tmp_path):
+    """The README's last command, in the unzipped bundle, with this venv's python (torch,
+    numpy and matplotlib already installed: no pip, no network) and nothing on PYTHONPATH:
+    the bundled runtime in code/ is what runs."""
+    _, published = bundle
+    folder = shutil.copytree(published, tmp_path / "decay")
+    command = shlex.split(rerun_commands((folder / "README.md").read_text())[-1])
+    assert command[0] == "python"
+    result = subprocess.run([sys.executable, *command[1:]], cwd=folder, capture_output=True,
+                            text=True, env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})
+    assert result.returncode == 0, result.stderr
+    for manifest in sorted((folder / "data").glob("*/manifest.json")):
+        run = manifest.parent.name
+        for rel, meta in json.loads(manifest.read_text())["files"].items():
+            rerun = folder / "rerun/data" / run / rel
+            assert hashlib.sha256(rerun.read_bytes()).hexdigest() == meta["sha256"], (run, rel)
+    assert len(list((folder / "rerun/data").iterdir())) == 2
+    assert (folder / "rerun/figures/loss.svg").read_bytes() == \
+        (folder / "figures/loss.svg").read_bytes()
+
+
+def test_bundle_of_an_experiment_without_torch_never_mentions_it(tmp_path):
+    root = make_blog(tmp_path / "blog")
+    build(root, jobs=1)
+    with zipfile.ZipFile(root / "site/posts/fast/reproduce.zip") as zf:
+        readme = zf.read("fast/README.md").decode()
+        requirements = zf.read("fast/requirements.txt").decode()
+    assert "torch" not in readme and "torch" not in requirements
+    assert rerun_commands(readme) == ["pip install -r requirements.txt",
+                                      "python code/fast.py --out rerun"]
 
 
 def test_figures_redrawn_from_the_bundle_are_byte_identical(bundle):
