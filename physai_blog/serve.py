@@ -12,6 +12,9 @@ Three threads around one ``ThreadingHTTPServer`` (standard library only, plus ``
   with the error.  The terminal shows the same error; the server keeps running.
 
 It binds to 127.0.0.1 by default and refuses any other address unless asked for one explicitly.
+It answers only GET and HEAD, only requests whose ``Host:`` names the address it listens on (a
+page on another site that rebinds its DNS name to 127.0.0.1 gets 421), and refuses malformed
+requests with a short 4xx answer and one line in the terminal, never a traceback.
 """
 
 from __future__ import annotations
@@ -20,7 +23,9 @@ import http.server
 import ipaddress
 import json
 import os
+import re
 import socket
+import sys
 import threading
 import time
 import traceback
@@ -29,13 +34,19 @@ from dataclasses import dataclass
 from html import escape
 from pathlib import Path
 from typing import Callable
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote_to_bytes
 
 from .errors import PhysaiError
 
 ENDPOINT = "/__physai__/"
 WATCHED_DIRS = ("posts", "experiments", "templates")
 WATCHED_FILES = ("physai.yaml",)
+# Longest request target answered (414 beyond): site paths are short, so 2048 bytes is ample
+# for any real page and far below what the standard library would read (64 KiB).
+MAX_TARGET = 2048
+METHODS = "GET, HEAD"                  # the preview is read-only
+BAD_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
+LINGER_S = 1.0                         # how long a closing connection reads what is still sent
 
 
 class ServeError(PhysaiError):
@@ -54,6 +65,98 @@ def is_loopback(host: str) -> bool:
         return False
     return bool(infos) and all(ipaddress.ip_address(info[4][0].split("%")[0]).is_loopback
                                for info in infos)
+
+
+class Refused(Exception):
+    """A request this server does not answer: the status and why (one line)."""
+
+    def __init__(self, status: int, why: str):
+        super().__init__(why)
+        self.status, self.why = status, why
+
+
+def request_path(target: str) -> str:
+    """The percent-decoded path of a request target, or ``Refused`` with the 4xx to answer."""
+    if len(target) > MAX_TARGET:
+        raise Refused(414, f"the request target is longer than {MAX_TARGET} bytes")
+    if "\x00" in target:
+        raise Refused(400, "NUL byte in the request target")
+    if not target.startswith("/"):
+        raise Refused(400, "the request target is not a path")
+    # browsers percent-encode everything else, so the raw target and its decoding agree
+    if not target.isascii() or any(c <= " " or c == "\x7f" for c in target):
+        raise Refused(400, "raw control, space or non-ASCII byte in the request target")
+    path = target.split("?", 1)[0].split("#", 1)[0]
+    if BAD_PERCENT.search(path):
+        raise Refused(400, "invalid percent-encoding in the path")
+    try:
+        path = unquote_to_bytes(path).decode("utf-8")
+    except UnicodeDecodeError:
+        raise Refused(400, "the path is not UTF-8 once percent-decoded") from None
+    if "\x00" in path:
+        raise Refused(400, "NUL byte in the path")
+    if any(c < " " or c == "\x7f" for c in path):
+        raise Refused(400, "control character in the path")
+    if ".." in re.split(r"[/\\]", path):   # backslashes too: a separator on other systems
+        raise Refused(400, "'..' segment in the path")
+    return path
+
+
+def host_name(name: str) -> str | None:
+    """``name`` as ``Host:`` names are compared: lower case, IP addresses in their one spelling
+    (IPv6 in brackets); None if it is not a name."""
+    name = name.strip().lower()
+    bracketed = name.startswith("[") and name.endswith("]")
+    try:
+        address = ipaddress.ip_address(name[1:-1] if bracketed else name)
+    except ValueError:
+        return None if not name or "[" in name or ":" in name else name
+    if address.version == 6:
+        return f"[{address.compressed}]"
+    return None if bracketed else str(address)
+
+
+def host_names(host: str, bound: str) -> frozenset[str]:
+    """The names a request to this server may give in ``Host:``: the address it listens on,
+    the host it was given (``--host``) and ``localhost`` when it listens on loopback."""
+    names = {host_name(host), host_name(bound)}
+    address = ipaddress.ip_address(bound.split("%")[0])
+    if address.is_loopback:
+        names.add("localhost")
+    elif address.is_unspecified:   # every address, loopback among them
+        names |= {"127.0.0.1", "localhost"} | ({"[::1]"} if address.version == 6 else set())
+    return frozenset(names - {None})
+
+
+def host_allowed(value: str, names: frozenset[str], port: int) -> bool:
+    """True if the ``Host:`` value ``host[:port]`` names one of ``names`` and, if it has a
+    port, ``port`` (no port: the client used the default one; the name is what matters)."""
+    value = value.strip()
+    if value.startswith("["):
+        name, bracket, rest = value.partition("]")
+        name += bracket
+    else:
+        name = value.partition(":")[0]
+        rest = value[len(name):]
+    if rest and not rest.startswith(":"):
+        return False
+    digits = rest[1:]
+    if digits and not (digits.isascii() and digits.isdigit() and int(digits) == port):
+        return False
+    return host_name(name) in names
+
+
+def printable(text: str, limit: int = 160) -> str:
+    """``text`` fit for one terminal line: control characters escaped, long text cut."""
+    text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def describe(exc: BaseException) -> str:
+    """An exception on one line: its type, message and the line that raised it."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = f" ({os.path.basename(frames[-1].filename)}:{frames[-1].lineno})" if frames else ""
+    return printable(f"{type(exc).__name__}: {exc}", 300) + where
 
 
 @dataclass
@@ -141,6 +244,7 @@ class DevServer:
         self.rewatch = threading.Event()
         self.threads: list[threading.Thread] = []
         self.httpd: http.server.ThreadingHTTPServer | None = None
+        self.hosts: frozenset[str] = frozenset()   # the Host: names answered (see host_names)
         self._local = None   # the session's LocalExecutor (see _executor)
 
     # -- building ------------------------------------------------------------------------------
@@ -238,11 +342,34 @@ class DevServer:
     def start(self, initial_build: bool = True) -> None:
         handler = _handler(self)
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        dev = self
 
         class Server(http.server.ThreadingHTTPServer):
             address_family = family
             daemon_threads = True
             allow_reuse_address = True
+
+            def handle_error(self, request, client_address):
+                # what escapes the handler's own guard (setup, finish): one line, no traceback
+                exc = sys.exc_info()[1]
+                if not isinstance(exc, ConnectionError):   # a client that left is no error
+                    dev.echo(f"[{time.strftime('%H:%M:%S')}] error answering "
+                             f"{client_address[0]}: {describe(exc)}", True)
+
+            def shutdown_request(self, request):
+                # A lingering close: read what the client still sends (a refused body, the
+                # rest of an over-long line) first, or closing resets the connection and the
+                # client may lose the answer before it reads it.
+                try:
+                    request.shutdown(socket.SHUT_WR)
+                    end = time.monotonic() + LINGER_S
+                    while (left := end - time.monotonic()) > 0:
+                        request.settimeout(left)
+                        if not request.recv(65536):
+                            break
+                except OSError:
+                    pass
+                self.close_request(request)
 
         try:
             self.httpd = Server((self.host.strip("[]"), self.port), handler)
@@ -250,6 +377,7 @@ class DevServer:
             raise ServeError(f"cannot serve on {self.host}:{self.port}: {exc.strerror or exc}"
                              + (" (try another --port)" if self.port else ""))
         self.port = self.httpd.server_address[1]
+        self.hosts = host_names(self.host, self.httpd.server_address[0])
         for target in (self._watch_top, self._watch_dirs, self._builder):
             thread = threading.Thread(target=target, daemon=True, name=f"physai-{target.__name__}")
             thread.start()
@@ -347,10 +475,89 @@ def _handler(server: DevServer):
 
         def end_headers(self):
             self.send_header("Cache-Control", "no-store")
+            self.started = True
             super().end_headers()
 
+        def handle_one_request(self):
+            self.started = False   # whether this answer's headers have gone out
+            try:
+                super().handle_one_request()
+            except ConnectionError:   # the client left: nobody to answer, nothing to report
+                self.close_connection = True
+            except Exception as exc:  # a bug: a 500 and one line, never a traceback
+                self.close_connection = True
+                self.note(500, describe(exc))
+                if not self.started:
+                    self._headers_buffer = []
+                    try:
+                        self.answer(500, "see the terminal")
+                    except OSError:
+                        pass
+
+        def parse_request(self):
+            """The standard parsing, then who may ask (Host:), how (GET, HEAD) and for what."""
+            if not super().parse_request():
+                if not self.requestline.strip():   # the standard parser just hangs up on it
+                    self.send_error(400, "empty request line")
+                return False
+            try:
+                if self.request_version == "HTTP/0.9":   # no headers, no status line: no Host
+                    raise Refused(400, "HTTP/0.9 is not supported")
+                self.check_host()
+                if self.command not in METHODS.split(", "):
+                    raise Refused(405, f"only {METHODS} are answered")
+                self.decoded = request_path(self.path)
+            except Refused as refused:
+                self.send_error(refused.status, refused.why,
+                                allow=METHODS if refused.status == 405 else None)
+                return False
+            return True
+
+        def check_host(self):
+            hosts = self.headers.get_all("Host") or []
+            if len(hosts) > 1:
+                raise Refused(400, "more than one Host header")
+            if not hosts:
+                if self.request_version != "HTTP/1.0":   # HTTP/1.1 requires Host
+                    raise Refused(400, "no Host header")
+                return   # HTTP/1.0 need not send one (browsers always do)
+            if not host_allowed(hosts[0], server.hosts, server.port):
+                answered = " or ".join(f"{name}:{server.port}" for name in sorted(server.hosts))
+                raise Refused(421, f"Host {hosts[0]} is not this server (it answers {answered})")
+
+        def send_error(self, code, message=None, explain=None, allow=None):
+            """Every error is a short plain-text answer; all but "not found" (a page not built
+            yet, a favicon) also leave one line in the terminal."""
+            if code != 404:
+                self.note(code, message)
+            self.answer(code, message, allow)
+
+        def note(self, code: int, why: str | None):
+            phrase = self.responses.get(code, ("Error",))[0]
+            request = printable(getattr(self, "requestline", ""))
+            line = f"[{time.strftime('%H:%M:%S')}] {code} {phrase}: \"{request}\""
+            server.echo(line + (f": {printable(why, 300)}" if why else ""), True)
+
+        def answer(self, code: int, message: str | None, allow: str | None = None):
+            if self.request_version == "HTTP/0.9":   # a bad first line: still give a status line
+                self.request_version = "HTTP/1.0"
+            phrase = self.responses.get(code, ("Error",))[0]
+            body = f"{code} {phrase}" + (f": {printable(message, 300)}" if message else "")
+            body = (body + "\n").encode()
+            self.close_connection = True
+            self.send_response(code, phrase)
+            self.send_header("Content-Type", "text/plain; charset=utf-8")
+            self.send_header("X-Content-Type-Options", "nosniff")
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Connection", "close")
+            if allow:
+                self.send_header("Allow", allow)
+            self.end_headers()
+            if self.command != "HEAD" and code >= 200 and code not in (204, 304):
+                self.wfile.write(body)
+
         def do_GET(self):
-            path = unquote(urlsplit(self.path).path)
+            path = self.decoded
             if path.startswith(ENDPOINT):
                 return self.api(path[len(ENDPOINT):])
             try:
@@ -359,18 +566,19 @@ def _handler(server: DevServer):
                 return None
 
         def do_HEAD(self):
-            path = unquote(urlsplit(self.path).path)
-            if path.startswith(ENDPOINT):
-                return self.send_error(405)
+            if self.decoded.startswith(ENDPOINT):
+                return self.send_error(405, "the live-reload endpoints answer only GET",
+                                       allow="GET")
             return super().do_HEAD()
 
         def page(self, path: str):
+            # os.path, not Path: a name too long for the file system is "not there", no error
             target = Path(self.translate_path(self.path))
-            if target.is_dir() and path.endswith("/"):
+            if os.path.isdir(target) and path.endswith("/"):
                 target = target / "index.html"
-            if target.suffix.lower() in (".html", ".htm") and target.is_file():
+            if target.suffix.lower() in (".html", ".htm") and os.path.isfile(target):
                 return self.send_html(target.read_bytes())
-            if not target.exists() and (path.endswith("/") or path.endswith(".html")):
+            if not os.path.exists(target) and (path.endswith("/") or path.endswith(".html")):
                 state = server.state
                 if state.error:  # nothing built yet, or a page the failing build lacks
                     body = ERROR_PAGE % ("Build failed", "The site has no page here yet.")

@@ -32,14 +32,19 @@ def wait_for(predicate, timeout: float = 30.0):
     raise AssertionError("timed out")
 
 
-@pytest.fixture
-def server(tmp_path):
-    root = make_blog(tmp_path / "blog")
+def start_server(root, initial_build: bool = True, **kwargs) -> DevServer:
+    """A started server whose terminal lines are collected in ``.lines``."""
     lines = []
     srv = DevServer(root, port=0, echo=lambda line, error=False: lines.append(line),
-                    debounce_ms=100)
-    srv.start()
+                    debounce_ms=100, **kwargs)
+    srv.start(initial_build)
     srv.lines = lines
+    return srv
+
+
+@pytest.fixture
+def server(tmp_path):
+    srv = start_server(make_blog(tmp_path / "blog"))
     yield srv
     srv.stop()
 
