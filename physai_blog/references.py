@@ -1,22 +1,29 @@
 """``[@key]`` citations against the blog's BibTeX file, formatted by pybtex.
 
 Numbered by first appearance in each post; the post ends with its references list.  The
-bibliography is parsed once per build, and only when some post cites something.
+bibliography is parsed once per build, and only when some post cites something.  A link in an
+entry is a link only where ``links.safe_href`` allows it; any other is shown as text, with one
+warning per entry when the file is read.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from difflib import get_close_matches
+from html import escape
 from pathlib import Path
+from typing import Callable
 
 from .errors import InputError
+from .links import link_html, safe_href, unsafe_link_warning
 
 
 @dataclass
 class Bibliography:
     path: Path | None
     rel: str | None
+    #: Receives one line per entry whose url is not a safe link (the build's report.warnings).
+    warn: Callable[[str], None] | None = None
     _entries: dict | None = field(default=None, repr=False)
     _formatted: dict = field(default_factory=dict, repr=False)
 
@@ -35,7 +42,26 @@ class Bibliography:
             except (PybtexError, UnicodeDecodeError) as exc:
                 raise InputError(self.rel, getattr(exc, "lineno", None),
                                  f"cannot read the bibliography: {exc}")
+            self._check_links()
         return self._entries
+
+    def preload(self) -> None:
+        """Read the file now, in this process: its warnings then reach ``warn`` even when the
+        pages that cite it come from the cache or from forked render workers (which inherit
+        the parsed file).  A file that cannot be read is left to the posts that cite it."""
+        if self.path is not None and self._entries is None:
+            try:
+                self.entries(self.rel, None)
+            except InputError:
+                pass
+
+    def _check_links(self) -> None:
+        """Warn once per read of the file, cited or not.  Only ``url`` is an href as written:
+        the style puts doi, eprint and pubmed behind an https:// resolver."""
+        for key, entry in self._entries.items():
+            url = entry.fields.get("url")
+            if url is not None and safe_href(url) is None and self.warn:
+                self.warn(unsafe_link_warning(self.rel, f"entry {key}: url", url))
 
     def check(self, key: str, post_rel: str, line: int) -> None:
         entries = self.entries(post_rel, line)
@@ -47,14 +73,23 @@ class Bibliography:
 
     def formatted(self, keys: list[str]) -> list[tuple[str, str]]:
         """(key, HTML) of each cited entry, in citation order."""
+        from pybtex.backends.html import Backend
         from pybtex.plugin import find_plugin
+
+        class SafeLinks(Backend):
+            # pybtex writes the url into href="" as it is: no scheme check, no escaping
+            @staticmethod
+            def format_href(url, text, external=False):
+                if not text:
+                    return ""
+                return link_html(url, text, ' target="_blank"' if external else "")
 
         todo = [k for k in keys if k not in self._formatted]
         if todo:
             style = find_plugin("pybtex.style.formatting", "plain")(
                 label_style="number", sorting_style="none")
             for entry in style.format_entries([self._entries[k] for k in todo]):
-                self._formatted[entry.key] = entry.text.render_as("html")
+                self._formatted[entry.key] = entry.text.render(SafeLinks())
         return [(k, self._formatted[k]) for k in keys]
 
 
@@ -73,7 +108,8 @@ class Citations:
             if key not in self.order:
                 self.order.append(key)
             number = self.order.index(key) + 1
-            parts.append(f'<a href="#ref-{key}">{number}</a>')
+            # a BibTeX key may hold quotes and angle brackets
+            parts.append(f'<a href="#ref-{escape(key)}">{number}</a>')
         return f'<span class="cite">[{", ".join(parts)}]</span>'
 
     def references(self) -> list[dict]:
