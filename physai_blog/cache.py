@@ -76,6 +76,26 @@ def write_manifest(folder: Path, key: str, info: dict) -> dict:
     return manifest
 
 
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_tree(folder: Path) -> None:
+    """Every file's data, then every folder's entries, on disk."""
+    for dirpath, _, filenames in os.walk(folder):
+        for name in filenames:
+            fd = os.open(os.path.join(dirpath, name), os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        _fsync_dir(Path(dirpath))
+
+
 def verify_entry(folder: Path, key: str) -> tuple[dict | None, str]:
     """(manifest, "") if the entry is whole and matches ``key``; else (None, why)."""
     try:
@@ -135,14 +155,21 @@ class Cache:
         (self.root / "tmp").mkdir(parents=True, exist_ok=True)
         return Path(tempfile.mkdtemp(dir=self.root / "tmp"))
 
-    def commit(self, kind: str, key: str, folder: Path, info: dict) -> dict:
-        """Write the manifest of a finished ``tmp`` folder and rename it into place."""
+    def commit(self, kind: str, key: str, folder: Path, info: dict,
+               durable: bool = False) -> dict:
+        """Write the manifest of a finished ``tmp`` folder and rename it into place.
+        ``durable``: flushed to disk first, so the entry survives the machine dying (a run may
+        have cost hours; a figure or a page is cheap to redo and skips the fsyncs)."""
         manifest = write_manifest(folder, key, info)
         target = self.path(kind, key)
         target.parent.mkdir(parents=True, exist_ok=True)
+        if durable:
+            _fsync_tree(folder)
         if target.exists():
             shutil.rmtree(target)
         os.rename(folder, target)
+        if durable:
+            _fsync_dir(target.parent)
         return manifest
 
     # -- single-file entries (rendered pages): one data file and its manifest, no folder -----

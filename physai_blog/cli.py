@@ -3,18 +3,41 @@
 from __future__ import annotations
 
 import shutil
+import signal
 import sys
 from pathlib import Path
 
 import click
 
-from .errors import PhysaiError
+from .errors import PhysaiError, Stopped
 
 ROOT = click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=".",
                     show_default=True, help="The blog folder (holding physai.yaml).")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Group(click.Group):
+    """Ctrl+C, SIGTERM and SIGHUP (terminal closed) stop a command the same way: workers are
+    killed, finished runs stay in the cache, ``site/`` is untouched; one line, exit 128+N."""
+
+    def invoke(self, ctx):
+        previous = {sig: signal.signal(sig, _stop) for sig in (signal.SIGTERM, signal.SIGHUP)}
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt as exc:
+            number = exc.signum if isinstance(exc, Stopped) else signal.SIGINT
+            click.echo(f"\nStopped ({signal.Signals(number).name}): runs that had finished are "
+                       "kept in the cache; site/ is unchanged.", err=True)
+            sys.exit(128 + number)
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+
+def _stop(signum, frame):
+    raise Stopped(signum)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="physai-blog")
 def main():
     """Static site generator for Physics-of-AI phenomenology posts."""
@@ -138,24 +161,16 @@ def run_command(root, slug, force, jobs, figures, verbose):
 @ROOT
 @click.argument("slug", required=False)
 @click.option("--jobs", "-j", type=click.IntRange(min=1), help="Parallel experiment workers.")
-@click.option("-v", "--verbose", is_flag=True, help="Also list the observables that match.")
+@click.option("-v", "--verbose", is_flag=True, help="Also list the observables and files that match.")
 def verify_command(root, slug, jobs, verbose):
-    """Rerun from scratch (ignoring the cache) and compare with the published data."""
-    from .verify import verify
+    """Rebuild from scratch (ignoring the cache) and compare with everything published."""
+    from .verify import report, verify
 
-    rows = verify(root, slug, jobs=jobs)
-    drift = [r for r in rows if not r.ok]
-    shown = rows if verbose else [r for r in rows if not r.ok or r.observable.startswith("value ")]
-    if shown:
-        width = max(len(f"{r.post}/{r.run}") for r in shown)
-        click.echo(f"{'run':<{width}}  {'observable':<28} {'published':>14} {'rerun':>14} "
-                   f"{'|diff|':>10}  ok")
-        for r in shown:
-            click.echo(f"{r.post + '/' + r.run:<{width}}  {r.observable:<28} {r.published:>14} "
-                       f"{r.rerun:>14} {r.difference:>10.3g}  {'yes' if r.ok else 'DRIFT'}")
-    click.echo(f"{len(rows) - len(drift)} of {len(rows)} observables match the published data.")
-    if drift:
-        raise click.ClickException(f"{len(drift)} observable(s) drifted from the published data")
+    lines, error = report(verify(root, slug, jobs=jobs), verbose)
+    for line in lines:
+        click.echo(line)
+    if error:
+        raise click.ClickException(error)
 
 
 @main.command("new")

@@ -104,7 +104,8 @@ class DaskExecutor:
     def _sources(self, experiment: str, deps: list[str]) -> dict[str, bytes]:
         return {rel: (self.root / rel).read_bytes() for rel in [experiment, *deps]}
 
-    def execute(self, tasks: list[Task], on_event: Events | None = None) -> list[Outcome]:
+    def execute(self, tasks: list[Task], on_event: Events | None = None,
+                finished=None) -> list[Outcome]:
         from distributed import as_completed
 
         if not tasks:
@@ -138,6 +139,8 @@ class DaskExecutor:
             else:
                 outcome = self._materialise(task, result)
             outcomes[id(task)] = outcome
+            if finished is not None:   # committed now: a build stopped later keeps it
+                finished(outcome)
             on_event("done" if outcome.ok else "failed", task)
         return [outcomes[id(task)] for task in tasks]
 

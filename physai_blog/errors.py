@@ -56,6 +56,15 @@ class RunError(PhysaiError):
     """An experiment failed: it raised, timed out, or produced an invalid observable."""
 
 
+class Stopped(KeyboardInterrupt):
+    """SIGTERM or SIGHUP, raised in the main thread as Ctrl+C is: a BaseException, so no
+    ``except Exception`` on the way mistakes it for a failed post or run."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
 class CacheLocked(PhysaiError):
     """Another build holds the cache."""
 

@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Protocol
 
+from .worker import PARENT_ENV
+
 
 @dataclass
 class Task:
@@ -47,10 +49,15 @@ class Outcome:
 
 
 Events = Callable[[str, Task], None]
+Finished = Callable[[Outcome], None]
 
 
 class Executor(Protocol):
-    def execute(self, tasks: list[Task], on_event: Events | None = None) -> list[Outcome]: ...
+    """``finished(outcome)`` is called as each task ends, one call at a time and before its
+    "done"/"failed" event: the caller commits a run there, so a build stopped later keeps it."""
+
+    def execute(self, tasks: list[Task], on_event: Events | None = None,
+                finished: Finished | None = None) -> list[Outcome]: ...
 
 
 def worker_env(threads: int) -> dict:
@@ -196,14 +203,16 @@ class LocalExecutor:
             self._zygote.close()
             self._zygote = None
 
-    def execute(self, tasks: list[Task], on_event: Events | None = None) -> list[Outcome]:
+    def execute(self, tasks: list[Task], on_event: Events | None = None,
+                finished: Finished | None = None) -> list[Outcome]:
         on_event = on_event or (lambda event, task: None)
         for task in tasks:
             on_event("queued", task)
         pending = list(tasks)
         outcomes: dict[int, Outcome] = {}
         lock = threading.Lock()
-        env = worker_env(self.threads)
+        report = _Reporter(on_event, finished)
+        env = {**worker_env(self.threads), PARENT_ENV: str(os.getpid())}
         # A task that declares resources (a GPU, much memory) runs alone.
         gate = threading.Condition()
         state = {"running": 0, "exclusive": False}
@@ -226,6 +235,8 @@ class LocalExecutor:
 
         def take(bound: str | None) -> Task | None:
             with lock:
+                if report.error is not None:
+                    return None
                 for i, task in enumerate(pending):
                     if task.experiment == bound:
                         return pending.pop(i)
@@ -266,7 +277,9 @@ class LocalExecutor:
                         worker.close(kill=True)
                         worker = None
                     outcomes[id(task)] = outcome
-                    on_event("done" if outcome.ok else "failed", task)
+                    report(outcome)
+            except BaseException as exc:  # noqa: BLE001 - re-raised in the calling thread
+                report.fail(exc)
             finally:
                 if worker is not None:
                     worker.close()
@@ -281,7 +294,10 @@ class LocalExecutor:
         try:
             for thread in threads:
                 thread.join()
-        except BaseException:   # Ctrl+C: workers live in sessions of their own, stop them
+            report.reraise()
+        except BaseException:   # Ctrl+C, SIGTERM: workers live in sessions of their own
+            with lock:
+                pending.clear()   # slots take nothing more
             for worker in list(live):
                 try:
                     os.killpg(worker.proc.pid, signal.SIGKILL)
@@ -289,3 +305,30 @@ class LocalExecutor:
                     pass
             raise
         return [outcomes[id(task)] for task in tasks]
+
+
+class _Reporter:
+    """Hands each outcome to ``finished`` (serialised across slots), then announces it; the
+    first exception a slot meets stops the others and is raised by ``execute``."""
+
+    def __init__(self, on_event: Events, finished: Finished | None):
+        self.on_event, self.finished = on_event, finished
+        self.lock = threading.Lock()
+        self.error: BaseException | None = None
+
+    def __call__(self, outcome: Outcome) -> None:
+        with self.lock:
+            if self.error is not None:
+                raise RuntimeError("the build is stopping")
+            if self.finished is not None:
+                self.finished(outcome)
+        self.on_event("done" if outcome.ok else "failed", outcome.task)
+
+    def fail(self, exc: BaseException) -> None:
+        with self.lock:
+            if self.error is None:
+                self.error = exc
+
+    def reraise(self) -> None:
+        if self.error is not None:
+            raise self.error

@@ -77,7 +77,8 @@ def draw_figures(plans: list[FigurePlan], cache: Cache, executor: Executor, styl
                           f"{first.runs[0].post.slug} figures", context=(group, folders),
                           deps=list(first.spec.deps)))
     drawn, errors = [], []
-    for outcome in executor.execute(tasks, on_event):
+
+    def finished(outcome) -> None:   # committed as each post's figures are drawn
         group, folders = outcome.task.context
         post = group[0].runs[0].post
         if not outcome.ok:
@@ -86,7 +87,7 @@ def draw_figures(plans: list[FigurePlan], cache: Cache, executor: Executor, styl
             what = "timed out" if error.get("type") == "timeout" else error.get("message", "failed")
             errors.append(RunError(f"{where}: drawing a figure failed: {what} (post {post.rel})",
                                    "\n".join(error.get("traceback", [])) or outcome.log))
-            continue
+            return
         for plan in group:
             reads = outcome.result["reads"][plan.figure.name]
             plan.cached = cache.commit("figures", plan.key, folders[plan.figure.name],
@@ -94,4 +95,6 @@ def draw_figures(plans: list[FigurePlan], cache: Cache, executor: Executor, styl
                                         "experiment": plan.spec.rel, "reads": reads})
             plan.reads = reads
             drawn.append(plan)
+
+    executor.execute(tasks, on_event, finished)
     return drawn, errors

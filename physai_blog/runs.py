@@ -143,7 +143,10 @@ def execute_runs(plans: list[RunPlan], cache: Cache, executor: Executor, on_even
     tasks = [run_task(plan, cache) for plan in unique.values()]
     errors = []
     executed = []
-    for outcome in executor.execute(tasks, on_event):
+
+    def finished(outcome) -> None:
+        # Committed the moment it ends (before its "done" event): whatever stops the build
+        # afterwards, Ctrl+C or a power cut, the next build finds this run in the cache.
         plan, folder = outcome.task.context
         too_big = outcome.ok and _too_big(plan, folder / "out")
         if too_big:
@@ -156,11 +159,14 @@ def execute_runs(plans: list[RunPlan], cache: Cache, executor: Executor, on_even
                     "device": outcome.result.get("device"),
                     "device_name": outcome.result.get("device_name"),
                     "wall_time": outcome.result.get("wall_time")}
-            plan.cached = cache.commit("runs", plan.key, folder / "out", info)
+            plan.cached = cache.commit("runs", plan.key, folder / "out", info, durable=True)
+            cache.remember(plan.post.slug, {plan.label: plan.key})
             executed.append(plan)
         else:
             errors.append(run_error(plan, outcome))
         shutil.rmtree(folder, ignore_errors=True)  # the run's scratch folder, its cwd
+
+    executor.execute(tasks, on_event, finished)
     for plan in todo:
         if plan.cached is None and plan.key in unique and unique[plan.key] is not plan:
             plan.cached = unique[plan.key].cached

@@ -20,6 +20,7 @@ import traceback
 from pathlib import Path
 
 PACKAGE_DIR = str(Path(__file__).resolve().parent)
+PARENT_ENV = "PHYSAI_PARENT"   # the pid a worker dies with (see die_with_parent)
 
 
 def user_traceback(exc: BaseException, root: Path) -> dict:
@@ -128,8 +129,27 @@ def _only_logged(out: Path, written: list[str]) -> None:
                            "folder, the current directory of the run)")
 
 
+def die_with_parent(parent: int) -> None:
+    """A worker never outlives the process that started it, however that one stops (even
+    SIGKILL): Linux kills it when its parent exits.  ``parent`` is the pid it was started by;
+    if that one is gone already, exit now."""
+    if not sys.platform.startswith("linux") or not parent:
+        return
+    import ctypes
+    import signal
+
+    PR_SET_PDEATHSIG = 1
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:
+        os._exit(1)
+
+
 def main(argv: list[str]) -> int:
     root, experiment, fd = Path(argv[0]).resolve(), argv[1], int(argv[2])
+    die_with_parent(int(os.environ.get(PARENT_ENV, "0")))
     threads = int(os.environ.get("PHYSAI_THREADS", "1"))
     answer = os.fdopen(fd, "w", buffering=1)
     exp, import_error = None, None

@@ -23,12 +23,15 @@ import time
 import traceback
 from pathlib import Path
 
+from .worker import PARENT_ENV, die_with_parent
+
 
 def serve(sock: socket.socket, later: list[str] = ()) -> None:
     """Fork a worker per request; import ``later`` one module at a time while idle."""
     import select
 
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)   # children are reaped by the kernel
+    me = os.getpid()
     later = list(later)
     while True:
         while later and not select.select([sock], [], [], 0)[0]:
@@ -43,6 +46,7 @@ def serve(sock: socket.socket, later: list[str] = ()) -> None:
         preload(request.get("preload", []))
         pid = os.fork()
         if pid == 0:
+            os.environ[PARENT_ENV] = str(me)   # workers die with the zygote, which dies with the build
             _child(sock, request, fds)
         for fd in fds:
             os.close(fd)
@@ -115,7 +119,7 @@ class Zygote:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "physai_blog.zygote", str(child.fileno()), *modules,
              "--later", *later],
-            pass_fds=(child.fileno(),), env=env, stdin=subprocess.DEVNULL,
+            pass_fds=(child.fileno(),), env={**env, PARENT_ENV: str(os.getpid())}, stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
         child.close()
 
@@ -163,6 +167,7 @@ def preload(names: list[str]) -> None:
 
 
 def main(argv: list[str]) -> int:
+    die_with_parent(int(os.environ.get(PARENT_ENV, "0")))
     sock = socket.socket(fileno=int(argv[0]))
     names = argv[1:]
     split = names.index("--later") if "--later" in names else len(names)
