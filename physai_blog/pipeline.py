@@ -220,7 +220,8 @@ def render_everything(ctx: Context, posts: list[Post], specs: dict, runs: dict,
 
     env = environment(ctx.root, ctx.cache.root / "jinja")
     bib_rel = ctx.config.bibliography
-    bibliography = Bibliography(ctx.root / bib_rel if bib_rel else None, bib_rel)
+    bibliography = Bibliography(ctx.root / bib_rel if bib_rel else None, bib_rel,
+                                warn=ctx.report.warnings.append)
     site_inputs = {"templates": templates_digest(ctx.root), "config": repr(ctx.config),
                    "bibliography": _digest(ctx.root / bib_rel) if bib_rel else None,
                    "keep_going": ctx.keep_going}
@@ -245,6 +246,8 @@ def render_everything(ctx: Context, posts: list[Post], specs: dict, runs: dict,
             ctx.report.failed_claims.extend(page["failed_claims"])
         else:
             stale.append((post, key))
+    if stale:   # read here, before render workers fork: its warnings reach the report
+        bibliography.preload()
     job = RenderJob(ctx.root, ctx.config, ctx.cache, specs, runs, figures, bibliography, env,
                     ctx.keep_going, {post.slug: post for post in posts})
     # No forked render workers while a thread drives the figure workers (fork + threads).

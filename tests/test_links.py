@@ -163,8 +163,6 @@ def test_an_unsafe_bibliography_url_is_shown_as_text(unsafe_blog):
     assert '<li id="ref-smith2020">' in page and "URL: javascript:alert(3)." in page
 
 
-@pytest.mark.xfail(strict=True, reason="pipeline.render_everything builds its Bibliography "
-                   "without warn=ctx.report.warnings.append (pipeline.py is not ours)")
 def test_an_unsafe_bibliography_url_is_in_the_build_warnings(unsafe_blog):
     _, report = unsafe_blog
     assert WARNING in report.warnings
