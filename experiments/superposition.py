@@ -102,8 +102,6 @@ def train(params, seed, log):
     notrep = (~rep).nonzero().flatten()
     log.value("n_represented", n_rep)
     log.value("n_represented_per_dim", n_rep / m)
-    log.value("m_hidden", float(m))
-    log.value("n_features", float(n))
     log.value("n_represented_min_instance", float(nrep_all.min()))
     log.value("n_represented_max_instance", float(nrep_all.max()))
     log.value("loss", float(Le[best]))

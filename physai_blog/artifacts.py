@@ -44,7 +44,7 @@ def observables(runs: list[RunPlan], cache: Cache, sweep: dict) -> Observables:
     for run in runs:
         path = cache.path("runs", run.key) / "values.json"
         values = json.loads(path.read_text()) if path.exists() else {}
-        out.append(RunValues(run.label, run.cell, run.seed, values))
+        out.append(RunValues(run.label, run.cell, run.seed, values, run.params))
     return Observables(out, sweep)
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -90,13 +91,69 @@ class Run:
         return np.load(path, allow_pickle=False)
 
 
+class AmbiguousParam(LookupError):
+    """A parameter read from a selection whose cells disagree on it."""
+
+    def __str__(self) -> str:
+        return self.args[0]
+
+
+class Params(Mapping):
+    """The parameters of a selection of runs.  A key on which its runs agree reads as that
+    value; a swept key that differs between its cells raises, naming the cells: reading the
+    base value there would draw the wrong line without a word."""
+
+    def __init__(self, runs: list[Run], base: dict):
+        self._runs, self._base = runs, dict(base)
+
+    def _keys(self) -> list[str]:
+        keys = dict.fromkeys(self._base)
+        for run in self._runs:
+            keys.update(dict.fromkeys(run.params))
+        return list(keys)
+
+    def __getitem__(self, key: str):
+        if not self._runs:
+            return self._base[key]
+        values = {json.dumps(r.params.get(key), sort_keys=True, default=repr): r
+                  for r in self._runs if key in r.params}
+        if not values:
+            raise KeyError(key)
+        if len(values) > 1:
+            shown = ", ".join(f"{key}={r.params[key]!r}" for r in values.values())
+            first = next(iter(values.values())).params[key]
+            raise AmbiguousParam(
+                f"params[{key!r}] differs between the cells of this selection ({shown}); "
+                f"select one cell first, e.g. data.select({key}={first!r}).params[{key!r}], "
+                f"or loop over data.by_cell()")
+        return next(iter(values.values())).params[key]
+
+    def __contains__(self, key) -> bool:
+        return key in self._keys()
+
+    def __iter__(self):
+        return iter(self._keys())
+
+    def __len__(self) -> int:
+        return len(self._keys())
+
+    def __repr__(self) -> str:
+        return f"Params({self._keys()})"
+
+
 class Data:
     """Every run of an experiment (all sweep cells and seeds), as handed to figure functions."""
 
     def __init__(self, runs: list[Run], sweep: dict | None = None, params: dict | None = None):
         self.runs = runs
         self.sweep = dict(sweep or {})
-        self.params = dict(params or {})
+        self._base = dict(params or {})
+
+    @property
+    def params(self) -> Params:
+        """This selection's parameters: ``data.select(lr=0.1).params["lr"]`` is 0.1, and
+        ``data.params["lr"]`` over several lr cells is an error, never the base value."""
+        return Params(self.runs, self._base)
 
     # -- selection ---------------------------------------------------------------------------
     def __iter__(self):
@@ -124,7 +181,7 @@ class Data:
         runs = [r for r in self.runs if all(_same(r.cell.get(k), v) for k, v in cell.items())]
         if not runs:
             raise KeyError(f"no runs with {cell}; cells are {self.cells()}")
-        return Data(runs, self.sweep, self.params)
+        return Data(runs, self.sweep, self._base)
 
     def by_cell(self) -> list[tuple[dict, "Data"]]:
         return [(cell, self.select(**cell)) for cell in self.cells()]

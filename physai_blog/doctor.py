@@ -129,7 +129,7 @@ def cached_observables(root: Path, plans: list[RunPlan] | None,
             values = json.loads((folder / "values.json").read_text())
         except (OSError, ValueError):
             return None
-        runs.append(RunValues(plan.label, plan.cell, plan.seed, values))
+        runs.append(RunValues(plan.label, plan.cell, plan.seed, values, plan.params))
     return Observables(runs, spec.sweep)
 
 
@@ -212,6 +212,22 @@ class StaticChecks:
             self.obs.check_name(y, self.post.rel, d.line)
         return ""
 
+    def param(self, d: Directive) -> str:
+        self._strings(d, 1)
+        if not self._experiment(d):
+            return ""
+        name, cell = d.args[0], {k: v for k, v in d.kwargs.items() if k != "fmt"}
+        self._cell(d, cell)
+        if name not in self.spec.params:
+            hint = get_close_matches(name, list(self.spec.params), 1)
+            self.fail(d.line, f"unknown parameter {name!r}"
+                      + (f"; did you mean {hint[0]!r}?" if hint else "")
+                      + f" (params: {', '.join(self.spec.params) or 'none'})")
+        if name in self.sweep and name not in cell and len(self.sweep[name]) > 1:
+            self.fail(d.line, f"param {name!r} varies over the sweep; name a cell, "
+                              f"e.g. param({name!r}, {name}={self.sweep[name][0]!r})")
+        return ""
+
     def claim(self, d: Directive) -> str:
         if len(d.args) not in (1, 2) or not all(isinstance(a, str) for a in d.args):
             self.fail(d.line, 'claim() takes an expression and a text: claim("a > b", "why")')
@@ -250,5 +266,5 @@ class StaticChecks:
 
     def handlers(self) -> dict:
         return {"figure": self.figure, "value": self.value, "claim": self.claim, "fit": self.fit,
-                "include_figure": self.include_figure, "cite": self.cite}
+                "param": self.param, "include_figure": self.include_figure, "cite": self.cite}
 

@@ -41,7 +41,7 @@ SCANNER = re.compile(
     r"|(?P<inline>(?<![\\$\w])\$(?=[^\s$])(?P<inline_body>[^$\n]+?)(?<=[^\s\\])\$(?![\d$])))",
     re.S,
 )
-DIRECTIVES = ("figure", "value", "claim", "fit", "table")
+DIRECTIVES = ("figure", "value", "param", "claim", "fit", "table")
 SWAPPED = re.compile(r"<p>(physaitoken\d+x)</p>|(physaitoken\d+x)")
 
 

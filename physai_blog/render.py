@@ -7,6 +7,7 @@ point: citations and the Atom feed.
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass, field
 from html import escape
@@ -175,15 +176,43 @@ class PostRenderer:
         return f'<a class="value" href="data/values.csv" title="{escape(title)}">{escape(text)}</a>'
 
     def fit(self, d: Directive) -> str:
-        cell = self._args(d, 2, {"fmt"})
+        """The fitted exponent with its 95 % interval ("−0.82 ± 0.10"), pooled over seeds, as
+        in "a = {{ fit(...) }}"; ``show="relation"`` prints "y ∝ x^(...)" instead."""
+        cell = self._args(d, 2, {"fmt", "show"})
         obs = self._need_obs(d)
         y, x = d.args
+        show = d.kwargs.get("show", "exponent")
+        if show not in ("exponent", "relation"):
+            self.fail(d.line, f'fit(): show must be "exponent" or "relation", not {show!r}')
         result = fit(obs, y, x, cell, self.post.rel, d.line)
         fmt = d.kwargs.get("fmt", ".2f")
-        exponent = f"{result.exponent:{fmt}} ± {result.ci95:{fmt}}".replace("-", "−")
-        title = f"least-squares fit of log {y} on log {x}, {result.points} runs, 95 % interval"
-        return (f'<span class="fit" title="{escape(title)}">{escape(y)} ∝ {escape(x)}'
-                f"<sup>{escape(exponent)}</sup></span>")
+        try:
+            exponent = f"{result.exponent:{fmt}} ± {result.ci95:{fmt}}".replace("-", "−")
+        except (ValueError, TypeError) as exc:
+            self.fail(d.line, f"fit({y!r}, {x!r}): bad format {fmt!r} ({exc})")
+        title = (f"{y} ∝ {x}^k: least-squares fit of log {y} on log {x} over "
+                 f"{result.points} runs (every seed), 95 % interval")
+        text = (f"{escape(y)} ∝ {escape(x)}<sup>{escape(exponent)}</sup>" if show == "relation"
+                else escape(exponent))
+        return f'<span class="fit" title="{escape(title)}">{text}</span>'
+
+    def param(self, d: Directive) -> str:
+        """A parameter of the experiment (of a cell, for a swept one), linked to the manifest
+        of a run that used it."""
+        cell = self._args(d, 1, {"fmt"})
+        obs = self._need_obs(d)
+        name, fmt = d.args[0], d.kwargs.get("fmt")
+        value, run = obs.param(name, cell, self.post.rel, d.line)
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            try:
+                text = format_number(value, fmt)
+            except (ValueError, TypeError) as exc:
+                self.fail(d.line, f"param {name!r}: bad format {fmt!r} ({exc})")
+        else:
+            text = value if isinstance(value, str) else json.dumps(value)
+        where = "".join(f", {k}={v}" for k, v in cell.items())
+        return (f'<a class="param" href="data/{escape(run.label)}/manifest.json" '
+                f'title="{escape(f"parameter {name}{where}")}">{escape(text)}</a>')
 
     def claim(self, d: Directive) -> str:
         if len(d.args) not in (1, 2) or not all(isinstance(a, str) for a in d.args):
@@ -214,6 +243,7 @@ class PostRenderer:
 
     def handlers(self) -> dict:
         return {"figure": self.figure, "value": self.value, "claim": self.claim, "fit": self.fit,
+                "param": self.param,
                 "include_figure": self.include_figure, "cite": self.cite}
 
 

@@ -23,6 +23,7 @@ class RunValues:
     cell: dict
     seed: int
     values: dict
+    params: dict = field(default_factory=dict)   # the run's own: base params with its cell
 
 
 @dataclass
@@ -45,13 +46,52 @@ class Observables:
                                             f"{key}: {self.sweep[key]}")
         return [r for r in self.runs if all(_same(r.cell.get(k), v) for k, v in cell.items())]
 
-    def check_name(self, name: str, rel: str, line: int) -> None:
+    def param_names(self) -> list[str]:
+        return sorted({name for run in self.runs for name in run.params})
+
+    def check_name(self, name: str, rel: str, line: int, params: bool = False) -> None:
+        """``name`` is a logged value (or, with ``params``, a parameter); else the error."""
         names = self.names()
-        if name not in names:
-            hint = get_close_matches(name, names, 1)
-            raise InputError(rel, line, f"unknown value {name!r}"
+        if name in names or (params and name in self.param_names()):
+            return
+        known = names + (self.param_names() if params else [])
+        hint = get_close_matches(name, known, 1)
+        raise InputError(rel, line, f"unknown value {name!r}"
+                         + (f"; did you mean {hint[0]!r}?" if hint else "")
+                         + f" (values: {', '.join(names) or 'none logged'}"
+                         + (f"; params: {', '.join(self.param_names()) or 'none'}" if params
+                            else "") + ")")
+
+    def param(self, name: str, cell: dict, rel: str, line: int) -> tuple[object, RunValues]:
+        """A parameter of one cell (the same on every seed) and the first run that has it."""
+        params = self.param_names()
+        if name not in params:
+            hint = get_close_matches(name, params, 1)
+            raise InputError(rel, line, f"unknown parameter {name!r}"
                              + (f"; did you mean {hint[0]!r}?" if hint else "")
-                             + f" (values: {', '.join(names) or 'none logged'})")
+                             + f" (params: {', '.join(params) or 'none'})")
+        runs = self.select(cell, rel, line)
+        seen = {repr(r.params.get(name)) for r in runs}
+        if len(seen) > 1:
+            axis = name if name in self.sweep else next(a for a in self.sweep if a not in cell)
+            raise InputError(rel, line, f"param {name!r} varies over the sweep; name a cell, "
+                                        f"e.g. param({name!r}, {axis}={self.sweep[axis][0]!r})")
+        return runs[0].params.get(name), runs[0]
+
+    def lookup(self, run: RunValues, name: str, rel: str, line: int):
+        """A bare name in a claim: the run's logged value, or else its parameter."""
+        if name in run.values:
+            if name in run.params:
+                raise ClaimError(f"{name!r} is both a logged value and a parameter of run "
+                                 f"{run.label}; log it under another name")
+            return run.values[name]
+        if name in run.params:
+            value = run.params[name]
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise ClaimError(f"parameter {name!r} is {value!r}, not a number")
+            return value
+        self.check_name(name, rel, line, params=True)
+        raise ClaimError(f"run {run.label} has no value {name!r}")
 
     def value(self, name: str, cell: dict, rel: str, line: int) -> list[float]:
         """The value over the seeds of one cell; every sweep axis must be pinned."""
@@ -126,7 +166,10 @@ def power_law(points: list[tuple[float, float]]) -> Fit:
     pts = [(math.log(x), math.log(y)) for x, y in points if x > 0 and y > 0]
     n = len(pts)
     if n < 3 or len({p[0] for p in pts}) < 2:
-        raise ValueError("a power-law fit needs at least 3 positive points at 2 or more x values")
+        xs = sorted({x for x, y in points if x > 0 and y > 0})
+        raise ValueError(f"a power-law fit needs at least 3 positive points at 2 or more x "
+                         f"values; it had {n} of {len(points)} point(s) positive, at x = "
+                         f"{', '.join(format_number(x) for x in xs) or 'none'}")
     mx = statistics.fmean(p[0] for p in pts)
     my = statistics.fmean(p[1] for p in pts)
     sxx = sum((p[0] - mx) ** 2 for p in pts)
@@ -150,12 +193,16 @@ def fit_points(obs: Observables, y: str, x: str, cell: dict, rel: str, line: int
 
 
 def fit(obs: Observables, y: str, x: str, cell: dict, rel: str, line: int,
-        seed: int | None = None) -> Fit:
+        seed: int | None = None, what: str = "fit") -> Fit:
+    """The power law of ``y`` over the sweep axis ``x``, pooled over every seed of the cells
+    (``seed``: that seed's runs only).  ``fit()`` in prose and ``exponent()`` in claims both
+    come here; ``what`` names the one at fault in the error."""
     points = fit_points(obs, y, x, cell, rel, line, seed)
     try:
         return power_law(points)
     except ValueError as exc:
-        raise InputError(rel, line, f"fit({y!r}, {x!r}): {exc}")
+        scope = f" (seed {seed} only)" if seed is not None else " (pooled over seeds)"
+        raise InputError(rel, line, f"{what}({y!r}, {x!r}){scope}: {exc}")
 
 
 # -- claims --------------------------------------------------------------------------------------
@@ -221,10 +268,7 @@ def evaluate(node: ast.AST, scope: ClaimScope):
     if isinstance(node, ast.Constant):
         return node.value
     if isinstance(node, ast.Name):
-        if node.id not in scope.run.values:
-            scope.obs.check_name(node.id, scope.rel, scope.line)
-            raise ClaimError(f"run {scope.run.label} has no value {node.id!r}")
-        return scope.run.values[node.id]
+        return scope.obs.lookup(scope.run, node.id, scope.rel, scope.line)
     if isinstance(node, ast.BoolOp):
         results = [evaluate(v, scope) for v in node.values]
         return all(results) if isinstance(node.op, ast.And) else any(results)
@@ -277,6 +321,7 @@ def _call(node: ast.Call, scope: ClaimScope):
     kwargs = {k.arg: _literal(k.value, name) for k in node.keywords}
     if None in kwargs:
         raise ClaimError(f"{name}(): **kwargs is not allowed")
+    per_seed = kwargs.pop("per_seed", False) if name == "exponent" else False
     if name in ("exponent", "at"):
         args = [_literal(a, name) for a in node.args]
         if not args or not all(isinstance(a, str) for a in args):
@@ -284,27 +329,26 @@ def _call(node: ast.Call, scope: ClaimScope):
                              + ('exponent("t_grok", "weight_decay")' if name == "exponent"
                                 else 'at("t_grok", weight_decay=1.0)'))
         if name == "exponent":
-            if len(args) != 2:
-                raise ClaimError('exponent() takes two names: exponent("t_grok", "weight_decay")')
+            if len(args) != 2 or kwargs or not isinstance(per_seed, bool):
+                raise ClaimError('exponent() takes two names and optionally per_seed=True: '
+                                 'exponent("t_grok", "weight_decay")')
             return fit(scope.obs, args[0], args[1], scope.run.cell, scope.rel, scope.line,
-                       seed=scope.run.seed).exponent
+                       seed=scope.run.seed if per_seed else None, what="exponent").exponent
         cell = {**scope.run.cell, **kwargs}
         runs = [r for r in scope.obs.select(cell, scope.rel, scope.line) if r.seed == scope.run.seed]
-        scope.obs.check_name(args[0], scope.rel, scope.line)
         if len(runs) != 1:
             raise ClaimError(f"at({args[0]!r}, ...) must name one sweep cell")
-        if args[0] not in runs[0].values:
-            raise ClaimError(f"run {runs[0].label} has no value {args[0]!r}")
-        return runs[0].values[args[0]]
+        return scope.obs.lookup(runs[0], args[0], scope.rel, scope.line)
     if kwargs:
         raise ClaimError(f"{name}() takes no keyword arguments")
     if name in AGGREGATES or (name in ("min", "max") and len(node.args) == 1):
         if len(node.args) != 1 or not isinstance(node.args[0], ast.Name):
             raise ClaimError(f"{name}() over seeds takes one value name, e.g. {name}(t_grok)")
         value = node.args[0].id
-        scope.obs.check_name(value, scope.rel, scope.line)
+        scope.obs.check_name(value, scope.rel, scope.line, params=True)
         runs = scope.obs.select(scope.run.cell, scope.rel, scope.line)
-        xs = [r.values[value] for r in runs if value in r.values]
+        xs = [scope.obs.lookup(r, value, scope.rel, scope.line) for r in runs
+              if value in r.values or value in r.params]
         if not xs:
             raise ClaimError(f"no run of this cell has a value {value!r}")
         fn = AGGREGATES.get(name) or {"min": min, "max": max}[name]

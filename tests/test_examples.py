@@ -103,10 +103,15 @@ def test_every_directive_points_at_something_real(example):
 
         def claim(d):
             expr = d.args[0]
-            unknown = claim_names(expr) - values
+            unknown = claim_names(expr) - values - set(spec.params)
             assert not unknown, f"{post.rel}:{d.line}: claim {expr!r} uses {sorted(unknown)}"
             check_cell(d)
             seen["claim"].append(expr)
+            return ""
+
+        def param(d):
+            assert d.args[0] in spec.params, f"{post.rel}:{d.line}: unknown param {d.args[0]!r}"
+            check_cell(d)
             return ""
 
         def cite(d):
@@ -118,7 +123,8 @@ def test_every_directive_points_at_something_real(example):
         def math(tex, display, line):
             return latex_to_mathml(tex, display, post.rel, line)
 
-        handlers = {"figure": figure, "value": value, "fit": fit, "claim": claim, "cite": cite}
+        handlers = {"figure": figure, "value": value, "fit": fit, "claim": claim, "cite": cite,
+                    "param": param}
         render_markdown(post.body, post.rel, post.body_line, handlers, math)
         assert len(seen["figure"]) >= 2, f"{post.rel}: fewer than two figures"
         assert len(set(seen["figure"])) == len(seen["figure"]), f"{post.rel}: a figure twice"

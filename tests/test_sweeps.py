@@ -64,7 +64,8 @@ def test_sweep_cells_values_fits_and_extension(tmp_path, monkeypatch):
     assert len(counted(counter)) == 9 and report.runs_total == 9
     html = (root / "site/posts/sweep/index.html").read_text()
     assert ">101.0 ± 1.0 (n=3)</a>" in html
-    assert re.search(r"t_grok ∝ wd<sup>−1\.00 ± 0\.0\d</sup>", html)
+    assert re.search(r'<span class="fit" title="t_grok ∝ wd\^k[^"]*">−1\.00 ± 0\.0\d</span>',
+                     html)
     assert html.count('class="claim claim-pass"') == 3
     assert "<td>t_grok</td>" not in html and "<code>t_grok</code></td><td>wd=0.5</td><td>3</td>" in html
     for label in ("wd-0.5_seed-0", "wd-2.0_seed-2"):

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from physai_blog.errors import InputError
-from physai_blog.values import (Observables, RunValues, check_claim, format_values, power_law)
+from physai_blog.values import (Observables, RunValues, check_claim, fit, format_values,
+                                 power_law)
 
 
 def obs_of(rows, sweep=None):
@@ -45,9 +46,17 @@ def test_claim_on_one_cell_and_aggregates():
     assert check_claim(SWEEP, "at('t', wd=0.5) > 4 * at('t', wd=2.0) - 1", "x", {}, "p", 1).holds
 
 
-def test_exponent_in_claims_is_fitted_per_seed():
-    check = check_claim(SWEEP, "-1.1 < exponent('t', 'wd') < -0.9", "1/wd", {}, "p.md", 1)
-    assert check.holds
+def test_exponent_in_claims_is_pooled_over_seeds_as_fit_is_or_per_seed_when_asked():
+    pooled = check_claim(SWEEP, "-1.1 < exponent('t', 'wd') < -0.9", "1/wd", {}, "p.md", 1)
+    assert pooled.holds
+    shown = {row["numbers"]["exponent('t', 'wd')"] for row in pooled.rows}
+    assert shown == {fit(SWEEP, "t", "wd", {}, "p.md", 1).exponent}   # one number, as in prose
+    each = check_claim(SWEEP, "-1.1 < exponent('t', 'wd', per_seed=True) < -0.9", "1/wd", {},
+                       "p.md", 1)
+    assert each.holds
+    for row in each.rows:
+        assert row["numbers"]["exponent('t', 'wd', per_seed=True)"] == \
+            fit(SWEEP, "t", "wd", {}, "p.md", 1, seed=row["seed"]).exponent
 
 
 @pytest.mark.parametrize("expr, message", [
