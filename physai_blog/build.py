@@ -42,9 +42,8 @@ class BuildReport:
 def build(root: Path | str = ".", *, jobs: int | None = None, only: str | None = None,
           keep_going: bool = False, executor=None, on_event: Callable | None = None,
           include_drafts: bool = False, executor_name: str | None = None,
-          scheduler: str | None = None, zygote=None) -> BuildReport:
-    """Build the blog at ``root`` into ``root/site``; raise a PhysaiError on failure.
-    ``zygote``: a running fork server of experiment workers to use (the build server's)."""
+          scheduler: str | None = None) -> BuildReport:
+    """Build the blog at ``root`` into ``root/site``; raise a PhysaiError on failure."""
     start = time.perf_counter()
     root = Path(root).resolve()
     options = {"drafts": include_drafts}
@@ -56,7 +55,8 @@ def build(root: Path | str = ".", *, jobs: int | None = None, only: str | None =
                            figures_total=last["figures_total"], warnings=last["warnings"],
                            write=WriteReport(0, last["files"], 0, False), up_to_date=True,
                            seconds=time.perf_counter() - start)
-    if zygote is None and executor is None and executor_name in (None, "local") and started[3]:
+    zygote = None
+    if executor is None and executor_name in (None, "local") and started[3]:
         zygote = early_zygote(root, started[3], jobs)
     try:
         from .pipeline import run_pipeline

@@ -43,18 +43,6 @@ def main():
     """Static site generator for Physics-of-AI phenomenology posts."""
 
 
-# Read by the launcher (daemon.entry) before Click runs; declared here for --help.
-NO_DAEMON = click.option("--no-daemon", "no_daemon", is_flag=True, expose_value=False,
-                         help="Run in this process, not in the warm build server.")
-
-
-def _warm_zygote():
-    """The build server's warm fork server of workers, when this command runs in it."""
-    ctx = click.get_current_context(silent=True)
-    warm = ctx.find_object(object) if ctx is not None else None
-    return getattr(warm, "zygote", None)
-
-
 def _print_event(verbose: bool):
     def on_event(event: str, task) -> None:
         if verbose:
@@ -76,7 +64,6 @@ def _print_event(verbose: bool):
               help="Where runs execute (default: physai.yaml's `executor`, else local).")
 @click.option("--scheduler", metavar="ADDRESS",
               help="Dask scheduler, e.g. tcp://host:8786 (none: start a LocalCluster).")
-@NO_DAEMON
 def build(root, only, jobs, keep_going, drafts, verbose, quiet, executor, scheduler):
     """Run stale experiments, draw figures, write the site into site/."""
     from .build import build as build_site
@@ -98,7 +85,7 @@ def build(root, only, jobs, keep_going, drafts, verbose, quiet, executor, schedu
     try:
         report = build_site(root, jobs=jobs, only=only, keep_going=keep_going,
                             include_drafts=drafts, on_event=on_event, executor_name=executor,
-                            scheduler=scheduler, zygote=_warm_zygote())
+                            scheduler=scheduler)
     finally:
         if progress is not None:
             progress.__exit__(None, None, None)
@@ -140,13 +127,12 @@ def clean(root, cache):
 @click.option("--jobs", "-j", type=click.IntRange(min=1), help="Parallel experiment workers.")
 @click.option("--figures", is_flag=True, help="Also draw the post's figures (into the cache).")
 @click.option("-v", "--verbose", is_flag=True, help="Show every run as it happens.")
-@NO_DAEMON
 def run_command(root, slug, force, jobs, figures, verbose):
     """Run one post's experiment (no site is written) and print its values."""
     from .verify import run_post
 
     plans, executed = run_post(root, slug, force=force, jobs=jobs, figures=figures,
-                               on_event=_print_event(verbose), zygote=_warm_zygote())
+                               on_event=_print_event(verbose))
     click.echo(f"{slug}: {len(executed)} of {len(plans)} run(s) executed")
     import json
 
@@ -232,35 +218,6 @@ def doctor_command(root):
     if report.problems:
         raise PhysaiError(f"{len(report.problems)} problem(s) found in {checked}")
     click.echo(f"No problems found in {checked}.")
-
-
-@main.group("daemon")
-def daemon_group():
-    """The warm build server that `build` and `run` use (see README: "Fast rebuilds")."""
-
-
-@daemon_group.command("status")
-def daemon_status():
-    """List the running build servers of this user."""
-    from .daemon import servers, socket_dir
-
-    folder = socket_dir()
-    found = servers(folder) if folder else []
-    for server in found:
-        click.echo(f"pid {server['pid']}  {server['root']}")
-    click.echo(f"{len(found)} build server(s) running")
-
-
-@daemon_group.command("stop")
-@ROOT
-@click.option("--all", "every", is_flag=True, help="Stop the servers of every blog.")
-def daemon_stop(root, every):
-    """Stop the build servers of this blog (they also stop after 15 idle minutes)."""
-    from .daemon import socket_dir, stop_servers
-
-    folder = socket_dir()
-    stopped = stop_servers(folder, None if every else Path(root).resolve()) if folder else []
-    click.echo(f"stopped {len(stopped)} build server(s)")
 
 
 def run_cli():

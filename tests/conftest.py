@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import textwrap
 from pathlib import Path
@@ -14,8 +13,6 @@ from physai_blog.build import build
 from physai_blog.cli import main
 
 SAMPLE = Path(__file__).parent / "sample"
-# Commands started by tests build in their own process (test_daemon.py opts in).
-os.environ["PHYSAI_DAEMON"] = "0"
 
 
 def copy_sample(dest: Path) -> Path:
