@@ -8,35 +8,12 @@ pipeline (``pipeline.run_pipeline``): load, run, draw, render, write.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from . import fingerprint
-
-SITE_DIR = "site"
-CACHE_DIR = ".physai-cache"
-
-
-@dataclass
-class BuildReport:
-    posts: list[str] = field(default_factory=list)
-    runs_total: int = 0
-    runs_executed: list[str] = field(default_factory=list)
-    figures_total: int = 0
-    figures_drawn: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    failed_claims: list[str] = field(default_factory=list)
-    errors: list = field(default_factory=list)
-    write: object = None          # output.WriteReport
-    seconds: float = 0.0
-    run_seconds: dict[str, float] = field(default_factory=dict)
-    run_reasons: dict[str, str] = field(default_factory=dict)   # why each executed run ran
-    up_to_date: bool = False      # nothing changed since the last build: nothing was done
-
-    @property
-    def ok(self) -> bool:
-        return not self.failed_claims and not self.errors
+from physai_blog.context import BuildReport
+from physai_blog.paths import CACHE_DIR, SITE_DIR
+from physai_blog.runs import fingerprint
 
 
 def build(root: Path | str = ".", *, jobs: int | None = None, only: str | None = None,
@@ -49,7 +26,7 @@ def build(root: Path | str = ".", *, jobs: int | None = None, only: str | None =
     options = {"drafts": include_drafts}
     last, started = fingerprint.check(root, root / CACHE_DIR, root / SITE_DIR, options)
     if last is not None and only is None:
-        from .output import WriteReport
+        from physai_blog.output.write import WriteReport
 
         return BuildReport(posts=last["posts"], runs_total=last["runs_total"],
                            figures_total=last["figures_total"], warnings=last["warnings"],
@@ -59,7 +36,7 @@ def build(root: Path | str = ".", *, jobs: int | None = None, only: str | None =
     if executor is None and executor_name in (None, "local") and started[3]:
         zygote = early_zygote(root, started[3], jobs)
     try:
-        from .pipeline import run_pipeline
+        from physai_blog.pipeline import run_pipeline
 
         return run_pipeline(root, jobs=jobs, only=only, keep_going=keep_going,
                             executor=executor, on_event=on_event,
@@ -80,8 +57,8 @@ def early_zygote(root: Path, scripts: list[str], jobs: int | None, figures: bool
 
     if not hasattr(os, "fork") or os.environ.get("PHYSAI_NO_ZYGOTE"):
         return None
-    from .executor import worker_env
-    from .zygote import Zygote
+    from physai_blog.runs.executor import worker_env
+    from physai_blog.runs.zygote import Zygote
 
     texts = []
     for rel in scripts:
@@ -89,7 +66,7 @@ def early_zygote(root: Path, scripts: list[str], jobs: int | None, figures: bool
             texts.append((root / rel).read_text(encoding="utf-8", errors="replace"))
         except OSError:
             pass
-    modules = ["numpy", "physai_blog.experiment", "physai_blog.data", "physai_blog.worker"]
+    modules = ["numpy", "physai_blog.runtime.experiment", "physai_blog.runtime.data", "physai_blog.runs.worker"]
     if any("import torch" in t or "from torch" in t for t in texts):
         modules.insert(0, "torch")
     later = ["matplotlib", "matplotlib.pyplot"] \
@@ -106,7 +83,7 @@ def __getattr__(name: str):
     # The stages' helpers (load_specs, plan_all_runs, ...) live in pipeline.py; loaded on use.
     if name.startswith("__"):
         raise AttributeError(name)
-    from . import pipeline
+    from physai_blog import pipeline
 
     try:
         return getattr(pipeline, name)

@@ -20,17 +20,18 @@ from html import escape
 from pathlib import Path
 from typing import Callable
 
-from . import fingerprint
-from .build import SITE_DIR, BuildReport
-from .cache import CACHE_DIR, Cache
-from .config import SiteConfig, default_jobs, load_config
-from .content import Post, load_posts
-from .errors import InputError, PhysaiError, collect
-from .executor import Executor, LocalExecutor, Task
-from .figures import FigurePlan, draw_figures, plan_figures
-from .output import write_site
-from .runs import RunPlan, execute_runs, plan_runs
-from .spec import ExperimentSpec, load_spec
+from physai_blog.runs import fingerprint
+from physai_blog.context import BuildReport
+from physai_blog.paths import CACHE_DIR, SITE_DIR
+from physai_blog.runs.cache import Cache
+from physai_blog.content.config import SiteConfig, default_jobs, load_config
+from physai_blog.content.posts import Post, load_posts
+from physai_blog.errors import InputError, PhysaiError, collect
+from physai_blog.runs.executor import Executor, LocalExecutor, Task
+from physai_blog.figures.draw import FigurePlan, draw_figures, plan_figures
+from physai_blog.output.write import write_site
+from physai_blog.runs.plan import RunPlan, execute_runs, plan_runs
+from physai_blog.content.spec import ExperimentSpec, load_spec
 
 
 
@@ -113,7 +114,7 @@ def make_executor(root: Path, config: SiteConfig, cache: Cache, jobs: int | None
     """The local process pool, or a Dask cluster (command line over physai.yaml)."""
     name = name or config.executor
     if name == "dask":
-        from .dask_executor import DaskExecutor
+        from physai_blog.runs.cluster import DaskExecutor
 
         return DaskExecutor(root, scheduler or config.scheduler, threads=1,
                             cluster_options=config.cluster)
@@ -215,8 +216,8 @@ class FigureStage:
 def render_everything(ctx: Context, posts: list[Post], specs: dict, runs: dict,
                       stage: FigureStage) -> dict[str, bytes | Path]:
     # Imported here: a build with nothing to do never loads Markdown, Jinja or pybtex.
-    from .references import Bibliography
-    from .render import CachedPage, environment, templates_digest, theme_assets
+    from physai_blog.render.references import Bibliography
+    from physai_blog.render.page import CachedPage, environment, templates_digest, theme_assets
 
     env = environment(ctx.root, ctx.cache.root / "jinja")
     bib_rel = ctx.config.bibliography
@@ -289,15 +290,15 @@ def post_downloads(ctx: Context, job: "RenderJob", post: Post, spec: ExperimentS
     its folder.  What is generated is cached as one entry, keyed by the runs' and figures'
     files (their sha256, from their verified manifests), the code and the post: an edit
     elsewhere in the blog costs this post no zipping and no hashing."""
-    from . import __version__
-    from .cache import key_of
-    from .reproduce import RUNTIME, PACKAGE
+    from physai_blog import __version__
+    from physai_blog.runs.cache import key_of
+    from physai_blog.paths import runtime_files
 
     key = key_of({
         "kind": "downloads", "version": __version__, "slug": post.slug, "title": post.title,
         "url": url, "params": post.params, "spec": spec.rel, "var": spec.var,
         "source": spec.source, "deps": spec.deps,
-        "runtime": {name: _digest(PACKAGE / name) for name in RUNTIME},
+        "runtime": {rel: _digest(path) for rel, path in runtime_files().items()},
         "runs": [[r.key, r.label, r.cached["files"]] for r in runs],
         "figures": [[f.key, f.file, f.reads, f.cached["files"]] for f in figures]})
     folder = ctx.cache.path("downloads", key)
@@ -322,8 +323,8 @@ def post_downloads(ctx: Context, job: "RenderJob", post: Post, spec: ExperimentS
 
 def gather_downloads(ctx: Context, job: "RenderJob", post: Post, spec: ExperimentSpec,
                      runs: list[RunPlan], figures: list[FigurePlan], url: str) -> dict:
-    from .artifacts import post_artifacts
-    from .reproduce import reproduce_files
+    from physai_blog.artifacts.downloads import post_artifacts
+    from physai_blog.artifacts.reproduce import reproduce_files
 
     files = post_artifacts(runs, figures, spec, job.observables(post), ctx.cache, ctx.root)
     files["data/index.html"] = data_index(post, runs)
@@ -334,8 +335,8 @@ def gather_downloads(ctx: Context, job: "RenderJob", post: Post, spec: Experimen
 def site_pages(ctx: Context, env, rendered: list, site_inputs: dict) -> dict:
     """Index, tags, archive and feed: cached by what they show of every post, so an edit to
     a post's body alone does not re-render them."""
-    from .cache import key_of
-    from .render import render_site
+    from physai_blog.runs.cache import key_of
+    from physai_blog.render.page import render_site
 
     shown = [[r.post.slug, r.post.title, r.post.date.isoformat(), r.post.description,
               r.post.tags, r.post.categories, r.post.authors, r.url] for r in rendered]
@@ -371,7 +372,7 @@ class RenderJob:
     posts_by_slug: dict = field(default_factory=dict)
 
     def observables(self, post: Post):
-        from .artifacts import observables
+        from physai_blog.artifacts.downloads import observables
 
         spec = self.specs.get(post.experiment) if post.experiment else None
         return observables(self.runs[post.slug], self.cache, spec.sweep) if spec else None
@@ -380,7 +381,7 @@ class RenderJob:
         """Render a post page into the cache (under ``key``); what the site-wide pages need
         of it, or the PhysaiError that stops it.  Runs in forked render workers too: storing
         there keeps the page bytes out of the pipe and the hashing parallel."""
-        from .render import CachedPage, render_post_body, render_post_page
+        from physai_blog.render.page import CachedPage, render_post_body, render_post_page
 
         spec = self.specs.get(post.experiment) if post.experiment else None
         fig_plans = {p.figure.name: p for p in self.figures.get(post.slug, [])}
@@ -401,7 +402,7 @@ PARALLEL_RENDER_MIN = 24
 
 def render_pages(job: RenderJob, stale: list, jobs: int):
     """Render stale post pages, in forked worker processes when there are many."""
-    from .markup import new_converter
+    from physai_blog.render.markup import new_converter
 
     if len(stale) < PARALLEL_RENDER_MIN or jobs < 2 or not hasattr(os, "fork"):
         converter = new_converter()
@@ -420,7 +421,7 @@ _WORKER: dict = {}   # per forked render worker: its job and converter (never in
 
 
 def _render_init(job: RenderJob) -> None:
-    from .markup import new_converter
+    from physai_blog.render.markup import new_converter
 
     _WORKER["job"], _WORKER["converter"] = job, new_converter()
 
@@ -454,7 +455,7 @@ def _digest(path: Path) -> str | None:
 
 def page_key(post: Post, spec, runs: list, figures: list, site_inputs: dict) -> str:
     """A post page depends on its source, its runs and figures, and the site-wide inputs."""
-    from .cache import key_of
+    from physai_blog.runs.cache import key_of
 
     return key_of({"kind": "page", "source": _digest(post.source), "rel": post.rel,
                    "spec": spec.source if spec else None, "runs": [r.key for r in runs],
@@ -475,9 +476,9 @@ def _extras_unchanged(root: Path, page: dict) -> bool:
 
 def notebook_files(ctx: Context, post: Post, bibliography, rendered: list, env) -> dict:
     """Execute (or load) a notebook post; its page and downloads."""
-    from .artifacts import deterministic_zip
-    from .notebooks import execute_notebook, notebook_key
-    from .render import render_notebook_body, render_post_page
+    from physai_blog.artifacts.downloads import deterministic_zip
+    from physai_blog.runs.notebooks import execute_notebook, notebook_key
+    from physai_blog.render.page import render_notebook_body, render_post_page
 
     key = notebook_key(post.source)
     execute_notebook(post.source, post.rel, key, ctx.cache,

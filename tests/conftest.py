@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from physai_blog.build import build
-from physai_blog.cli import main
+from physai_blog.cli.main import main
 
 SAMPLE = Path(__file__).parent / "sample"
 

@@ -378,7 +378,7 @@ def test_an_experiment_writing_outside_its_folder_cannot_touch_the_site(built: P
     assert not (root / "site/evil.html").exists()
     assert not any(p.name == "scratch.txt" for p in (root / "site").rglob("*"))
     assert not any(p.name == "scratch.txt" for p in (root / ".physai-cache").rglob("*"))
-    from physai_blog.cache import verify_entry
+    from physai_blog.runs.cache import verify_entry
 
     for kind in ("runs", "figures"):
         for entry in (root / ".physai-cache" / kind).iterdir():

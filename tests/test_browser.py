@@ -184,7 +184,7 @@ def test_post_fits_a_phone(visit, site_url):
 def test_serve_reloads_the_open_page_and_shows_build_errors(visit, tmp_path):
     from conftest import FAST_POST, make_blog
 
-    from physai_blog.serve import DevServer
+    from physai_blog.serve.server import DevServer
 
     root = make_blog(tmp_path / "blog")
     server = DevServer(root, port=0, echo=lambda line, error=False: None, debounce_ms=100)

@@ -200,7 +200,7 @@ def test_forked_and_fresh_workers_give_identical_sites(tmp_path, monkeypatch):
 
 def test_a_persistent_executor_keeps_its_fork_server_across_builds(sample):
     """What `serve` does: one LocalExecutor for the session, whose zygote stays warm."""
-    from physai_blog.executor import LocalExecutor
+    from physai_blog.runs.executor import LocalExecutor
 
     root, counter = sample
     executor = LocalExecutor(root, root / ".physai-cache" / "tmp", 2, 2, persistent=True)

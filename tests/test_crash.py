@@ -22,7 +22,7 @@ from pathlib import Path
 
 from conftest import CONFIG, make_blog
 from physai_blog.build import build
-from physai_blog.cache import verify_entry
+from physai_blog.runs.cache import verify_entry
 
 TRIALS = 20
 EXPERIMENT = '''\
@@ -131,7 +131,7 @@ def test_sigkill_at_random_moments_never_breaks_the_site_or_the_cache(tmp_path):
         shutil.rmtree(root / ".physai-cache", ignore_errors=True)  # every stage has to run
         began = time.monotonic()
         proc = subprocess.Popen(
-            [sys.executable, "-c", "from physai_blog.cli import run_cli; run_cli()", "build",
+            [sys.executable, "-c", "from physai_blog.cli.main import run_cli; run_cli()", "build",
              "--root", str(root), "--jobs", "2", "-q"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         if full is None:  # the first trial measures a whole build, then kills at random in it

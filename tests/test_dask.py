@@ -13,7 +13,7 @@ distributed = pytest.importorskip("distributed")
 
 from conftest import copy_sample, make_blog  # noqa: E402
 from physai_blog.build import build  # noqa: E402
-from physai_blog.dask_executor import DaskExecutor, dask_resources, make_cluster  # noqa: E402
+from physai_blog.runs.cluster import DaskExecutor, dask_resources, make_cluster  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -151,9 +151,9 @@ def train(params, seed, log):
 
 def test_front_matter_resources_reach_the_task(tmp_path):
     from physai_blog.build import load_specs
-    from physai_blog.cache import Cache
-    from physai_blog.content import load_posts
-    from physai_blog.runs import plan_runs, run_task
+    from physai_blog.runs.cache import Cache
+    from physai_blog.content.posts import load_posts
+    from physai_blog.runs.plan import plan_runs, run_task
 
     post = ("---\ntitle: R\ndate: 2026-04-03\nexperiment: experiments/fast.py\n"
             "resources: {gpu: 1, memory: 8GB}\n---\n\nx\n")

@@ -87,7 +87,7 @@ Text only, with a table:
 def _build(root: Path, hashseed: str) -> None:
     env = {**os.environ, "PYTHONHASHSEED": hashseed}
     result = subprocess.run(
-        [sys.executable, "-c", "from physai_blog.cli import run_cli; run_cli()", "build",
+        [sys.executable, "-c", "from physai_blog.cli.main import run_cli; run_cli()", "build",
          "--root", str(root), "--jobs", "2"],
         env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr

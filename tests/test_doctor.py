@@ -6,7 +6,7 @@ import shutil
 from pathlib import Path
 
 from conftest import CONFIG, FAST_EXPERIMENT, FAST_POST, cli, copy_sample, make_blog
-from physai_blog.doctor import doctor
+from physai_blog.checks.doctor import doctor
 
 SWEEP_EXPERIMENT = FAST_EXPERIMENT.replace(
     'Experiment(params={"n": 5}, seeds=[0])',

@@ -141,7 +141,7 @@ def test_unknown_front_matter_key_is_a_warning(blog):
 
 
 def test_second_build_at_once_is_refused(blog):
-    from physai_blog.cache import Cache
+    from physai_blog.runs.cache import Cache
     from physai_blog.errors import CacheLocked
 
     with Cache(blog / ".physai-cache").lock():

@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 
 from physai_blog.build import load_specs
-from physai_blog.config import load_config
-from physai_blog.content import load_posts
-from physai_blog.markup import latex_to_mathml, render_markdown
-from physai_blog.references import Bibliography, parse_keys
-from physai_blog.values import CLAIM_FUNCTIONS, parse_claim
+from physai_blog.content.config import load_config
+from physai_blog.content.posts import load_posts
+from physai_blog.render.markup import latex_to_mathml, render_markdown
+from physai_blog.render.references import Bibliography, parse_keys
+from physai_blog.render.values import CLAIM_FUNCTIONS, parse_claim
 
 ROOT = Path(__file__).resolve().parent.parent
 

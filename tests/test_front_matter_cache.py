@@ -9,8 +9,8 @@ import json
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from physai_blog.front_matter_cache import MappingCache
-from physai_blog.yamlio import load_mapping
+from physai_blog.content.front_matter import MappingCache
+from physai_blog.content.yamlio import load_mapping
 
 FRONT = """title: "It's a post: déjà vu"
 date: 2026-01-02

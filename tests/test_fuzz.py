@@ -15,11 +15,12 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from physai_blog import markup, values
-from physai_blog.content import KNOWN_KEYS, post_from_front_matter, read_post
+from physai_blog.render import markup
+from physai_blog.render import values
+from physai_blog.content.posts import KNOWN_KEYS, post_from_front_matter, read_post
 from physai_blog.errors import InputError, PhysaiError
-from physai_blog.names import SLUG
-from physai_blog.values import Observables, RunValues
+from physai_blog.runtime.names import SLUG
+from physai_blog.render.values import Observables, RunValues
 
 SETTINGS = settings(max_examples=200, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])

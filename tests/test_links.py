@@ -9,8 +9,8 @@ import pytest
 from conftest import CONFIG, make_blog
 from physai_blog.build import build
 from physai_blog.errors import InputError
-from physai_blog.links import link_html, safe_href, unsafe_link_warning
-from physai_blog.references import Bibliography, Citations
+from physai_blog.render.links import link_html, safe_href, unsafe_link_warning
+from physai_blog.render.references import Bibliography, Citations
 
 WARNING = ("references.bib: entry smith2020: url 'javascript:alert(3)' is not a safe link "
            "(allowed: http, https, mailto, doi:, or a relative path); shown as text")

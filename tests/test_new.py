@@ -9,7 +9,7 @@ from conftest import cli
 
 from physai_blog.build import build
 from physai_blog.errors import PhysaiError
-from physai_blog.scaffold import ScaffoldError, new_post
+from physai_blog.content.scaffold import ScaffoldError, new_post
 
 
 def test_new_in_an_empty_folder_builds_at_once(tmp_path):
@@ -98,7 +98,7 @@ def test_build_prints_a_summary_and_quiet_prints_nothing(tmp_path):
 def test_progress_counts_and_eta():
     from types import SimpleNamespace
 
-    from physai_blog.progress import BuildProgress, format_seconds
+    from physai_blog.cli.progress import BuildProgress, format_seconds
 
     progress = BuildProgress(live=False)
     tasks = [SimpleNamespace(kind="run", label=f"post seed-{i}") for i in range(4)]

@@ -8,7 +8,7 @@ import json
 import os
 from pathlib import Path
 
-from physai_blog.output import SITE_MANIFEST, prepare_back_buffer, write_site
+from physai_blog.output.write import SITE_MANIFEST, prepare_back_buffer, write_site
 
 
 def site_files(site: Path) -> dict[str, bytes]:

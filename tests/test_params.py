@@ -9,9 +9,9 @@ import pytest
 
 from conftest import make_blog
 from physai_blog.build import build
-from physai_blog.data import AmbiguousParam, load_data
+from physai_blog.runtime.data import AmbiguousParam, load_data
 from physai_blog.errors import PhysaiError
-from physai_blog.values import Observables, RunValues, check_claim
+from physai_blog.render.values import Observables, RunValues, check_claim
 
 EXPERIMENT = '''\
 from physai_blog import Experiment
@@ -122,7 +122,7 @@ def test_param_errors_name_the_post_line(tmp_path, body, message):
 
 
 def test_doctor_checks_param_without_running(tmp_path):
-    from physai_blog.doctor import doctor
+    from physai_blog.checks.doctor import doctor
 
     body = '{{ param("kk") }} {{ param("lr") }}'
     root = blog(tmp_path, body=body)

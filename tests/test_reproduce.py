@@ -15,7 +15,7 @@ import pytest
 
 from conftest import cli, copy_sample, make_blog
 from physai_blog.build import build
-from physai_blog.fingerprint import installed_versions
+from physai_blog.runs.fingerprint import installed_versions
 
 # The pin is the version the runs recorded, without its local label ("2.13.0+cpu")
 TORCH_VERSION = (installed_versions()["torch"] or "").split("+")[0]
@@ -38,7 +38,7 @@ def test_bundle_holds_code_data_readme_and_environment(bundle):
     assert "python code/decay.py --out rerun" in readme
     assert f"torch {TORCH_VERSION}" in readme.split("## Environment it ran in")[1]
     for rel in ("code/decay.py", "code/helpers.py", "code/loss.py",
-                "code/physai_blog/experiment.py", "data/seed-0/scalars.csv",
+                "code/physai_blog/runtime/experiment.py", "data/seed-0/scalars.csv",
                 "data/seed-1/manifest.json", "figures/loss.svg", "decay.ipynb"):
         assert (folder / rel).is_file(), rel
 

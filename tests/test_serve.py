@@ -11,7 +11,7 @@ import urllib.request
 import pytest
 from conftest import FAST_POST, make_blog
 
-from physai_blog.serve import DevServer, ServeError, inject, is_loopback, BuildState
+from physai_blog.serve.server import DevServer, ServeError, inject, is_loopback, BuildState
 
 
 def get(url: str) -> tuple[int, str]:

@@ -10,8 +10,8 @@ import pytest
 from conftest import make_blog
 from test_serve import start_server
 
-from physai_blog import serve
-from physai_blog.serve import host_allowed, host_names, request_path, Refused
+from physai_blog.serve import server as serve
+from physai_blog.serve.server import host_allowed, host_names, request_path, Refused
 
 GOOD = "/posts/fast/index.html"
 

@@ -22,7 +22,7 @@ import pytest
 
 from conftest import CONFIG, make_blog
 from physai_blog.build import build
-from physai_blog.cache import verify_entry
+from physai_blog.runs.cache import verify_entry
 
 EXPERIMENT = '''\
 import os
@@ -125,7 +125,7 @@ def test_a_stopped_build_keeps_its_finished_runs(tmp_path, monkeypatch, how):
     gate.write_text("held")
     mark_file.unlink()
     proc = subprocess.Popen(
-        [sys.executable, "-c", "from physai_blog.cli import run_cli; run_cli()", "build",
+        [sys.executable, "-c", "from physai_blog.cli.main import run_cli; run_cli()", "build",
          "--root", str(root), "--jobs", "1", "-q"],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env={**os.environ, "CI": "1"},
         start_new_session=True)

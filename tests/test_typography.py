@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from physai_blog.typography import smarten
+from physai_blog.render.typography import smarten
 
 EXTENSIONS = ["extra", "codehilite", "toc", "sane_lists"]
 CONFIGS = {"codehilite": {"css_class": "highlight", "guess_lang": False},

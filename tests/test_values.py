@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from physai_blog.errors import InputError
-from physai_blog.values import (Observables, RunValues, check_claim, fit, format_values,
+from physai_blog.render.values import (Observables, RunValues, check_claim, fit, format_values,
                                  power_law)
 
 

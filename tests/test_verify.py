@@ -19,9 +19,9 @@ from pathlib import Path
 import pytest
 
 from conftest import cli, copy_sample, runs_counted
-from physai_blog.artifacts import deterministic_zip
+from physai_blog.artifacts.downloads import deterministic_zip
 from physai_blog.build import build
-from physai_blog.verify import compare_site, fresh_build, report
+from physai_blog.checks.verify import compare_site, fresh_build, report
 
 POST = "site/posts/decay"
 
@@ -97,7 +97,7 @@ def test_an_unperturbed_site_matches(blog, site):
     assert drift == [] and error is None
     lines, _ = report(compare_site(blog[1], site))
     assert lines[-2:] == ["10 of 10 observables match the published data.",
-                          "22 of 22 published files match a fresh build."]
+                          "23 of 23 published files match a fresh build."]
 
 
 def test_a_cell_of_values_csv(blog, site):
@@ -210,7 +210,7 @@ def test_any_flipped_byte_of_any_published_file_is_reported(blog, site):
     """Eight bytes of every file of the post, one at a time: each is a row naming the file."""
     rng = random.Random(12)
     files = sorted(p for p in (site / "posts/decay").rglob("*") if p.is_file())
-    assert len(files) == 22
+    assert len(files) == 23
     for path in files:
         original = path.read_bytes()
         for offset in rng.sample(range(len(original)), 8):
@@ -273,14 +273,14 @@ def test_the_command_passes_then_fails_on_a_published_value(blog, tmp_path):
         result = cli("verify", "--root", copy)
         assert result.exit_code == 0, result.output
         assert "10 of 10 observables match the published data.\n" \
-               "22 of 22 published files match a fresh build.\n" in result.output
+               "23 of 23 published files match a fresh build.\n" in result.output
         edit(copy / POST / "data/values.csv", ",2.0\n", ",2.5\n")
         result = cli("verify", "--root", copy, "decay")
     assert result.exit_code == 1
     drift = [line for line in result.output.splitlines() if "DRIFT" in line]
     assert re.match(r"decay/data/values\.csv  row 1 \(seed-0\), column half_life +2\.5 +2\.0 ",
                     only_row(drift, "decay/data/values.csv"))
-    assert "21 of 22 published files match a fresh build." in result.output
+    assert "22 of 23 published files match a fresh build." in result.output
     assert result.output.endswith("Error: 1 published file(s) differ from a fresh build\n")
     assert runs_counted(counter) == before + 4
     assert sorted(p.name for p in (root / ".physai-cache/runs").iterdir()) == cache

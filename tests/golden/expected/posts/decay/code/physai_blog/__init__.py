@@ -18,7 +18,7 @@ __all__ = ["Experiment", "__version__"]
 
 def __getattr__(name):
     if name == "Experiment":
-        from .experiment import Experiment
+        from physai_blog.runtime.experiment import Experiment
 
         return Experiment
     raise AttributeError(f"module 'physai_blog' has no attribute {name!r}")

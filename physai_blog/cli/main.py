@@ -1,0 +1,57 @@
+"""The ``physai-blog`` command: a thin Click group over the library, one module per verb
+(``cli/build.py`` ...), each calling the library API that tests call directly."""
+
+from __future__ import annotations
+
+import signal
+import sys
+
+import click
+
+from physai_blog.cli import build, clean, doctor, new, run, serve, verify
+from physai_blog.errors import PhysaiError, Stopped
+
+
+class _Group(click.Group):
+    """Ctrl+C, SIGTERM and SIGHUP (terminal closed) stop a command the same way: workers are
+    killed, finished runs stay in the cache, ``site/`` is untouched; one line, exit 128+N."""
+
+    def invoke(self, ctx):
+        previous = {sig: signal.signal(sig, _stop) for sig in (signal.SIGTERM, signal.SIGHUP)}
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt as exc:
+            number = exc.signum if isinstance(exc, Stopped) else signal.SIGINT
+            click.echo(f"\nStopped ({signal.Signals(number).name}): runs that had finished are "
+                       "kept in the cache; site/ is unchanged.", err=True)
+            sys.exit(128 + number)
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+
+def _stop(signum, frame):
+    raise Stopped(signum)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="physai-blog")
+def main():
+    """Static site generator for Physics-of-AI phenomenology posts."""
+
+
+main.add_command(build.build)
+main.add_command(clean.clean)
+main.add_command(run.run_command)
+main.add_command(verify.verify_command)
+main.add_command(new.new_command)
+main.add_command(serve.serve_command)
+main.add_command(doctor.doctor_command)
+
+
+def run_cli():
+    try:
+        main(standalone_mode=True)
+    except PhysaiError as exc:  # pragma: no cover - click handles it in standalone mode
+        exc.show()
+        sys.exit(exc.exit_code)

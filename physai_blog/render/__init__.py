@@ -1,0 +1,1 @@
+"""Stage 5, render: Markdown with directives, numbers and claims, citations, typography, HTML."""

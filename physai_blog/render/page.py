@@ -1,0 +1,445 @@
+"""Stage 5: HTML.  Post bodies through ``markup`` with the directive handlers, then Jinja2.
+
+All links are relative (``root`` is the way back to the site root), so the site works from
+any base path and from ``file://``.  ``base_url`` is used only where an absolute URL is the
+point: citations and the Atom feed.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from html import escape
+from pathlib import Path
+
+import jinja2
+
+from physai_blog.paths import PACKAGE, THEME
+
+from physai_blog.render.citation import absolute_url, citation
+from physai_blog.content.config import SiteConfig
+from physai_blog.content.posts import Post, tag_slug
+from physai_blog.errors import InputError, PhysaiError
+from physai_blog.figures.draw import FigurePlan
+from physai_blog.render.references import Bibliography, Citations, parse_keys
+from physai_blog.render.markup import Directive, latex_to_mathml, render_markdown
+from physai_blog.render.values import (ClaimCheck, Observables, check_claim, fit, format_number, format_values,
+                     show_number, summarize)
+
+
+
+class ClaimFailed(PhysaiError):
+    """A claim in a post does not hold on the data."""
+
+
+def environment(root: Path, bytecode_dir: Path | None = None) -> jinja2.Environment:
+    """Templates of the blog (``templates/``) first, then the built-in theme.  Compiled
+    templates are kept in ``bytecode_dir`` (Jinja checks them against their source)."""
+    loaders = []
+    if (root / "templates").is_dir():
+        loaders.append(jinja2.FileSystemLoader(str(root / "templates")))
+    loaders.append(jinja2.FileSystemLoader(str(THEME / "templates")))
+    bytecode = None
+    if bytecode_dir is not None:
+        bytecode_dir.mkdir(parents=True, exist_ok=True)
+        bytecode = jinja2.FileSystemBytecodeCache(str(bytecode_dir))
+    env = jinja2.Environment(loader=jinja2.ChoiceLoader(loaders),
+                             autoescape=jinja2.select_autoescape(["html", "xml"]),
+                             trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+                             undefined=jinja2.StrictUndefined, bytecode_cache=bytecode)
+    env.filters["tag_slug"] = tag_slug
+    return env
+
+
+@dataclass
+class FigureRef:
+    number: int
+    name: str
+    src: str
+    caption: str
+    alt: str
+    data: str | None = None
+    code: str | None = None
+    experiment: str | None = None
+
+
+@dataclass
+class RenderedPost:
+    post: Post
+    html: str
+    toc: str
+    figures: list[FigureRef]
+    claims: list[ClaimCheck]
+    seed_table: list[dict]
+    citation: dict
+    url: str
+    reading_minutes: int
+    has_data: bool
+    failed_claims: list[str] = field(default_factory=list)
+    extra_files: dict = field(default_factory=dict)
+    references: list[dict] = field(default_factory=list)
+
+
+class PostRenderer:
+    """The directive handlers of one post."""
+
+    def __init__(self, post: Post, config: SiteConfig, root: Path, obs: Observables | None,
+                 figures: dict[str, FigurePlan], experiment_name: str | None, keep_going: bool,
+                 bibliography: Bibliography):
+        self.post, self.config, self.root = post, config, root
+        self.citations = Citations(bibliography, post.rel)
+        self.obs, self.figure_plans = obs, figures
+        self.experiment_name = experiment_name
+        self.keep_going = keep_going
+        self.figures: list[FigureRef] = []
+        self.claims: list[ClaimCheck] = []
+        self.failed: list[str] = []
+        self.extra_files: dict[str, Path] = {}
+
+    def fail(self, line: int, message: str):
+        raise InputError(self.post.rel, line, message)
+
+    def _args(self, d: Directive, positional: int, allowed: set) -> dict:
+        """Split keyword arguments into options and a sweep cell."""
+        if len(d.args) != positional:
+            self.fail(d.line, f"{d.name}() takes {positional} positional argument"
+                              f"{'s' if positional != 1 else ''}, got {len(d.args)}")
+        if not all(isinstance(a, str) for a in d.args):
+            self.fail(d.line, f"{d.name}(): the positional arguments must be strings")
+        return {k: v for k, v in d.kwargs.items() if k not in allowed}
+
+    def _need_obs(self, d: Directive) -> Observables:
+        if self.obs is None:
+            self.fail(d.line, f"{d.name}() needs an experiment, and this post has none "
+                              "(set `experiment:` in the front matter)")
+        return self.obs
+
+    def figure(self, d: Directive) -> str:
+        self._args(d, 1, set())
+        name = d.args[0]
+        plan = self.figure_plans.get(name)
+        if plan is None and self.experiment_name is None:
+            self._need_obs(d)
+        if plan is None:
+            from difflib import get_close_matches
+
+            known = list(self.figure_plans)
+            hint = get_close_matches(name, known, 1)
+            self.fail(d.line, f"unknown figure {name!r}"
+                      + (f"; did you mean {hint[0]!r}?" if hint else "")
+                      + f" (figures of {self.experiment_name or 'no experiment'}: "
+                        f"{', '.join(known) or 'none'})")
+        if any(f.name == name for f in self.figures):
+            self.fail(d.line, f"figure {name!r} is shown twice in this post")
+        caption = d.kwargs.get("caption", plan.figure.caption)
+        ref = FigureRef(len(self.figures) + 1, name, f"figures/{plan.file}", caption,
+                        plan.figure.alt or caption or name, f"data/{name}.zip",
+                        f"code/{name}.py", f"code/{self.experiment_name}")
+        self.figures.append(ref)
+        return self._figure_html(ref)
+
+    def include_figure(self, d: Directive) -> str:
+        rel, source = include_source(self.root, d, self.post.rel)
+        self.extra_files[rel] = source
+        caption = d.kwargs.get("caption", "")
+        ref = FigureRef(len(self.figures) + 1, Path(rel).stem, f"../../{rel}", caption,
+                        d.kwargs.get("alt", caption or Path(rel).stem))
+        self.figures.append(ref)
+        return self._figure_html(ref)
+
+    @staticmethod
+    def _figure_html(ref: FigureRef) -> str:
+        links = ""
+        if ref.data:
+            links = (f' <span class="fig-links"><a href="{ref.data}" download>data</a> · '
+                     f'<a href="{ref.code}">code</a> · '
+                     f'<a href="{ref.experiment}">experiment</a></span>')
+        caption = escape(ref.caption)
+        return (f'<figure class="figure" id="fig-{escape(ref.name)}">'
+                f'<img src="{escape(ref.src)}" alt="{escape(ref.alt)}" loading="lazy">'
+                f'<figcaption><a class="fig-num" href="#fig-{escape(ref.name)}">Figure '
+                f'{ref.number}.</a> {caption}{links}</figcaption></figure>')
+
+    def value(self, d: Directive) -> str:
+        cell = self._args(d, 1, {"fmt"})
+        obs = self._need_obs(d)
+        name, fmt = d.args[0], d.kwargs.get("fmt")
+        xs = obs.value(name, cell, self.post.rel, d.line)
+        try:
+            text = format_values(xs, fmt)
+        except (ValueError, TypeError) as exc:
+            self.fail(d.line, f"value {name!r}: bad format {fmt!r} ({exc})")
+        s = summarize(xs)
+        where = "".join(f", {k}={v}" for k, v in cell.items())
+        title = (f"{name}{where}: over {s['n']} seed(s), min {format_number(s['min'])}, "
+                 f"max {format_number(s['max'])}") if s["n"] > 1 else f"{name}{where}"
+        return f'<a class="value" href="data/values.csv" title="{escape(title)}">{escape(text)}</a>'
+
+    def fit(self, d: Directive) -> str:
+        """The fitted exponent with its 95 % interval ("−0.82 ± 0.10"), pooled over seeds, as
+        in "a = {{ fit(...) }}"; ``show="relation"`` prints "y ∝ x^(...)" instead."""
+        cell = self._args(d, 2, {"fmt", "show"})
+        obs = self._need_obs(d)
+        y, x = d.args
+        show = d.kwargs.get("show", "exponent")
+        if show not in ("exponent", "relation"):
+            self.fail(d.line, f'fit(): show must be "exponent" or "relation", not {show!r}')
+        result = fit(obs, y, x, cell, self.post.rel, d.line)
+        fmt = d.kwargs.get("fmt", ".2f")
+        try:
+            exponent = f"{result.exponent:{fmt}} ± {result.ci95:{fmt}}".replace("-", "−")
+        except (ValueError, TypeError) as exc:
+            self.fail(d.line, f"fit({y!r}, {x!r}): bad format {fmt!r} ({exc})")
+        title = (f"{y} ∝ {x}^k: least-squares fit of log {y} on log {x} over "
+                 f"{result.points} runs (every seed), 95 % interval")
+        text = (f"{escape(y)} ∝ {escape(x)}<sup>{escape(exponent)}</sup>" if show == "relation"
+                else escape(exponent))
+        return f'<span class="fit" title="{escape(title)}">{text}</span>'
+
+    def param(self, d: Directive) -> str:
+        """A parameter of the experiment (of a cell, for a swept one), linked to the manifest
+        of a run that used it."""
+        cell = self._args(d, 1, {"fmt"})
+        obs = self._need_obs(d)
+        name, fmt = d.args[0], d.kwargs.get("fmt")
+        value, run = obs.param(name, cell, self.post.rel, d.line)
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            try:
+                text = format_number(value, fmt)
+            except (ValueError, TypeError) as exc:
+                self.fail(d.line, f"param {name!r}: bad format {fmt!r} ({exc})")
+        else:
+            text = value if isinstance(value, str) else json.dumps(value)
+        where = "".join(f", {k}={v}" for k, v in cell.items())
+        return (f'<a class="param" href="data/{escape(run.label)}/manifest.json" '
+                f'title="{escape(f"parameter {name}{where}")}">{escape(text)}</a>')
+
+    def claim(self, d: Directive) -> str:
+        if len(d.args) not in (1, 2) or not all(isinstance(a, str) for a in d.args):
+            self.fail(d.line, 'claim() takes an expression and a text: claim("a > b", "why")')
+        obs = self._need_obs(d)
+        expr, text = d.args[0], d.args[1] if len(d.args) > 1 else d.args[0]
+        cell = dict(d.kwargs)
+        check = check_claim(obs, expr, text, cell, self.post.rel, d.line)
+        self.claims.append(check)
+        number = len(self.claims)
+        if not check.holds:
+            message = (f"{self.post.rel}:{d.line}: claim fails: {expr} ({text}); "
+                       f"{check.failure_summary()}")
+            if not self.keep_going:
+                raise ClaimFailed(message)
+            self.failed.append(message)
+        state = "pass" if check.holds else "fail"
+        mark = "✓" if check.holds else "✗"
+        return (f'<a class="claim claim-{state}" href="#claim-{number}" '
+                f'title="{escape(expr)}"><span class="claim-mark">{mark}</span> '
+                f"{escape(text)}</a>")
+
+    def cite(self, d: Directive) -> str:
+        return self.citations.cite(parse_keys(d.args[0], self.post.rel, d.line), d.line)
+
+    def math(self, tex: str, display: bool, line: int) -> str:
+        return latex_to_mathml(tex, display, self.post.rel, line)
+
+    def handlers(self) -> dict:
+        return {"figure": self.figure, "value": self.value, "claim": self.claim, "fit": self.fit,
+                "param": self.param,
+                "include_figure": self.include_figure, "cite": self.cite}
+
+
+def include_source(root: Path, d: Directive, post_rel: str) -> tuple[str, Path]:
+    """(site path, file) of an al-folio include; it must be a file of the blog's sources."""
+    def fail(message: str):
+        raise InputError(post_rel, d.line, message)
+
+    path = d.kwargs.get("path")
+    if not path:
+        fail("{% include figure.liquid %} needs path=\"...\"")
+    rel = path.lstrip("/")
+    source = (root / rel).resolve()
+    if not source.is_relative_to(root.resolve()) or ".." in Path(rel).parts:
+        fail(f"figure path {path!r} lies outside the blog folder")
+    first = Path(rel).parts[0] if Path(rel).parts else ""
+    if first in ("site", "templates") or any(p.startswith(".") for p in Path(rel).parts):
+        fail(f"figure path {path!r} points into {first or 'a hidden folder'}/, which is not a "
+             "source of the site")
+    if not source.is_file():
+        fail(f"figure file {path!r} not found")
+    return rel, source
+
+
+def seed_table(obs: Observables | None) -> list[dict]:
+    """Mean, std, min, max over seeds of every value, per sweep cell."""
+    if obs is None:
+        return []
+    rows = []
+    cells = []
+    for run in obs.runs:
+        if run.cell not in cells:
+            cells.append(run.cell)
+    for name in obs.names():
+        for cell in cells:
+            xs = [r.values[name] for r in obs.runs if r.cell == cell and name in r.values]
+            if not xs:
+                continue
+            s = summarize(xs)
+            rel_spread = s["std"] / abs(s["mean"]) if s["mean"] else math.nan
+            rows.append({"name": name, "cell": ", ".join(f"{k}={v}" for k, v in cell.items()),
+                         "n": s["n"], "mean": format_number(s["mean"]),
+                         "std": format_number(s["std"]) if s["n"] > 1 else "–",
+                         "min": format_number(s["min"]), "max": format_number(s["max"]),
+                         "cv": f"{rel_spread:.0%}" if s["n"] > 1 and not math.isnan(rel_spread)
+                         else "–"})
+    return rows
+
+
+def render_post_body(post: Post, config: SiteConfig, root: Path, obs: Observables | None,
+                     figures: dict[str, FigurePlan], experiment_name: str | None,
+                     keep_going: bool, bibliography: Bibliography,
+                     converter=None) -> RenderedPost:
+    renderer = PostRenderer(post, config, root, obs, figures, experiment_name, keep_going,
+                            bibliography)
+    html, toc = render_markdown(post.body, post.rel, post.body_line, renderer.handlers(),
+                                renderer.math, converter=converter)
+    url = absolute_url(config.base_url, f"posts/{post.slug}/")
+    authors = post.authors or [config.author]
+    words = len(post.body.split())
+    return RenderedPost(post=post, html=html, toc=toc, figures=renderer.figures,
+                        claims=renderer.claims, seed_table=seed_table(obs),
+                        citation=citation(post.title, authors, post.date, config.title, url),
+                        url=url, reading_minutes=max(1, round(words / 220)),
+                        has_data=obs is not None, failed_claims=renderer.failed,
+                        extra_files=renderer.extra_files,
+                        references=renderer.citations.references())
+
+
+def render_notebook_body(post: Post, config: SiteConfig, root: Path, folder: Path,
+                         keep_going: bool, bibliography: Bibliography) -> RenderedPost:
+    """A notebook post: Markdown cells through the same pipeline, code cells highlighted,
+    every image output a numbered figure with data/code links."""
+    import json
+
+    from pygments import highlight
+    from pygments.formatters import HtmlFormatter
+    from pygments.lexers import PythonLexer
+
+    renderer = PostRenderer(post, config, root, None, {}, None, keep_going, bibliography)
+    cells = json.loads((folder / "cells.json").read_text())
+    parts, toc = [], ""
+    formatter = HtmlFormatter(cssclass="highlight")
+    for cell in cells:
+        if cell["type"] == "markdown":
+            html, _ = render_markdown(cell["source"], f"{post.rel} (cell {cell['index']})", 1,
+                                      renderer.handlers(), renderer.math)
+            parts.append(html)
+            continue
+        if cell["type"] != "code" or not cell["source"].strip():
+            continue
+        parts.append(f'<div class="nb-input">{highlight(cell["source"], PythonLexer(), formatter)}</div>')
+        for output in cell["outputs"]:
+            if output["kind"] == "text":
+                parts.append(f'<pre class="nb-output">{escape(output["text"])}</pre>')
+            elif output["kind"] == "html":
+                parts.append(f'<div class="nb-output">{output["html"]}</div>')
+            elif output["kind"] == "image":
+                ref = FigureRef(len(renderer.figures) + 1, f"cell{cell['index']}",
+                                f"figures/{output['file']}", f"Output of cell {cell['index']}.",
+                                f"Figure drawn by cell {cell['index']} of the notebook",
+                                f"data/{post.slug}-outputs.zip", f"code/cell-{cell['index']}.py",
+                                f"code/{post.slug}.py")
+                renderer.figures.append(ref)
+                parts.append(renderer._figure_html(ref))
+    parts.append(f'<p class="nb-downloads">Downloads: <a href="{post.slug}.ipynb" download>the '
+                 f'executed notebook</a> · <a href="code/{post.slug}.py">as a script</a> '
+                 f'(nbconvert) · <a href="data/{post.slug}-outputs.zip" download>the files it '
+                 "wrote</a>.</p>")
+    url = absolute_url(config.base_url, f"posts/{post.slug}/")
+    words = sum(len(c["source"].split()) for c in cells)
+    return RenderedPost(post=post, html="\n".join(parts), toc=toc, figures=renderer.figures,
+                        claims=renderer.claims, seed_table=[], has_data=False,
+                        citation=citation(post.title, post.authors or [config.author], post.date,
+                                          config.title, url),
+                        url=url, reading_minutes=max(1, round(words / 220)),
+                        failed_claims=renderer.failed, extra_files=renderer.extra_files,
+                        references=renderer.citations.references())
+
+
+def claim_rows(check: ClaimCheck) -> list[dict]:
+    return [{"run": row["run"], "holds": row["holds"],
+             "numbers": ", ".join(f"{k} = {show_number(v)}" for k, v in row["numbers"].items())}
+            for row in check.rows]
+
+
+def render_post_page(env: jinja2.Environment, config: SiteConfig, item: RenderedPost) -> bytes:
+    return env.get_template("post.html").render(
+        site=config, nav=config.nav, root="../../", page_title=item.post.title, post=item.post,
+        r=item, claim_rows=claim_rows).encode()
+
+
+@dataclass
+class CachedPage:
+    """A post page in the cache: what the site-wide pages and the report need of it."""
+
+    post: Post
+    url: str
+    failed_claims: list = field(default_factory=list)
+    extra_files: dict = field(default_factory=dict)
+
+
+def templates_digest(root: Path) -> str:
+    """Every template and static file of the theme and of the blog, and the package version."""
+    import hashlib
+
+    from physai_blog import __version__
+
+    h = hashlib.sha256(__version__.encode())
+    for folder in (THEME, root / "templates", PACKAGE):
+        if not folder.is_dir():
+            continue
+        for path in sorted(folder.rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts:
+                h.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()
+
+
+def render_site(env: jinja2.Environment, config: SiteConfig, rendered: list[RenderedPost],
+                build_date) -> dict[str, bytes]:
+    """The site-wide pages: index, tags, archive, feed (post pages: ``render_post_page``)."""
+    files: dict[str, bytes] = {}
+    posts = [r.post for r in rendered]
+    common = {"site": config, "nav": config.nav}
+    tags: dict[str, list[Post]] = {}
+    for post in posts:
+        for tag in post.tags:
+            tags.setdefault(tag, []).append(post)
+    files["index.html"] = env.get_template("index.html").render(
+        **common, root="", page_title=config.title, posts=posts, tags=sorted(tags)).encode()
+    for tag, tagged in sorted(tags.items()):
+        files[f"tags/{tag_slug(tag)}/index.html"] = env.get_template("tag.html").render(
+            **common, root="../../", page_title=f"Tag: {tag}", tag=tag, posts=tagged).encode()
+    years: dict[int, list[Post]] = {}
+    for post in posts:
+        years.setdefault(post.date.year, []).append(post)
+    files["archive/index.html"] = env.get_template("archive.html").render(
+        **common, root="../", page_title="Archive", years=sorted(years.items(), reverse=True)
+    ).encode()
+    files["feed.xml"] = env.get_template("feed.xml").render(
+        **common, posts=rendered, updated=build_date,
+        site_url=absolute_url(config.base_url, ""),
+        feed_url=absolute_url(config.base_url, "feed.xml")).encode()
+    return files
+
+
+def theme_assets() -> dict[str, bytes]:
+    """The theme's static files, plus the code-highlighting CSS for light and dark mode."""
+    from pygments.formatters import HtmlFormatter
+
+    files = {f"assets/{p.name}": p.read_bytes() for p in sorted((THEME / "static").iterdir())
+             if p.is_file()}
+    light = HtmlFormatter(style="friendly").get_style_defs(".highlight")
+    dark = HtmlFormatter(style="monokai").get_style_defs(".highlight")
+    dark = "\n".join("  " + line for line in dark.splitlines())
+    files["assets/pygments.css"] = (
+        f"{light}\n@media (prefers-color-scheme: dark) {{\n{dark}\n}}\n").encode()
+    return files

@@ -1,0 +1,279 @@
+"""The content-addressed cache, ``.physai-cache/``.
+
+    runs/<key>/       one run's observables + manifest.json
+    figures/<key>/    one drawn figure + manifest.json
+    tmp/              entries being written (renamed into place when complete)
+    lock              held by the build that uses the cache
+
+An entry is written in ``tmp/`` and renamed into place, so a killed build leaves no partial
+entry.  Every read verifies the manifest's own checksum and the sha256 of every file; an entry
+that fails (truncated, bit-flipped, missing or foreign files) is discarded with a warning and
+recomputed, never served.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from physai_blog.errors import CacheLocked
+from physai_blog.paths import CACHE_DIR
+
+MANIFEST = "manifest.json"
+
+
+def file_sha256(path: Path | str) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def canonical(obj) -> bytes:
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def key_of(obj) -> str:
+    """The cache key of a JSON-able description of everything that affects an output."""
+    return hashlib.sha256(canonical(obj)).hexdigest()
+
+
+def _files_under(folder: Path) -> list[str]:
+    """Every file under ``folder`` (relative, sorted); a symlink counts as a file, so a
+    symlinked folder is foreign to an entry, never followed."""
+    out: list[str] = []
+
+    def walk(path: str, prefix: str) -> None:
+        with os.scandir(path) as entries:
+            for entry in sorted(entries, key=lambda e: e.name):
+                if entry.is_dir(follow_symlinks=False):
+                    walk(entry.path, f"{prefix}{entry.name}/")
+                else:
+                    out.append(prefix + entry.name)
+
+    walk(str(folder), "")
+    return out
+
+
+def write_manifest(folder: Path, key: str, info: dict) -> dict:
+    """Hash every file in ``folder`` and write its manifest (with a checksum of itself)."""
+    files = {}
+    for rel in _files_under(folder):
+        if rel == MANIFEST:
+            continue
+        path = folder / rel
+        files[rel] = {"sha256": file_sha256(path), "bytes": path.stat().st_size}
+    manifest = {**info, "key": key, "files": files}
+    manifest["checksum"] = hashlib.sha256(canonical(manifest)).hexdigest()
+    (folder / MANIFEST).write_text(json.dumps(manifest, sort_keys=True, indent=1) + "\n")
+    return manifest
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_tree(folder: Path) -> None:
+    """Every file's data, then every folder's entries, on disk."""
+    for dirpath, _, filenames in os.walk(folder):
+        for name in filenames:
+            fd = os.open(os.path.join(dirpath, name), os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        _fsync_dir(Path(dirpath))
+
+
+def verify_entry(folder: Path, key: str) -> tuple[dict | None, str]:
+    """(manifest, "") if the entry is whole and matches ``key``; else (None, why)."""
+    try:
+        manifest = json.loads((folder / MANIFEST).read_text())
+    except FileNotFoundError:
+        return None, "manifest.json is missing"
+    except (OSError, ValueError) as exc:
+        return None, f"manifest.json is unreadable ({exc.__class__.__name__})"
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("files"), dict):
+        return None, "manifest.json is malformed"
+    body = {k: v for k, v in manifest.items() if k != "checksum"}
+    if manifest.get("checksum") != hashlib.sha256(canonical(body)).hexdigest():
+        return None, "manifest.json fails its checksum"
+    if manifest.get("key") != key:
+        return None, "manifest.json belongs to another entry"
+    expected = set(manifest["files"])
+    present = set(_files_under(folder)) - {MANIFEST}
+    if present - expected:
+        return None, f"foreign file {sorted(present - expected)[0]}"
+    for rel, meta in sorted(manifest["files"].items()):
+        if rel not in present:
+            return None, f"{rel} is missing"
+        path = f"{folder}/{rel}"
+        try:
+            size = os.stat(path).st_size
+            digest = file_sha256(path) if size == meta.get("bytes") else None
+        except OSError:
+            return None, f"{rel} is unreadable"
+        if digest != meta.get("sha256"):
+            return None, f"{rel} fails its sha256"
+    return manifest, ""
+
+
+class Cache:
+    """Runs and figures by key.  ``warn`` receives one line per discarded entry."""
+
+    def __init__(self, root: Path, warn=None):
+        self.root = Path(root)
+        self.warn = warn or (lambda message: None)
+
+    def path(self, kind: str, key: str) -> Path:
+        return self.root / kind / key
+
+    def load(self, kind: str, key: str) -> dict | None:
+        """The verified manifest of an entry, or None (a bad entry is removed, with a warning)."""
+        folder = self.path(kind, key)
+        if not folder.exists():
+            return None
+        manifest, why = verify_entry(folder, key)
+        if manifest is None:
+            self.warn(f"cache entry {CACHE_DIR}/{kind}/{key[:12]}… is corrupt ({why}); "
+                      "discarded and recomputed")
+            shutil.rmtree(folder, ignore_errors=True)
+        return manifest
+
+    def new_tmp(self) -> Path:
+        (self.root / "tmp").mkdir(parents=True, exist_ok=True)
+        return Path(tempfile.mkdtemp(dir=self.root / "tmp"))
+
+    def commit(self, kind: str, key: str, folder: Path, info: dict,
+               durable: bool = False) -> dict:
+        """Write the manifest of a finished ``tmp`` folder and rename it into place.
+        ``durable``: flushed to disk first, so the entry survives the machine dying (a run may
+        have cost hours; a figure or a page is cheap to redo and skips the fsyncs)."""
+        manifest = write_manifest(folder, key, info)
+        target = self.path(kind, key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if durable:
+            _fsync_tree(folder)
+        if target.exists():
+            shutil.rmtree(target)
+        os.rename(folder, target)
+        if durable:
+            _fsync_dir(target.parent)
+        return manifest
+
+    # -- single-file entries (rendered pages): one data file and its manifest, no folder -----
+    def file_path(self, kind: str, key: str, suffix: str) -> Path:
+        return self.root / kind / f"{key}{suffix}"
+
+    def put_file(self, kind: str, key: str, data: bytes, info: dict, suffix: str) -> Path:
+        """Store ``data`` as ``<kind>/<key><suffix>`` with ``<key>.json`` beside it (written
+        last: an entry without its manifest does not exist).  Cheaper than a folder entry
+        for the hundreds of small pages of a blog."""
+        folder = self.root / kind
+        folder.mkdir(parents=True, exist_ok=True)
+        manifest = {**info, "key": key, "sha256": hashlib.sha256(data).hexdigest(),
+                    "bytes": len(data)}
+        manifest["checksum"] = hashlib.sha256(canonical(manifest)).hexdigest()
+        path = self.file_path(kind, key, suffix)
+        for name, payload in ((path.name, data),
+                              (f"{key}.json", json.dumps(manifest, sort_keys=True).encode())):
+            tmp = folder / f".{name}.{os.getpid()}.tmp"
+            tmp.write_bytes(payload)
+            os.replace(tmp, folder / name)
+        return path
+
+    def get_file(self, kind: str, key: str, suffix: str) -> tuple[Path, dict] | None:
+        """(path, manifest) of a verified single-file entry, or None (a bad one is removed)."""
+        path = self.file_path(kind, key, suffix)
+        folder = path.parent
+        try:
+            manifest = json.loads((folder / f"{key}.json").read_bytes())
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError):
+            manifest = None
+        why = ""
+        if not isinstance(manifest, dict):
+            why = "manifest unreadable"
+        elif manifest.get("checksum") != hashlib.sha256(canonical(
+                {k: v for k, v in manifest.items() if k != "checksum"})).hexdigest() \
+                or manifest.get("key") != key:
+            why = "manifest fails its checksum"
+        else:
+            try:
+                data = path.read_bytes()
+            except OSError:
+                data = None
+            if data is None or len(data) != manifest.get("bytes") or \
+                    hashlib.sha256(data).hexdigest() != manifest.get("sha256"):
+                why = f"{path.name} fails its sha256"
+        if why:
+            self.warn(f"cache entry {CACHE_DIR}/{kind}/{key[:12]}… is corrupt ({why}); "
+                      "discarded and recomputed")
+            for name in (path.name, f"{key}.json"):
+                try:
+                    (folder / name).unlink()
+                except OSError:
+                    pass
+            return None
+        return path, manifest
+
+    # -- the last key of each (post, run label), to explain cache misses ---------------------
+    def latest(self, slug: str, label: str) -> str | None:
+        try:
+            return json.loads((self.root / "index" / f"{slug}.json").read_text()).get(label)
+        except (OSError, ValueError, AttributeError):
+            return None
+
+    def remember(self, slug: str, keys: dict[str, str]) -> None:
+        folder = self.root / "index"
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{slug}.json"
+        try:
+            known = json.loads(path.read_text())
+        except (OSError, ValueError):
+            known = {}
+        merged = {**known, **keys} if isinstance(known, dict) else keys
+        if merged == known:
+            return
+        tmp = folder / f".{slug}.json.{os.getpid()}"
+        tmp.write_text(json.dumps(merged, sort_keys=True, indent=1) + "\n")
+        os.replace(tmp, path)
+
+    def clear_tmp(self) -> None:
+        shutil.rmtree(self.root / "tmp", ignore_errors=True)
+
+    @contextlib.contextmanager
+    def lock(self):
+        """Hold the cache for one build; a second build at once gets a clear error."""
+        import fcntl
+
+        self.root.mkdir(parents=True, exist_ok=True)
+        path = self.root / "lock"
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError as exc:
+                if exc.errno not in (errno.EAGAIN, errno.EACCES):
+                    raise
+                holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
+                raise CacheLocked(f"another physai-blog build (pid {holder}) is using "
+                                  f"{CACHE_DIR}/ of this blog; wait for it to finish")
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, str(os.getpid()).encode(), 0)
+            self.clear_tmp()
+            yield self
+        finally:
+            os.close(fd)

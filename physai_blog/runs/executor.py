@@ -1,0 +1,334 @@
+"""Where runs execute.  The seam: ``Executor.execute(tasks, on_event) -> outcomes``.
+
+``LocalExecutor`` runs tasks in worker subprocesses (``worker.py``), ``jobs`` at a time, each
+worker capped at ``cores // jobs`` threads so parallel runs never oversubscribe the cores.  A
+worker is bound to one experiment script and serves that script's tasks one after the other,
+so a sweep imports torch once per worker.  Every task has its own timeout; a worker that
+overruns it is killed with its whole process group.  A cluster executor plugs in beside it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Protocol
+
+from physai_blog.runs.worker import PARENT_ENV
+
+
+@dataclass
+class Task:
+    """One unit of work for a worker bound to ``experiment`` (a path relative to the root)."""
+
+    kind: str                 # "run" or "figures"
+    experiment: str
+    payload: dict
+    timeout: float
+    label: str
+    context: object = None    # the caller's own bookkeeping, untouched here
+    deps: list = field(default_factory=list)        # project-local modules (for remote runs)
+    resources: dict = field(default_factory=dict)   # e.g. {"gpu": 1, "memory": "8GB"}
+
+
+@dataclass
+class Outcome:
+    task: Task
+    ok: bool
+    result: dict = field(default_factory=dict)
+    error: dict | None = None
+    log: str = ""
+
+
+Events = Callable[[str, Task], None]
+Finished = Callable[[Outcome], None]
+
+
+class Executor(Protocol):
+    """``finished(outcome)`` is called as each task ends, one call at a time and before its
+    "done"/"failed" event: the caller commits a run there, so a build stopped later keeps it."""
+
+    def execute(self, tasks: list[Task], on_event: Events | None = None,
+                finished: Finished | None = None) -> list[Outcome]: ...
+
+
+def worker_env(threads: int) -> dict:
+    env = dict(os.environ)
+    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+                "NUMEXPR_NUM_THREADS", "VECLIB_MAXIMUM_THREADS", "PHYSAI_THREADS"):
+        env[var] = str(threads)
+    env["PYTHONHASHSEED"] = "0"
+    env["MPLBACKEND"] = "Agg"
+    env.setdefault("PYTHONDONTWRITEBYTECODE", "1")
+    return env
+
+
+class _Worker:
+    """One live worker subprocess and its protocol pipe."""
+
+    def __init__(self, root: Path, experiment: str, env: dict, log_path: Path, zygote=None,
+                 preload: tuple = ()):
+        read_fd, write_fd = os.pipe()
+        self.log_path = log_path
+        self.log = log_path.open("wb")
+        self.experiment = experiment
+        self.proc = None
+        if zygote is not None:   # forked from a process that has imported numpy & co already
+            try:
+                self.proc = zygote.spawn(root, experiment, log_path.parent, self.log.fileno(),
+                                         write_fd, preload)
+            except OSError:
+                self.proc = None
+        if self.proc is None:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "physai_blog.runs.worker", str(root), experiment,
+                 str(write_fd)],
+                stdin=subprocess.PIPE, stdout=self.log, stderr=subprocess.STDOUT,
+                pass_fds=(write_fd,), env=env, cwd=str(log_path.parent),
+                start_new_session=True)
+        os.close(write_fd)
+        self.answers = os.fdopen(read_fd, "rb")
+        self.buffer = b""
+
+    def ask(self, message: dict, timeout: float) -> dict | str:
+        """Send a task; the answer, or "timeout" / "died"."""
+        try:
+            self.proc.stdin.write((json.dumps(message) + "\n").encode())
+            self.proc.stdin.flush()
+        except BrokenPipeError:
+            return "died"
+        deadline = time.monotonic() + timeout
+        fd = self.answers.fileno()
+        while b"\n" not in self.buffer:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return "timeout"
+            ready, _, _ = select.select([fd], [], [], min(left, 0.5))
+            if ready:
+                chunk = os.read(fd, 1 << 16)
+                if not chunk:
+                    return "died"
+                self.buffer += chunk
+        line, _, self.buffer = self.buffer.partition(b"\n")
+        return json.loads(line)
+
+    def log_tail(self, lines: int = 20) -> str:
+        self.log.flush()
+        try:
+            text = self.log_path.read_text(errors="replace")
+        except OSError:
+            return ""
+        return "\n".join(text.splitlines()[-lines:])
+
+    def close(self, kill: bool = False) -> None:
+        if kill:
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        else:
+            try:
+                self.proc.stdin.close()
+            except OSError:
+                pass
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+        self.answers.close()
+        self.log.close()
+
+
+# Imported by the zygote once figures are to be drawn (not for a build that only runs).
+FIGURE_MODULES = ("matplotlib", "matplotlib.pyplot")
+
+
+def preload_for(task: Task, root: Path) -> tuple:
+    """What the zygote should have imported before forking a worker for ``task``."""
+    modules = FIGURE_MODULES if task.kind == "figures" else ()
+    return ("torch", *modules) if _imports_torch(root / task.experiment) else modules
+
+
+def _imports_torch(path: Path) -> bool:
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    return "import torch" in text or "from torch" in text
+
+
+class LocalExecutor:
+    """A pool of ``jobs`` worker subprocesses on this machine."""
+
+    def __init__(self, root: Path, scratch: Path, jobs: int, cores: int,
+                 persistent: bool = False, zygote=None):
+        self.root = Path(root).resolve()
+        self.scratch = Path(scratch)
+        self.jobs = max(1, jobs)
+        self.threads = max(1, cores // self.jobs)
+        #: Kept across builds (``serve``): its fork server stays warm, so even a single
+        #: figure or run starts in milliseconds.
+        self.persistent = persistent
+        self._zygote = None
+        if zygote is not None:   # started early by the caller (see build.early_zygote)
+            if zygote.env == worker_env(self.threads):
+                self._zygote = zygote
+            else:
+                zygote.close()
+
+    def _fork_server(self, tasks: list[Task]):
+        """The build's zygote, started with the first tasks (None where fork is not usable)."""
+        if self._zygote is None and hasattr(os, "fork") and hasattr(socket, "send_fds") \
+                and not os.environ.get("PHYSAI_NO_ZYGOTE"):
+            from physai_blog.runs.zygote import Zygote
+
+            modules = ["numpy", "physai_blog.runtime.experiment", "physai_blog.runtime.data",
+                       "physai_blog.runs.worker"]
+            if any(_imports_torch(self.root / task.experiment) for task in tasks):
+                modules.insert(0, "torch")
+            self._zygote = Zygote(worker_env(self.threads), modules)
+        return self._zygote
+
+    def close(self) -> None:
+        if self._zygote is not None:
+            self._zygote.close()
+            self._zygote = None
+
+    def execute(self, tasks: list[Task], on_event: Events | None = None,
+                finished: Finished | None = None) -> list[Outcome]:
+        on_event = on_event or (lambda event, task: None)
+        for task in tasks:
+            on_event("queued", task)
+        pending = list(tasks)
+        outcomes: dict[int, Outcome] = {}
+        lock = threading.Lock()
+        report = _Reporter(on_event, finished)
+        env = {**worker_env(self.threads), PARENT_ENV: str(os.getpid())}
+        # A task that declares resources (a GPU, much memory) runs alone.
+        gate = threading.Condition()
+        state = {"running": 0, "exclusive": False}
+
+        def enter(task: Task) -> None:
+            with gate:
+                if task.resources:
+                    gate.wait_for(lambda: state["running"] == 0 and not state["exclusive"])
+                    state["exclusive"] = True
+                else:
+                    gate.wait_for(lambda: not state["exclusive"])
+                state["running"] += 1
+
+        def leave(task: Task) -> None:
+            with gate:
+                state["running"] -= 1
+                if task.resources:
+                    state["exclusive"] = False
+                gate.notify_all()
+
+        def take(bound: str | None) -> Task | None:
+            with lock:
+                if report.error is not None:
+                    return None
+                for i, task in enumerate(pending):
+                    if task.experiment == bound:
+                        return pending.pop(i)
+                return pending.pop(0) if pending else None
+
+        live: set = set()   # workers now running, killed if the build is interrupted
+
+        def slot(number: int) -> None:
+            worker: _Worker | None = None
+            try:
+                while True:
+                    task = take(worker.experiment if worker else None)
+                    if task is None:
+                        break
+                    if worker is not None and worker.experiment != task.experiment:
+                        worker.close()
+                        worker = None
+                    if worker is None:
+                        log_dir = self.scratch / f"worker-{number}-{time.monotonic_ns()}"
+                        log_dir.mkdir(parents=True)
+                        worker = _Worker(self.root, task.experiment, env, log_dir / "output.log",
+                                         zygote, preload_for(task, self.root))
+                        live.add(worker)
+                    enter(task)
+                    on_event("start", task)
+                    try:
+                        answer = worker.ask(task.payload, task.timeout)
+                    finally:
+                        leave(task)
+                    if isinstance(answer, dict):
+                        outcome = Outcome(task, bool(answer.get("ok")), answer,
+                                          answer.get("error"))
+                        if answer.get("phase") == "import":
+                            outcome.log = worker.log_tail()
+                    else:
+                        outcome = Outcome(task, False, {}, {"type": answer},
+                                          log=worker.log_tail())
+                        worker.close(kill=True)
+                        worker = None
+                    outcomes[id(task)] = outcome
+                    report(outcome)
+            except BaseException as exc:  # noqa: BLE001 - re-raised in the calling thread
+                report.fail(exc)
+            finally:
+                if worker is not None:
+                    worker.close()
+
+        # One task gains nothing from a fork server: it would import the same modules itself.
+        zygote = self._fork_server(tasks) if len(tasks) > 1 or self.persistent or self._zygote \
+            else None
+        threads = [threading.Thread(target=slot, args=(i,), daemon=True)
+                   for i in range(min(self.jobs, len(tasks)))]
+        for thread in threads:
+            thread.start()
+        try:
+            for thread in threads:
+                thread.join()
+            report.reraise()
+        except BaseException:   # Ctrl+C, SIGTERM: workers live in sessions of their own
+            with lock:
+                pending.clear()   # slots take nothing more
+            for worker in list(live):
+                try:
+                    os.killpg(worker.proc.pid, signal.SIGKILL)
+                except OSError:
+                    pass
+            raise
+        return [outcomes[id(task)] for task in tasks]
+
+
+class _Reporter:
+    """Hands each outcome to ``finished`` (serialised across slots), then announces it; the
+    first exception a slot meets stops the others and is raised by ``execute``."""
+
+    def __init__(self, on_event: Events, finished: Finished | None):
+        self.on_event, self.finished = on_event, finished
+        self.lock = threading.Lock()
+        self.error: BaseException | None = None
+
+    def __call__(self, outcome: Outcome) -> None:
+        with self.lock:
+            if self.error is not None:
+                raise RuntimeError("the build is stopping")
+            if self.finished is not None:
+                self.finished(outcome)
+        self.on_event("done" if outcome.ok else "failed", outcome.task)
+
+    def fail(self, exc: BaseException) -> None:
+        with self.lock:
+            if self.error is None:
+                self.error = exc
+
+    def reraise(self) -> None:
+        if self.error is not None:
+            raise self.error

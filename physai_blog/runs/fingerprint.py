@@ -1,0 +1,128 @@
+"""The no-op fast path: a build whose inputs are byte-identical to the last good build's.
+
+The fingerprint hashes the content of every input (config, posts, experiments and the modules
+they import, templates, assets, the bibliography), the physai-blog package itself, the library
+versions that key runs, and the build options.  When it matches the last successful build and
+``site/`` still holds what that build wrote, there is nothing to do: no Markdown, no Jinja, no
+YAML is even imported.  Content hashes, not mtimes, so a touched-but-unchanged file costs
+nothing and an edit that keeps the mtime is still seen.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import re
+import sys
+from pathlib import Path
+
+from physai_blog.paths import PACKAGE
+
+INPUT_DIRS = ("posts", "experiments", "templates", "assets")
+STATE = "last-build.json"
+
+
+def _walk(folder: Path):
+    for dirpath, dirnames, filenames in os.walk(folder):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d != "__pycache__")
+        for name in sorted(filenames):
+            if not name.startswith("."):
+                yield Path(dirpath) / name
+
+
+def installed_versions() -> dict:
+    """Installed versions of python, torch, numpy and matplotlib, from the dist-info folder
+    names on sys.path (importing importlib.metadata costs more than the whole no-op build)."""
+    out = {"python": platform.python_version(), "torch": None, "numpy": None,
+           "matplotlib": None}
+    pattern = re.compile(r"^(torch|numpy|matplotlib)-([^-]+)\.dist-info$")
+    for entry in sys.path:
+        try:
+            names = os.listdir(entry or ".")
+        except OSError:
+            continue
+        for name in names:
+            match = pattern.match(name)
+            if match and out[match.group(1)] is None:
+                out[match.group(1)] = match.group(2)
+    return out
+
+
+def fingerprint(root: Path, extra: list[str], options: dict,
+                code: dict | None = None) -> str:
+    """The hash of every input; ``code`` (if given) receives the digest of each file under
+    ``experiments/`` and of each extra input (the modules the experiments import)."""
+    h = hashlib.sha256(json.dumps({"options": options, "versions": installed_versions()},
+                                  sort_keys=True).encode())
+    paths = [root / "physai.yaml", *(root / rel for rel in extra)]
+    for name in INPUT_DIRS:
+        paths.extend(_walk(root / name))
+    paths.extend(_walk(PACKAGE))
+    code_paths = {root / rel for rel in extra} | set(_walk(root / "experiments"))
+    for path in sorted(set(paths)):
+        h.update(str(path).encode() + b"\0")
+        try:
+            digest = hashlib.sha256(path.read_bytes()).digest()
+        except OSError:
+            digest = b"missing"
+        h.update(digest)
+        if code is not None and path in code_paths and path.suffix == ".py":
+            code[path.relative_to(root).as_posix()] = digest.hex()
+    return h.hexdigest()
+
+
+def _site_seal(site: Path) -> str | None:
+    try:
+        return hashlib.sha256((site / ".physai-site.json").read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def _state(cache_dir: Path) -> dict:
+    try:
+        state = json.loads((cache_dir / STATE).read_text())
+    except (OSError, ValueError):
+        return {}
+    return state if isinstance(state, dict) else {}
+
+
+def check(root: Path, cache_dir: Path, site: Path, options: dict) -> tuple[dict | None, tuple]:
+    """(the last build's summary if nothing changed since it, else None; the inputs now, to
+    compare with at the end of this build, and the experiment code files that changed
+    since the last good build: all of them when there was none)."""
+    state = _state(cache_dir)
+    extra = state.get("extra", [])
+    code: dict[str, str] = {}
+    now = fingerprint(root, extra, options, code)
+    if state and state.get("site") == _site_seal(site) and state.get("fingerprint") == now:
+        return state, (now, extra, code, [])
+    before = state.get("code") if isinstance(state.get("code"), dict) else {}
+    changed = sorted(rel for rel, digest in code.items() if before.get(rel) != digest)
+    return None, (now, extra, code, changed)
+
+
+def remember(root: Path, cache_dir: Path, site: Path, options: dict, extra: list[str],
+             summary: dict, started: tuple) -> None:
+    """Record a successful build, unless an input changed while it ran."""
+    now = fingerprint(root, started[1], options)
+    if now != started[0]:
+        return
+    extra = sorted(set(extra))
+    code = started[2]
+    if extra != sorted(set(started[1])):   # the usual case reuses the hash just computed
+        code = {}
+        now = fingerprint(root, extra, options, code)
+    state = {**summary, "extra": extra, "site": _site_seal(site), "fingerprint": now,
+             "code": code}
+    tmp = cache_dir / f".{STATE}.{os.getpid()}"
+    tmp.write_text(json.dumps(state, sort_keys=True, indent=1) + "\n")
+    os.replace(tmp, cache_dir / STATE)
+
+
+def forget(cache_dir: Path) -> None:
+    try:
+        (cache_dir / STATE).unlink()
+    except OSError:
+        pass

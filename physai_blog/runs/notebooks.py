@@ -1,0 +1,104 @@
+"""Notebook posts: ``posts/<slug>.ipynb`` whose first cell holds the front matter.
+
+The notebook is executed at build time (nbclient, in its own kernel process, in a scratch
+working folder, thread counts capped), cached on its content and the library versions, and
+exported with nbconvert: ``PythonExporter`` gives the script behind the post (the "code"
+download) and ``ExtractOutputPreprocessor`` pulls every image out of the outputs.  Each image
+becomes a numbered figure with the same links as a script figure: **data** (a zip of the files
+the notebook wrote plus the executed notebook), **code** (the cell that drew it) and the whole
+script.  Markdown cells go through the same Markdown/math/citation pipeline as ``.md`` posts.
+
+Reading a notebook post (its front matter and cells) is ``content/notebook.py``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from physai_blog.runs.cache import Cache, key_of
+from physai_blog.errors import InputError, RunError
+from physai_blog.runs.plan import library_versions
+from physai_blog.content.notebook import cell_source
+from physai_blog.content.spec import API_VERSION, sha256
+
+ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+IMAGE_TYPES = {"image/png": "png", "image/svg+xml": "svg", "image/jpeg": "jpg"}
+
+
+def notebook_key(path: Path) -> str:
+    return key_of({"api": API_VERSION, "kind": "notebook", "content": sha256(path.read_bytes()),
+                   "versions": library_versions()})
+
+
+def execute_notebook(path: Path, rel: str, key: str, cache: Cache, timeout: float,
+                     threads: int) -> dict:
+    """Execute, export and store a notebook post (or load it from the cache)."""
+    manifest = cache.load("notebooks", key)
+    if manifest is not None:
+        return manifest
+    import nbformat
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError, CellTimeoutError
+    from nbconvert import PythonExporter
+    from nbconvert.preprocessors import ExtractOutputPreprocessor
+
+    from physai_blog.runs.executor import worker_env
+
+    folder = cache.new_tmp()
+    work = folder / "work"
+    work.mkdir()
+    nb = nbformat.reads(path.read_text(encoding="utf-8"), as_version=4)
+    nb.cells[0].source = ""          # the front matter is not code
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
+                            resources={"metadata": {"path": str(work)}})
+    try:
+        env = worker_env(threads)
+        env.pop("MPLBACKEND", None)      # the kernel's inline backend shows the figures
+        client.execute(env=env)
+    except CellTimeoutError:
+        raise RunError(f"{rel}: a cell timed out after {timeout:g} s; raise `timeout:` in the "
+                       "front matter or make it faster")
+    except CellExecutionError as exc:
+        cell = _failing_cell(nb)
+        detail = ANSI.sub("", str(getattr(exc, "traceback", "") or exc))
+        raise RunError(f"{rel}: cell {cell} raised {exc.ename}: {exc.evalue}", detail[-3000:])
+    script, _ = PythonExporter().from_notebook_node(nb)
+    extract = ExtractOutputPreprocessor(output_filename_template="cell{cell_index}-{index}{extension}")
+    nb, resources = extract.preprocess(nb, {"outputs": {}})
+    (folder / "outputs").mkdir()
+    for name, data in sorted(resources["outputs"].items()):
+        (folder / "outputs" / name).write_bytes(data)
+    cells = []
+    for index, cell in enumerate(nb.cells[1:], start=1):
+        entry = {"index": index, "type": cell.cell_type, "source": cell_source(cell), "outputs": []}
+        for output in cell.get("outputs", []):
+            files = output.get("metadata", {}).get("filenames", {})
+            if output.output_type == "stream":
+                entry["outputs"].append({"kind": "text", "text": ANSI.sub("", output.text)})
+            elif files:
+                mime = next((m for m in IMAGE_TYPES if m in files), None)
+                if mime:
+                    entry["outputs"].append({"kind": "image", "file": files[mime]})
+            elif "text/html" in output.get("data", {}):
+                entry["outputs"].append({"kind": "html", "html": cell_source(
+                    {"source": output["data"]["text/html"]})})
+            elif "text/plain" in output.get("data", {}):
+                entry["outputs"].append({"kind": "text", "text": ANSI.sub("", cell_source(
+                    {"source": output["data"]["text/plain"]}))})
+        cells.append(entry)
+    (folder / "cells.json").write_text(json.dumps(cells, sort_keys=True, indent=1) + "\n")
+    (folder / "script.py").write_text(script)
+    for cell in nb.cells:            # outputs are extracted; keep the notebook deterministic
+        cell.get("metadata", {}).pop("execution", None)
+    (folder / "executed.ipynb").write_text(nbformat.writes(nb) + "\n")
+    return cache.commit("notebooks", key, folder, {"kind": "notebook", "source": rel})
+
+
+def _failing_cell(nb) -> int:
+    for index, cell in enumerate(nb.cells):
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "error":
+                return index
+    return 0

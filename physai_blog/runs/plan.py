@@ -1,0 +1,228 @@
+"""Stage 2: plan every (post, sweep cell, seed) run, execute the stale ones, cache them.
+
+A run's key hashes everything that can change its observables: the script without its figure
+functions, every project-local module it imports, the cell's params, the seed, the library
+versions and the storage format.  The reason a run is (re)executed is kept for ``-v``.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from functools import lru_cache
+
+from physai_blog.runs.cache import Cache, key_of
+from physai_blog.content.posts import Post
+from physai_blog.errors import InputError, RunError
+from physai_blog.runs.executor import Executor, Task
+from physai_blog.runtime.names import run_label
+from physai_blog.content.spec import API_VERSION, ExperimentSpec, sha256
+
+
+@lru_cache(maxsize=None)
+def library_versions() -> dict:
+    """Versions that change results (no imports of the libraries themselves); read once per
+    process, not once per run key."""
+    from physai_blog.runs.fingerprint import installed_versions
+
+    found = installed_versions()
+    return {name: found[name] for name in ("python", "torch", "numpy")}
+
+
+@dataclass
+class RunPlan:
+    post: Post
+    spec: ExperimentSpec
+    cell: dict
+    seed: int
+    params: dict
+    key: str
+    label: str
+    timeout: float
+    max_output_mb: float = 512.0
+    cached: dict | None = None   # the verified manifest, when the cache has it
+    reason: str = ""             # why it had to run (empty when cached)
+
+    @property
+    def where(self) -> str:
+        cell = ", ".join(f"{k}={v!r}" for k, v in self.cell.items())
+        return f"seed {self.seed}" + (f", {cell}" if cell else "")
+
+
+def post_params(post: Post, spec: ExperimentSpec) -> dict:
+    """Experiment defaults overridden by the post's front matter ``params``."""
+    for key in post.params:
+        if key not in spec.params:
+            from difflib import get_close_matches
+
+            hint = get_close_matches(key, list(spec.params), 1)
+            raise InputError(post.rel, post.line_of("params"),
+                             f"params: {key!r} is not a parameter of {spec.rel}"
+                             + (f"; did you mean {hint[0]!r}?" if hint else
+                                f" (parameters: {', '.join(spec.params)})"))
+        if key in spec.sweep:
+            raise InputError(post.rel, post.line_of("params"),
+                             f"params: {key!r} is swept by {spec.rel}; change the sweep instead")
+    return {**spec.params, **post.params}
+
+
+def run_inputs(spec: ExperimentSpec, params: dict, seed: int) -> dict:
+    """Everything a run's key hashes (recorded in its manifest, to explain the next miss)."""
+    return {"api": API_VERSION, "kind": "run", "script": sha256(spec.run_source.encode()),
+            "function": spec.run_function, "deps": spec.deps, "params": params,
+            "seed": seed, "versions": library_versions()}
+
+
+def run_key(spec: ExperimentSpec, params: dict, seed: int) -> str:
+    return key_of(run_inputs(spec, params, seed))
+
+
+def miss_reason(old: dict | None, new: dict, script: str) -> str:
+    """Why a run is not in the cache, compared with the last run of the same post and label."""
+    if not old:
+        return "new run"
+    reasons = []
+    if old.get("script") != new["script"] or old.get("function") != new["function"]:
+        reasons.append(f"{script} changed")
+    old_deps, new_deps = old.get("deps", {}), new["deps"]
+    reasons += [f"{rel} changed" for rel in sorted(set(old_deps) | set(new_deps))
+                if old_deps.get(rel) != new_deps.get(rel)]
+    old_params = old.get("params", {})
+    changed = [f"{k}: {old_params.get(k)!r} -> {new['params'].get(k)!r}"
+               for k in sorted(set(old_params) | set(new["params"]))
+               if old_params.get(k) != new["params"].get(k)]
+    if changed:
+        reasons.append("params changed (" + ", ".join(changed) + ")")
+    for name, version in new["versions"].items():
+        if old.get("versions", {}).get(name) != version:
+            reasons.append(f"{name} {old.get('versions', {}).get(name)} -> {version}")
+    if old.get("api") != new["api"]:
+        reasons.append("physai-blog storage format changed")
+    return "; ".join(reasons) or "cache entry missing or discarded"
+
+
+def plan_runs(post: Post, spec: ExperimentSpec, default_timeout: float,
+              max_output_mb: float = 512.0) -> list[RunPlan]:
+    base = post_params(post, spec)
+    seeds = post.seeds or spec.seeds
+    timeout = post.timeout or spec.timeout or default_timeout
+    limit = post.max_output_mb or max_output_mb
+    plans = []
+    for cell in spec.cells():
+        params = {**base, **cell}
+        for seed in seeds:
+            plans.append(RunPlan(post, spec, cell, seed, params, run_key(spec, params, seed),
+                                 run_label(cell, seed), float(timeout), float(limit)))
+    return plans
+
+
+def run_task(plan: RunPlan, cache: Cache) -> Task:
+    folder = cache.new_tmp()
+    (folder / "out").mkdir()
+    (folder / "work").mkdir()
+    payload = {"kind": "run", "var": plan.spec.var, "params": plan.params, "seed": plan.seed,
+               "out": str(folder / "out"), "workdir": str(folder / "work")}
+    return Task("run", plan.spec.rel, payload, plan.timeout,
+                f"{plan.post.slug} {plan.label}", context=(plan, folder),
+                deps=list(plan.spec.deps),
+                resources={**plan.spec.resources, **plan.post.resources})
+
+
+def execute_runs(plans: list[RunPlan], cache: Cache, executor: Executor, on_event=None,
+                 keep_going: bool = False) -> tuple[list[RunPlan], list[RunError]]:
+    """Load cached runs, execute the rest; return (executed plans, errors)."""
+    todo = []
+    for plan in plans:
+        plan.cached = cache.load("runs", plan.key)
+        if plan.cached is None:
+            todo.append(plan)
+            plan.reason = explain(plan, cache)
+    unique = {}
+    for plan in todo:  # two posts may share one run
+        unique.setdefault(plan.key, plan)
+    tasks = [run_task(plan, cache) for plan in unique.values()]
+    errors = []
+    executed = []
+
+    def finished(outcome) -> None:
+        # Committed the moment it ends (before its "done" event): whatever stops the build
+        # afterwards, Ctrl+C or a power cut, the next build finds this run in the cache.
+        plan, folder = outcome.task.context
+        too_big = outcome.ok and _too_big(plan, folder / "out")
+        if too_big:
+            errors.append(too_big)
+        elif outcome.ok:
+            info = {"kind": "run", "experiment": plan.spec.rel, "function": plan.spec.run_function,
+                    "inputs": run_inputs(plan.spec, plan.params, plan.seed),
+                    "params": plan.params, "cell": plan.cell, "seed": plan.seed,
+                    "versions": outcome.result.get("versions", {}),
+                    "device": outcome.result.get("device"),
+                    "device_name": outcome.result.get("device_name"),
+                    "wall_time": outcome.result.get("wall_time")}
+            plan.cached = cache.commit("runs", plan.key, folder / "out", info, durable=True)
+            cache.remember(plan.post.slug, {plan.label: plan.key})
+            executed.append(plan)
+        else:
+            errors.append(run_error(plan, outcome))
+        shutil.rmtree(folder, ignore_errors=True)  # the run's scratch folder, its cwd
+
+    executor.execute(tasks, on_event, finished)
+    for plan in todo:
+        if plan.cached is None and plan.key in unique and unique[plan.key] is not plan:
+            plan.cached = unique[plan.key].cached
+    remember(plans, cache)
+    return executed, errors
+
+
+def explain(plan: RunPlan, cache: Cache) -> str:
+    previous = cache.latest(plan.post.slug, plan.label)
+    old = None
+    if previous and previous != plan.key:
+        manifest = cache.load("runs", previous)
+        old = manifest.get("inputs") if manifest else None
+    return miss_reason(old, run_inputs(plan.spec, plan.params, plan.seed), plan.spec.rel)
+
+
+def remember(plans: list[RunPlan], cache: Cache) -> None:
+    """Record the key each (post, run label) now has, to explain a later miss."""
+    by_post: dict[str, dict] = {}
+    for plan in plans:
+        if plan.cached is not None:
+            by_post.setdefault(plan.post.slug, {})[plan.label] = plan.key
+    for slug, keys in by_post.items():
+        cache.remember(slug, keys)
+
+
+def _too_big(plan: RunPlan, out) -> RunError | None:
+    """The size cap on one run's stored output (it is kept in the cache and published)."""
+    size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
+    if size <= plan.max_output_mb * 1e6:
+        return None
+    return RunError(f"{plan.spec.rel}: the run's output is {size / 1e6:.1f} MB, over the limit "
+                    f"of {plan.max_output_mb:g} MB ({plan.where}, post {plan.post.rel}); log "
+                    "less, or raise `max_output_mb` in the front matter or physai.yaml")
+
+
+def run_error(plan: RunPlan, outcome) -> RunError:
+    """One line naming where it failed, then the script's own traceback."""
+    error = outcome.error or {}
+    kind = error.get("type")
+    post, script = plan.post.rel, plan.spec.rel
+    if kind == "timeout":
+        line = plan.post.line_of("timeout")
+        where = f"{post}:{line}" if line else script
+        return RunError(f"{where}: experiment {script} timed out after {plan.timeout:g} s "
+                        f"({plan.where}); raise `timeout:` in the front matter or make it "
+                        "faster", _tail(outcome.log))
+    if kind == "died":
+        return RunError(f"{script}: the experiment process died ({plan.where}, post {post})",
+                        _tail(outcome.log))
+    location = f"{error['file']}:{error['line']}" if error.get("file") else script
+    detail = "Traceback (the experiment's own frames):\n" + "\n".join(error.get("traceback", [])) \
+        if error.get("traceback") else _tail(outcome.log)
+    return RunError(f"{location}: {error.get('message', 'failed')} ({plan.where}, post {post})",
+                    detail)
+
+
+def _tail(log: str) -> str:
+    return ("Last lines of its output:\n" + log) if log.strip() else ""

@@ -1,0 +1,196 @@
+"""The experiment subprocess: imports one experiment script, then serves tasks.
+
+    python -m physai_blog.runs.worker ROOT EXPERIMENT PROTOCOL_FD
+
+Tasks arrive as JSON lines on stdin; each answer is one JSON line on PROTOCOL_FD (the
+experiment's own prints go to stdout/stderr, which the parent keeps as a log).  A worker is
+bound to one script, so a sweep pays for ``import torch`` once per worker, not once per run.
+Errors carry the script's own traceback (our frames stripped) and its file:line.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import platform
+import sys
+import time
+import traceback
+from pathlib import Path
+
+from physai_blog.paths import PACKAGE
+
+PACKAGE_DIR = str(PACKAGE.resolve())
+PARENT_ENV = "PHYSAI_PARENT"   # the pid a worker dies with (see die_with_parent)
+
+
+def user_traceback(exc: BaseException, root: Path) -> dict:
+    """The exception with only the frames of the blog's own files (experiment, helpers)."""
+    frames = []
+    for frame in traceback.extract_tb(exc.__traceback__):
+        filename = str(Path(frame.filename).resolve()) if frame.filename[:1] != "<" else ""
+        if filename and filename.startswith(str(root)) and not filename.startswith(PACKAGE_DIR):
+            rel = Path(filename).relative_to(root).as_posix()
+            frames.append({"file": rel, "line": frame.lineno, "name": frame.name,
+                           "code": (frame.line or "").strip()})
+    where = frames[-1] if frames else {"file": None, "line": None}
+    lineno_override = getattr(exc, "lineno", None) if hasattr(exc, "filename") else None
+    filename_override = getattr(exc, "filename", None)
+    if filename_override and lineno_override and str(filename_override).startswith(str(root)):
+        where = {"file": Path(filename_override).resolve().relative_to(root).as_posix(),
+                 "line": lineno_override}
+    message = "".join(traceback.format_exception_only(type(exc), exc)).strip().splitlines()
+    if type(exc).__module__.startswith("physai_blog"):
+        message = [str(exc)]  # our own message already says what is wrong
+    return {"type": type(exc).__name__, "message": message[-1] if message else type(exc).__name__,
+            "file": where["file"], "line": where["line"],
+            "traceback": [f'  File "{f["file"]}", line {f["line"]}, in {f["name"]}\n    {f["code"]}'
+                          for f in frames]}
+
+
+def versions() -> dict:
+    """The environment a run ran in: the same keys whatever the worker had imported."""
+    from importlib import metadata
+
+    out = {"python": platform.python_version(), "platform": platform.platform(terse=True)}
+    for name in ("numpy", "torch", "physai-blog"):
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = None
+    return out
+
+
+def configure_threads(threads: int) -> None:
+    """Cap intra-op threads so parallel workers never oversubscribe the cores."""
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.set_num_threads(threads)
+        try:
+            torch.set_num_interop_threads(1)
+        except RuntimeError:  # already set, or parallel work already started
+            pass
+
+
+def device_info() -> dict:
+    torch = sys.modules.get("torch")
+    if torch is not None and torch.cuda.is_available():
+        return {"device": "cuda", "device_name": torch.cuda.get_device_name(0)}
+    return {"device": "cpu", "device_name": platform.processor() or platform.machine()}
+
+
+def import_experiment(path: Path, root: Path, var: str):
+    sys.path[:0] = [str(path.parent), str(root)]
+    sys.argv = [str(path)]
+    name = "physai_experiment_" + "".join(c if c.isalnum() else "_" for c in path.stem)
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return getattr(module, var)
+
+
+def handle(task: dict, exp, root: Path) -> dict:
+    from physai_blog.runtime.experiment import draw_figure, execute_run
+
+    if task["kind"] == "run":
+        os.chdir(task["workdir"])
+        info = device_info()
+        start = time.perf_counter()
+        written = execute_run(exp, task["params"], task["seed"], Path(task["out"]),
+                              info["device"])
+        wall = time.perf_counter() - start
+        _only_logged(Path(task["out"]), written)
+        return {"ok": True, "wall_time": round(wall, 3), "versions": versions(), **info}
+    if task["kind"] == "figures":
+        from physai_blog.runtime.data import load_data
+
+        drawn = {}
+        for name in task["names"]:
+            data = load_data([(Path(p), label, params, cell, seed)
+                              for p, label, params, cell, seed in task["runs"]],
+                             task["sweep"], task["params"])
+            out_dir = Path(task["out"][name])
+            draw_figure(exp, name, data, out_dir, task.get("style"))
+            drawn[name] = sorted(data.reads)
+        return {"ok": True, "reads": drawn, "versions": versions()}
+    raise ValueError(f"unknown task kind {task['kind']!r}")
+
+
+def _only_logged(out: Path, written: list[str]) -> None:
+    """The output folder holds what the run logged through the API, nothing else: it is
+    hashed, cached and published as the run's data."""
+    from physai_blog.errors import RunError
+
+    for path in sorted(out.rglob("*")):
+        rel = path.relative_to(out).as_posix()
+        if rel not in written and not (path.is_dir() and not path.is_symlink()):
+            raise RunError(f"the run wrote {rel} into its output folder itself; log observables "
+                           "with log.scalars/value/array (scratch files belong in the working "
+                           "folder, the current directory of the run)")
+
+
+def die_with_parent(parent: int) -> None:
+    """A worker never outlives the process that started it, however that one stops (even
+    SIGKILL): Linux kills it when its parent exits.  ``parent`` is the pid it was started by;
+    if that one is gone already, exit now."""
+    if not sys.platform.startswith("linux") or not parent:
+        return
+    import ctypes
+    import signal
+
+    PR_SET_PDEATHSIG = 1
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:
+        os._exit(1)
+
+
+def main(argv: list[str]) -> int:
+    root, experiment, fd = Path(argv[0]).resolve(), argv[1], int(argv[2])
+    die_with_parent(int(os.environ.get(PARENT_ENV, "0")))
+    threads = int(os.environ.get("PHYSAI_THREADS", "1"))
+    answer = os.fdopen(fd, "w", buffering=1)
+    exp, import_error = None, None
+    try:
+        task_line = sys.stdin.readline()
+        first = json.loads(task_line) if task_line else None
+        path = root / experiment
+        exp = import_experiment(path, root, first["var"] if first else "exp")
+        configure_threads(threads)
+    except BaseException as exc:  # noqa: BLE001 - reported to the parent, which decides
+        import_error = user_traceback(exc, root)
+    task = first
+    while task is not None:
+        if import_error:
+            reply = {"ok": False, "error": import_error, "phase": "import"}
+        else:
+            try:
+                reply = handle(task, exp, root)
+            except BaseException as exc:  # noqa: BLE001
+                reply = {"ok": False, "error": user_traceback(exc, root)}
+                from physai_blog.runtime.experiment import ObservableError
+
+                if isinstance(exc, ObservableError):
+                    reply["error"]["file"] = _rel(exc.filename, root)
+                    reply["error"]["line"] = exc.lineno
+        answer.write(json.dumps(reply) + "\n")
+        sys.stdout.flush()
+        sys.stderr.flush()
+        line = sys.stdin.readline()
+        task = json.loads(line) if line.strip() else None
+    return 0
+
+
+def _rel(filename: str, root: Path) -> str:
+    try:
+        return Path(filename).resolve().relative_to(root).as_posix()
+    except ValueError:
+        return filename
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,180 @@
+"""A fork server for experiment workers: import numpy, matplotlib (and torch) once per build.
+
+Starting a worker as a fresh interpreter costs more than many experiments themselves: Python,
+numpy, matplotlib and torch are imported again for every script.  The zygote imports them
+once, then forks one child per worker on request.  The parent sends the child's stdin, its
+answer pipe and its log file as file descriptors over a Unix socket (``SCM_RIGHTS``); the
+child becomes an ordinary ``worker.main`` in a session of its own, so it is killed, timed out
+and read exactly like a subprocess worker.
+
+    python -m physai_blog.runs.zygote SOCKET_FD MODULE [MODULE ...] [--later MODULE ...]
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import signal
+import socket
+import sys
+import threading
+import time
+import traceback
+from pathlib import Path
+
+from physai_blog.runs.worker import PARENT_ENV, die_with_parent
+
+
+def serve(sock: socket.socket, later: list[str] = ()) -> None:
+    """Fork a worker per request; import ``later`` one module at a time while idle."""
+    import select
+
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)   # children are reaped by the kernel
+    me = os.getpid()
+    later = list(later)
+    while True:
+        while later and not select.select([sock], [], [], 0)[0]:
+            preload([later.pop(0)])
+        try:
+            message, fds, _, _ = socket.recv_fds(sock, 1 << 16, 3)
+        except OSError:
+            return
+        if not message:
+            return
+        request = json.loads(message)
+        preload(request.get("preload", []))
+        pid = os.fork()
+        if pid == 0:
+            os.environ[PARENT_ENV] = str(me)   # workers die with the zygote, which dies with the build
+            _child(sock, request, fds)
+        for fd in fds:
+            os.close(fd)
+        sock.send(json.dumps({"pid": pid}).encode())
+
+
+def _child(sock: socket.socket, request: dict, fds: list[int]) -> None:
+    code = 1
+    try:
+        sock.close()
+        os.setsid()
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        stdin_fd, answer_fd, log_fd = fds
+        os.dup2(stdin_fd, 0)
+        os.dup2(log_fd, 1)
+        os.dup2(log_fd, 2)
+        os.close(stdin_fd)
+        os.close(log_fd)
+        os.chdir(request["cwd"])
+        from physai_blog.runs.worker import main
+
+        code = main([request["root"], request["experiment"], str(answer_fd)])
+    except BaseException:  # noqa: BLE001 - the parent reads the log
+        traceback.print_exc()
+    finally:
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        finally:
+            os._exit(code)
+
+
+class ForkedProcess:
+    """What ``executor._Worker`` needs of a process: pid, stdin, wait()."""
+
+    def __init__(self, pid: int, stdin):
+        self.pid = pid
+        self.stdin = stdin
+
+    def poll(self):
+        try:
+            os.kill(self.pid, 0)
+            return None
+        except ProcessLookupError:
+            return 0
+
+    def wait(self, timeout: float | None = None):
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.poll() is None:
+            if deadline is not None and time.monotonic() > deadline:
+                import subprocess
+
+                raise subprocess.TimeoutExpired("worker", timeout)
+            time.sleep(0.01)
+        return 0
+
+
+class Zygote:
+    """The parent's handle on a fork server (started on first use, closed with the build)."""
+
+    def __init__(self, env: dict, modules: list[str], later: list[str] = ()):
+        """Import ``modules`` before serving; ``later`` ones while no request is waiting."""
+        import subprocess
+
+        self.env = env
+        #: Owned by someone else (the build server): users of it do not close it.
+        self.shared = False
+        self._sock, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        self._lock = threading.Lock()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "physai_blog.runs.zygote", str(child.fileno()), *modules,
+             "--later", *later],
+            pass_fds=(child.fileno(),), env={**env, PARENT_ENV: str(os.getpid())}, stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        child.close()
+
+    def spawn(self, root: Path, experiment: str, cwd: Path, log_fd: int, answer_fd: int,
+              preload: list[str] = ()):
+        """A worker for ``experiment`` (the zygote first imports ``preload``)."""
+        stdin_r, stdin_w = os.pipe()
+        try:
+            with self._lock:
+                message = json.dumps({"root": str(root), "experiment": experiment,
+                                      "cwd": str(cwd), "preload": list(preload)}).encode()
+                socket.send_fds(self._sock, [message], [stdin_r, answer_fd, log_fd])
+                reply = self._sock.recv(1 << 12)
+        finally:
+            os.close(stdin_r)
+        if not reply:
+            os.close(stdin_w)
+            raise OSError("the zygote has stopped")
+        pid = json.loads(reply)["pid"]
+        return ForkedProcess(pid, os.fdopen(stdin_w, "wb"))
+
+    def close(self) -> None:
+        if self.shared or self._sock.fileno() == -1:
+            return   # closed already, or not ours to close
+        try:
+            self._sock.close()
+        finally:
+            # It holds no state worth a clean exit, and an interpreter with matplotlib
+            # takes ~0.1 s to shut down; its workers are in sessions of their own.
+            self.proc.kill()
+            self.proc.wait()
+
+
+def preload(names: list[str]) -> None:
+    """Import what every worker would otherwise import again (once: later calls are free)."""
+    for name in names:
+        if name in sys.modules:
+            continue
+        try:
+            module = importlib.import_module(name)
+            if name == "matplotlib":
+                module.use("Agg")
+        except Exception:  # noqa: BLE001 - a missing optional library is no error here
+            pass
+
+
+def main(argv: list[str]) -> int:
+    die_with_parent(int(os.environ.get(PARENT_ENV, "0")))
+    sock = socket.socket(fileno=int(argv[0]))
+    names = argv[1:]
+    split = names.index("--later") if "--later" in names else len(names)
+    preload(names[:split])
+    serve(sock, names[split + 1:])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

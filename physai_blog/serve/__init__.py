@@ -1,0 +1,1 @@
+"""``physai-blog serve``: the warm author loop (build on change, reload the page)."""

@@ -1,0 +1,253 @@
+"""The experiment API an author writes against (see DESIGN.md).
+
+    exp = Experiment(params={...}, sweep={"weight_decay": [...]}, seeds=[0, 1, 2])
+
+    @exp.run
+    def train(params, seed, log): ...          # one call per (sweep cell, seed)
+
+    @exp.figure("accuracy", caption="...")
+    def accuracy(data, fig): ...               # draws from stored data only
+
+    if __name__ == "__main__":
+        exp.main()                             # standalone: data + figures into ./out
+
+The arguments of ``Experiment(...)`` and ``@exp.figure(...)`` must be literals: the build reads
+them statically (``spec.py``) so that a cached build never imports the script, torch or
+matplotlib.  Inside a build the script is imported by ``worker.py`` in a subprocess.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import sys
+import time
+from pathlib import Path
+
+from physai_blog.runtime.data import ARRAYS, SCALARS, VALUES, load_data
+from physai_blog.runtime.names import FIGURE_NAME, IDENTIFIER, run_label, sweep_cells
+
+
+class ObservableError(Exception):
+    """An observable the experiment logged is invalid; carries the script's own file:line."""
+
+    def __init__(self, message: str, filename: str, lineno: int):
+        super().__init__(message)
+        self.filename, self.lineno = filename, lineno
+
+
+def _user_frame():
+    """(file, line) of the first caller outside this module: the experiment's own code."""
+    frame = sys._getframe(1)
+    while frame is not None and frame.f_code.co_filename == __file__:
+        frame = frame.f_back
+    return (frame.f_code.co_filename, frame.f_lineno) if frame else ("?", 0)
+
+
+def _number(name: str, x, what: str) -> float | int:
+    try:
+        if hasattr(x, "item"):  # torch / numpy scalars
+            x = x.item()
+        if isinstance(x, bool):
+            x = int(x)
+        if not isinstance(x, int):
+            x = float(x)
+    except (TypeError, ValueError):
+        raise ObservableError(f"{what} {name!r} is not a number: {x!r}", *_user_frame())
+    if isinstance(x, float) and not math.isfinite(x):
+        raise ObservableError(f"{what} {name!r} is {x} (not finite)", *_user_frame())
+    return x
+
+
+class Log:
+    """Collects one run's observables, then writes them as plain files."""
+
+    def __init__(self, out_dir: Path, device: str = "cpu"):
+        self.out_dir = Path(out_dir)
+        self.device = device
+        self._rows: list[dict] = []
+        self._columns: dict[str, None] = {}
+        self._values: dict[str, float] = {}
+        self._arrays: dict[str, object] = {}
+
+    def scalars(self, **row) -> None:
+        """Append one row of a time series, e.g. ``log.scalars(step=s, loss=l)``."""
+        clean = {}
+        for name, x in row.items():
+            self._check_name(name, "series")
+            clean[name] = _number(name, x, "series")
+            self._columns.setdefault(name)
+        self._rows.append(clean)
+
+    def value(self, name: str, x) -> None:
+        """A number the post may quote, e.g. ``log.value("t_grok", 1200)``."""
+        self._check_name(name, "value")
+        self._values[name] = _number(name, x, "value")
+
+    def array(self, name: str, x) -> None:
+        """An array stored as ``arrays/<name>.npy``."""
+        import numpy as np
+
+        self._check_name(name, "array")
+        if hasattr(x, "detach"):
+            x = x.detach().cpu().numpy()
+        self._arrays[name] = np.ascontiguousarray(np.asarray(x))
+
+    def _check_name(self, name: str, what: str) -> None:
+        if not isinstance(name, str) or not IDENTIFIER.match(name):
+            filename, lineno = _user_frame()
+            raise ObservableError(
+                f"{what} name {name!r} must be an identifier (letters, digits, _)",
+                filename, lineno)
+
+    def write(self) -> list[str]:
+        """Write the files (deterministic bytes); return their relative paths."""
+        import numpy as np
+
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        written = []
+        if self._rows:
+            columns = list(self._columns)
+            with (self.out_dir / SCALARS).open("w", newline="") as fh:
+                writer = csv.writer(fh, lineterminator="\n")
+                writer.writerow(columns)
+                for row in self._rows:
+                    writer.writerow([_fmt(row[c]) if c in row else "" for c in columns])
+            written.append(SCALARS)
+        (self.out_dir / VALUES).write_text(json.dumps(self._values, sort_keys=True, indent=1) + "\n")
+        written.append(VALUES)
+        if self._arrays:
+            (self.out_dir / ARRAYS).mkdir(exist_ok=True)
+            for name, arr in sorted(self._arrays.items()):
+                np.save(self.out_dir / ARRAYS / f"{name}.npy", arr, allow_pickle=False)
+                written.append(f"{ARRAYS}/{name}.npy")
+        return written
+
+
+def _fmt(x) -> str:
+    return str(x) if isinstance(x, int) else repr(float(x))
+
+
+class Experiment:
+    """An experiment: default params, an optional sweep, seeds, one run function, figures."""
+
+    def __init__(self, params: dict | None = None, sweep: dict | None = None,
+                 seeds: list[int] | None = None, timeout: float | None = None,
+                 tolerance: float | None = None, resources: dict | None = None):
+        self.params = dict(params or {})
+        self.sweep = {k: list(v) for k, v in (sweep or {}).items()}
+        self.seeds = list(seeds if seeds is not None else [0])
+        self.timeout = timeout
+        self.tolerance = tolerance
+        self.resources = dict(resources or {})
+        self.run_function = None
+        self.figures: dict[str, dict] = {}
+
+    def run(self, fn):
+        """Decorator: the function called once per (sweep cell, seed)."""
+        self.run_function = fn
+        return fn
+
+    def figure(self, name: str, caption: str = "", alt: str | None = None, format: str = "svg",
+               size: tuple | None = None):
+        """Decorator: a function ``(data, fig)`` drawing one figure from the stored data."""
+        if not FIGURE_NAME.match(name):
+            raise ValueError(f"figure name {name!r}: use letters, digits, - and _")
+
+        def register(fn):
+            self.figures[name] = {"function": fn, "caption": caption, "alt": alt,
+                                  "format": format, "size": size}
+            return fn
+
+        return register
+
+    def cells(self) -> list[dict]:
+        return sweep_cells(self.sweep)
+
+    # -- standalone use: `python experiments/x.py` ----------------------------------------------
+    def main(self, argv: list[str] | None = None) -> None:
+        """Run every cell and seed here, then draw every figure into ``./out/<name>/``."""
+        import argparse
+
+        module = sys.modules.get(getattr(self.run_function, "__module__", ""), None)
+        script = Path(getattr(module, "__file__", None) or "experiment")  # none in a notebook
+        parser = argparse.ArgumentParser(description=f"Run {script.name} on its own.")
+        parser.add_argument("--out", default=str(Path("out") / script.stem),
+                            help="output folder (default: ./out/<script>)")
+        parser.add_argument("--seeds", type=lambda s: [int(x) for x in s.split(",")],
+                            default=self.seeds, help="comma-separated seeds")
+        parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                            help="override a parameter (JSON value)")
+        parser.add_argument("--figures-only", action="store_true",
+                            help="redraw figures from the data already in --out")
+        args = parser.parse_args(argv)
+        overrides = {}
+        for item in args.set:
+            key, _, raw = item.partition("=")
+            try:
+                overrides[key] = json.loads(raw)
+            except json.JSONDecodeError:
+                overrides[key] = raw
+        out = Path(args.out)
+        entries = []
+        for cell in self.cells():
+            for seed in args.seeds:
+                params = {**self.params, **overrides, **cell}
+                label = run_label(cell, seed)
+                if not args.figures_only:
+                    start = time.perf_counter()
+                    execute_run(self, params, seed, out / "data" / label)
+                    print(f"{label}: {time.perf_counter() - start:.1f} s", flush=True)
+                entries.append((out / "data" / label, label, params, cell, seed))
+        data = load_data(entries, self.sweep, {**self.params, **overrides})
+        for name in self.figures:
+            path = draw_figure(self, name, data, out / "figures")
+            print(f"figure {name}: {path}", flush=True)
+
+
+def seed_everything(seed: int) -> None:
+    import random
+
+    random.seed(seed)
+    if "numpy" in sys.modules:
+        sys.modules["numpy"].random.seed(seed % 2**32)
+    if "torch" in sys.modules:
+        sys.modules["torch"].manual_seed(seed)
+
+
+def execute_run(exp: Experiment, params: dict, seed: int, out_dir: Path,
+                device: str = "cpu") -> list[str]:
+    """Seed, call the run function, write its observables; return the files written."""
+    if exp.run_function is None:
+        raise RuntimeError("the experiment has no @exp.run function")
+    seed_everything(seed)
+    log = Log(out_dir, device)
+    exp.run_function(dict(params), seed, log)
+    return log.write()
+
+
+def draw_figure(exp: Experiment, name: str, data, out_dir: Path, style: dict | None = None) -> Path:
+    """Draw one figure from ``data`` into ``out_dir/<name>.<fmt>`` with reproducible bytes."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    entry = exp.figures[name]
+    fmt = entry["format"]
+    rc = {"svg.hashsalt": f"physai-{name}", "svg.fonttype": "path", **(style or {})}
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / f"{name}.{fmt}"
+    with matplotlib.rc_context(rc):
+        fig = plt.figure(figsize=entry["size"] or (6.4, 4.0))
+        try:
+            entry["function"](data, fig)
+            # No dates, no software versions: the same data gives the same bytes.
+            metadata = {"Date": None} if fmt == "svg" else {"Software": None}
+            if fmt == "pdf":
+                metadata = {"CreationDate": None, "ModDate": None, "Producer": None}
+            fig.savefig(path, format=fmt, metadata=metadata, bbox_inches="tight", dpi=150)
+        finally:
+            plt.close(fig)
+    return path
