@@ -44,7 +44,7 @@ def main() -> None:
     profiler = cProfile.Profile()
     start = time.perf_counter()
     profiler.enable()
-    from physai_blog.cli import main as cli
+    from physai_blog.cli.main import main as cli
 
     try:
         cli(["build", "--root", root, "-q"], standalone_mode=False)
