@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from physai_blog.context import BuildReport
+from physai_blog.context import BuildOptions, BuildReport
 from physai_blog.paths import CACHE_DIR, SITE_DIR
 from physai_blog.runs import fingerprint
 
@@ -20,11 +20,15 @@ def build(root: Path | str = ".", *, jobs: int | None = None, only: str | None =
           keep_going: bool = False, executor=None, on_event: Callable | None = None,
           include_drafts: bool = False, executor_name: str | None = None,
           scheduler: str | None = None) -> BuildReport:
-    """Build the blog at ``root`` into ``root/site``; raise a PhysaiError on failure."""
+    """Build the blog at ``root`` into ``root/site``; raise a PhysaiError on failure.
+    ``executor``: a caller's own (serve's, kept warm across builds); ``on_event(event,
+    task)``: progress of runs and figures."""
     start = time.perf_counter()
-    root = Path(root).resolve()
-    options = {"drafts": include_drafts}
-    last, started = fingerprint.check(root, root / CACHE_DIR, root / SITE_DIR, options)
+    options = BuildOptions(Path(root).resolve(), jobs, only, keep_going, include_drafts,
+                           executor_name, scheduler)
+    root = options.root
+    last, started = fingerprint.check(root, root / CACHE_DIR, root / SITE_DIR,
+                                      options.fingerprinted)
     if last is not None and only is None:
         from physai_blog.output.write import WriteReport
 
@@ -36,12 +40,10 @@ def build(root: Path | str = ".", *, jobs: int | None = None, only: str | None =
     if executor is None and executor_name in (None, "local") and started[3]:
         zygote = early_zygote(root, started[3], jobs)
     try:
+        # The edge: a build with nothing to do never imports the pipeline.
         from physai_blog.pipeline import run_pipeline
 
-        return run_pipeline(root, jobs=jobs, only=only, keep_going=keep_going,
-                            executor=executor, on_event=on_event,
-                            include_drafts=include_drafts, executor_name=executor_name,
-                            scheduler=scheduler, options=options, started=started,
+        return run_pipeline(options, executor=executor, on_event=on_event, started=started,
                             start=start, zygote=zygote)
     finally:
         if zygote is not None:
@@ -78,14 +80,3 @@ def early_zygote(root: Path, scripts: list[str], jobs: int | None, figures: bool
     threads = max(1, cores // max(1, jobs or cores))
     return Zygote(worker_env(threads), modules, later)
 
-
-def __getattr__(name: str):
-    # The stages' helpers (load_specs, plan_all_runs, ...) live in pipeline.py; loaded on use.
-    if name.startswith("__"):
-        raise AttributeError(name)
-    from physai_blog import pipeline
-
-    try:
-        return getattr(pipeline, name)
-    except AttributeError:
-        raise AttributeError(f"module 'physai_blog.build' has no attribute {name!r}") from None

@@ -150,7 +150,7 @@ def train(params, seed, log):
 
 
 def test_front_matter_resources_reach_the_task(tmp_path):
-    from physai_blog.build import load_specs
+    from physai_blog.pipeline import load_specs
     from physai_blog.runs.cache import Cache
     from physai_blog.content.posts import load_posts
     from physai_blog.runs.plan import plan_runs, run_task

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from physai_blog.build import load_specs
+from physai_blog.pipeline import load_specs
 from physai_blog.content.config import load_config
 from physai_blog.content.posts import load_posts
 from physai_blog.render.markup import latex_to_mathml, render_markdown

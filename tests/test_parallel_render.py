@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from conftest import cli, make_blog
 from physai_blog.build import build
-from physai_blog.pipeline import PARALLEL_RENDER_MIN
+from physai_blog.render.pages import PARALLEL_RENDER_MIN
 
 POST = """---
 title: Post {i}

@@ -13,8 +13,8 @@ import zipfile
 from pathlib import Path
 
 from physai_blog.runs.cache import Cache
-from physai_blog.figures.draw import FigurePlan
-from physai_blog.runs.plan import RunPlan
+from physai_blog.figures.draw import Figure
+from physai_blog.runs.plan import Run
 from physai_blog.content.spec import ExperimentSpec
 from physai_blog.render.values import Observables, RunValues
 
@@ -37,15 +37,6 @@ def deterministic_zip(entries: dict[str, bytes]) -> bytes:
 def published_manifest(manifest: dict) -> bytes:
     clean = {k: v for k, v in manifest.items() if k not in UNPUBLISHED}
     return (json.dumps(clean, sort_keys=True, indent=1) + "\n").encode()
-
-
-def observables(runs: list[RunPlan], cache: Cache, sweep: dict) -> Observables:
-    out = []
-    for run in runs:
-        path = cache.path("runs", run.key) / "values.json"
-        values = json.loads(path.read_text()) if path.exists() else {}
-        out.append(RunValues(run.label, run.cell, run.seed, values, run.params))
-    return Observables(out, sweep)
 
 
 def values_csv(obs: Observables) -> bytes:
@@ -74,15 +65,15 @@ def code_files(spec: ExperimentSpec, root: Path) -> dict[str, bytes]:
     return files
 
 
-def post_artifacts(runs: list[RunPlan], figures: list[FigurePlan], spec: ExperimentSpec,
+def post_artifacts(runs: list[Run], figures: list[Figure], spec: ExperimentSpec,
                    obs: Observables, cache: Cache, root: Path) -> dict[str, bytes | Path]:
     """Files under ``site/posts/<slug>/`` (paths relative to that folder)."""
     files: dict[str, bytes | Path] = {}
     for run in runs:
         folder = cache.path("runs", run.key)
-        for rel in run.cached["files"]:
+        for rel in run.manifest["files"]:
             files[f"data/{run.label}/{rel}"] = folder / rel
-        files[f"data/{run.label}/manifest.json"] = published_manifest(run.cached)
+        files[f"data/{run.label}/manifest.json"] = published_manifest(run.manifest)
     files["data/values.csv"] = values_csv(obs)
     files.update(code_files(spec, root))
     by_label = {run.label: run for run in runs}
@@ -95,7 +86,7 @@ def post_artifacts(runs: list[RunPlan], figures: list[FigurePlan], spec: Experim
             if run is None:
                 continue
             bundle[read] = (cache.path("runs", run.key) / rel).read_bytes()
-            bundle[f"{label}/manifest.json"] = published_manifest(run.cached)
+            bundle[f"{label}/manifest.json"] = published_manifest(run.manifest)
         bundle[f"{fig.figure.name}.py"] = files[f"code/{fig.figure.name}.py"]
         bundle["README.txt"] = (
             f"Data behind figure {fig.figure.name!r} ({fig.file}).\n"

@@ -19,13 +19,13 @@ from pathlib import Path
 from physai_blog.artifacts.downloads import deterministic_zip
 from physai_blog.runs.cache import Cache, key_of
 from physai_blog.content.posts import Post
-from physai_blog.runs.plan import RunPlan
+from physai_blog.runs.plan import Run
 from physai_blog.content.spec import API_VERSION, ExperimentSpec
 
 from physai_blog.paths import runtime_files
 
 
-def rerun_command(spec: ExperimentSpec, post: Post, runs: list[RunPlan]) -> str:
+def rerun_command(spec: ExperimentSpec, post: Post, runs: list[Run]) -> str:
     parts = [f"python code/{spec.path.name} --out rerun"]
     for key, value in sorted(post.params.items()):
         parts.append(f"--set {key}={json.dumps(value)}")
@@ -45,17 +45,17 @@ def imports_torch(code: dict[str, bytes]) -> bool:
                if rel.endswith(".py") and not rel.startswith("code/physai_blog/"))
 
 
-def _versions(runs: list[RunPlan]) -> dict:
-    return runs[0].cached.get("versions", {}) if runs else {}
+def _versions(runs: list[Run]) -> dict:
+    return runs[0].manifest.get("versions", {}) if runs else {}
 
 
-def torch_pin(runs: list[RunPlan]) -> str:
+def torch_pin(runs: list[Run]) -> str:
     # "2.13.0+cpu" -> "2.13.0": a local version label is not on the package index
     version = _versions(runs).get("torch")
     return f"torch=={version.split('+')[0]}" if version else "torch"
 
 
-def requirements(runs: list[RunPlan], torch: bool) -> str:
+def requirements(runs: list[Run], torch: bool) -> str:
     """Everything but torch: on Linux a bare ``torch==X`` from PyPI is a multi-GB CUDA build,
     so ``pip install -r requirements.txt`` alone must never be what installs it.  The README
     installs it first, from the index the reader chooses (CPU by default)."""
@@ -69,13 +69,13 @@ def requirements(runs: list[RunPlan], torch: bool) -> str:
     return "\n".join(lines) + "\n"
 
 
-def setup_commands(runs: list[RunPlan], torch: bool) -> list[str]:
+def setup_commands(runs: list[Run], torch: bool) -> list[str]:
     """The README's set-up, in order: the CPU build of torch first, then the rest."""
     first = [f"pip install {torch_pin(runs)} --index-url {TORCH_CPU_INDEX}"] if torch else []
     return first + ["pip install -r requirements.txt"]
 
 
-def readme(post: Post, spec: ExperimentSpec, runs: list[RunPlan], url: str,
+def readme(post: Post, spec: ExperimentSpec, runs: list[Run], url: str,
            torch: bool) -> str:
     versions = _versions(runs)
     env = ", ".join(f"{k} {v}" for k, v in sorted(versions.items())
@@ -141,7 +141,7 @@ def notebook_json(cells: list[dict], metadata: dict) -> bytes:
                        ensure_ascii=False) + "\n").encode()
 
 
-def notebook(post: Post, spec: ExperimentSpec, runs: list[RunPlan], url: str) -> bytes:
+def notebook(post: Post, spec: ExperimentSpec, runs: list[Run], url: str) -> bytes:
     run_rows = ",\n    ".join(
         json.dumps([f"data/{r.label}", r.label, r.params, r.cell, r.seed]) for r in runs)
     base_params = {k: v for k, v in runs[0].params.items() if k not in spec.sweep} if runs else {}
@@ -183,7 +183,7 @@ def notebook(post: Post, spec: ExperimentSpec, runs: list[RunPlan], url: str) ->
         "language_info": {"name": "python"}})
 
 
-def cached_notebook(post: Post, spec: ExperimentSpec, runs: list[RunPlan], url: str,
+def cached_notebook(post: Post, spec: ExperimentSpec, runs: list[Run], url: str,
                     cache: Cache) -> bytes:
     """The notebook, cached by what it shows: it does not change with the data or the
     figures' bytes, so redrawing a figure never pays for importing and validating nbformat."""
@@ -203,7 +203,7 @@ def cached_notebook(post: Post, spec: ExperimentSpec, runs: list[RunPlan], url: 
     return (cache.path("reproduce-notebooks", key) / name).read_bytes()
 
 
-def reproduce_files(post: Post, spec: ExperimentSpec, runs: list[RunPlan],
+def reproduce_files(post: Post, spec: ExperimentSpec, runs: list[Run],
                     post_files: dict[str, bytes | Path], url: str,
                     cache: Cache) -> dict[str, bytes | Path]:
     """``reproduce.zip`` and ``<slug>.ipynb``, from the cache when their inputs are unchanged."""

@@ -44,7 +44,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Callable, Iterator
 
-from physai_blog.pipeline import load_specs, plan_all_runs, raise_errors
+from physai_blog.pipeline import Inputs, load_specs, plan, raise_errors
 from physai_blog.paths import CACHE_DIR
 from physai_blog.runs.cache import Cache
 from physai_blog.content.config import default_jobs, load_config
@@ -86,7 +86,7 @@ def _select(root: Path, slug: str | None):
         if not posts:
             raise InputError("posts/", None, f"no post with slug {slug!r} has an experiment")
     specs = load_specs(posts, root)
-    return config, posts, specs, plan_all_runs(posts, specs, config)
+    return config, posts, specs, plan(Inputs(config, posts, specs))
 
 
 def _experiment_of(root: Path, slug: str) -> list[str]:
@@ -130,18 +130,19 @@ def run_post(root: Path | str, slug: str, force: bool = False, jobs: int | None 
         executor = LocalExecutor(root, cache.root / "tmp", jobs or config.jobs or default_jobs(),
                                  default_jobs(), zygote=zygote)
         try:
-            executed, errors = execute_runs(plans, cache, executor, on_event)
-            if errors:
-                raise_errors(errors)
+            done = execute_runs(plans, cache, executor, on_event)
+            if done.errors:
+                raise_errors(done.errors)
             if figures:
-                drawn = plan_figures(specs[posts[0].experiment], plans, config.figure_style)
-                _, errors = draw_figures(drawn, cache, executor, config.figure_style,
-                                         config.timeout, on_event)
+                drawn = plan_figures(specs[posts[0].experiment], done.runs(plans),
+                                     config.figure_style)
+                errors = draw_figures(drawn, cache, executor, config.figure_style,
+                                      config.timeout, on_event).errors
                 if errors:
                     raise_errors(errors)
         finally:
             executor.close()
-    return plans, executed
+    return plans, done.executed
 
 
 def _compare(a: float, b: float, tolerance: float) -> tuple[float, bool]:
@@ -239,8 +240,8 @@ def fresh_build(root: Path | str, slug: str | None = None, jobs: int | None = No
                 on_event=None, selected: tuple | None = None) -> Iterator[Fresh]:
     """Rerun and rebuild the selected posts in a scratch cache, removed on exit; the real
     cache is neither read nor written, and nothing is written under ``site/``."""
-    from physai_blog.context import BuildReport
-    from physai_blog.pipeline import Context, FigureStage, render_everything, run_experiments
+    from physai_blog.context import BuildOptions, BuildReport, Context
+    from physai_blog.pipeline import draw, render_and_gather, run
 
     root = Path(root).resolve()
     config, posts, specs, runs = selected or _select(root, slug)
@@ -250,14 +251,16 @@ def fresh_build(root: Path | str, slug: str | None = None, jobs: int | None = No
         executor = LocalExecutor(root, Path(scratch) / "tmp", jobs, default_jobs())
         # keep_going: a claim that fails on the rerun is rendered failing, so it shows up as
         # drift in the page; run and figure errors still stop verify, below.
-        ctx = Context(root, config, cache, executor, True, BuildReport(),
+        options = BuildOptions(root, jobs, keep_going=True)
+        ctx = Context(options, config, cache, executor, BuildReport(),
                       on_event or (lambda event, task: None), jobs)
+        inputs = Inputs(config, posts, specs)
         try:
-            posts = run_experiments(ctx, posts, runs, None)
+            done = run(ctx, inputs, runs)
             if ctx.report.errors:
                 raise_errors(ctx.report.errors)
-            stage = FigureStage(ctx, posts, specs, runs)
-            files = render_everything(ctx, posts, specs, runs, stage)
+            files = render_and_gather(ctx, inputs, done, draw(ctx, inputs, done))
+            posts = [p for p in posts if f"posts/{p.slug}/index.html" in files]
         finally:
             executor.close()
         if ctx.report.errors:

@@ -8,6 +8,7 @@ outside the experiment's values, no attribute access, no ``eval``.
 from __future__ import annotations
 
 import ast
+import json
 import math
 import operator
 import statistics
@@ -102,6 +103,16 @@ class Observables:
             raise InputError(rel, line, f"value {name!r} varies over the sweep; name a cell, "
                                         f"e.g. value({name!r}, {free[0]}={self.sweep[free[0]][0]!r})")
         return [r.values[name] for r in runs if name in r.values]
+
+
+def observables(runs: list, cache, sweep: dict) -> Observables:
+    """The values of ``runs`` (the run stage's Runs), read from their cache entries."""
+    out = []
+    for run in runs:
+        path = cache.path("runs", run.key) / "values.json"
+        values = json.loads(path.read_text()) if path.exists() else {}
+        out.append(RunValues(run.label, run.cell, run.seed, values, run.params))
+    return Observables(out, sweep)
 
 
 def _same(a, b) -> bool:

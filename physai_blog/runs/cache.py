@@ -36,6 +36,14 @@ def file_sha256(path: Path | str) -> str:
     return h.hexdigest()
 
 
+def file_digest(path: Path) -> str | None:
+    """sha256 of a small input file (a post, an included image), or None if unreadable."""
+    try:
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
 def canonical(obj) -> bytes:
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 

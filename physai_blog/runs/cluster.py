@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import hashlib
 import tempfile
+from concurrent.futures import Future
 from pathlib import Path
 
 from physai_blog.errors import PhysaiError
-from physai_blog.runs.executor import Events, Outcome, Task, _Worker, worker_env
+from physai_blog.runs.executor import Events, Outcome, Task, _Worker, in_background, worker_env
 
 RETRIES = 2
 
@@ -143,6 +144,11 @@ class DaskExecutor:
                 finished(outcome)
             on_event("done" if outcome.ok else "failed", task)
         return [outcomes[id(task)] for task in tasks]
+
+    def start(self, tasks: list[Task], on_event: Events | None = None,
+              finished=None) -> Future:
+        """``execute`` in the background: the build renders pages while figures are drawn."""
+        return in_background(self.execute, tasks, on_event, finished)
 
     @staticmethod
     def _materialise(task: Task, result: dict) -> Outcome:

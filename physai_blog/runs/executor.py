@@ -18,6 +18,7 @@ import subprocess
 import sys
 import threading
 import time
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Protocol
@@ -58,6 +59,10 @@ class Executor(Protocol):
 
     def execute(self, tasks: list[Task], on_event: Events | None = None,
                 finished: Finished | None = None) -> list[Outcome]: ...
+
+    def start(self, tasks: list[Task], on_event: Events | None = None,
+              finished: Finished | None = None) -> Future:
+        """``execute`` in the background; the Future's result is its outcomes."""
 
 
 def worker_env(threads: int) -> dict:
@@ -128,11 +133,12 @@ class _Worker:
             return ""
         return "\n".join(text.splitlines()[-lines:])
 
-    def close(self, kill: bool = False) -> None:
+    def close(self, kill: bool = False) -> int | None:
+        """Stop the worker (``kill``: its whole process group at once); its exit code."""
         if kill:
             try:
                 os.killpg(self.proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
+            except (ProcessLookupError, PermissionError):
                 pass
         else:
             try:
@@ -140,12 +146,13 @@ class _Worker:
             except OSError:
                 pass
         try:
-            self.proc.wait(timeout=10)
+            code = self.proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait()
+            code = self.proc.wait()
         self.answers.close()
         self.log.close()
+        return code
 
 
 # Imported by the zygote once figures are to be drawn (not for a build that only runs).
@@ -208,103 +215,138 @@ class LocalExecutor:
         on_event = on_event or (lambda event, task: None)
         for task in tasks:
             on_event("queued", task)
-        pending = list(tasks)
-        outcomes: dict[int, Outcome] = {}
-        lock = threading.Lock()
-        report = _Reporter(on_event, finished)
-        env = {**worker_env(self.threads), PARENT_ENV: str(os.getpid())}
-        # A task that declares resources (a GPU, much memory) runs alone.
-        gate = threading.Condition()
-        state = {"running": 0, "exclusive": False}
-
-        def enter(task: Task) -> None:
-            with gate:
-                if task.resources:
-                    gate.wait_for(lambda: state["running"] == 0 and not state["exclusive"])
-                    state["exclusive"] = True
-                else:
-                    gate.wait_for(lambda: not state["exclusive"])
-                state["running"] += 1
-
-        def leave(task: Task) -> None:
-            with gate:
-                state["running"] -= 1
-                if task.resources:
-                    state["exclusive"] = False
-                gate.notify_all()
-
-        def take(bound: str | None) -> Task | None:
-            with lock:
-                if report.error is not None:
-                    return None
-                for i, task in enumerate(pending):
-                    if task.experiment == bound:
-                        return pending.pop(i)
-                return pending.pop(0) if pending else None
-
-        live: set = set()   # workers now running, killed if the build is interrupted
-
-        def slot(number: int) -> None:
-            worker: _Worker | None = None
-            try:
-                while True:
-                    task = take(worker.experiment if worker else None)
-                    if task is None:
-                        break
-                    if worker is not None and worker.experiment != task.experiment:
-                        worker.close()
-                        worker = None
-                    if worker is None:
-                        log_dir = self.scratch / f"worker-{number}-{time.monotonic_ns()}"
-                        log_dir.mkdir(parents=True)
-                        worker = _Worker(self.root, task.experiment, env, log_dir / "output.log",
-                                         zygote, preload_for(task, self.root))
-                        live.add(worker)
-                    enter(task)
-                    on_event("start", task)
-                    try:
-                        answer = worker.ask(task.payload, task.timeout)
-                    finally:
-                        leave(task)
-                    if isinstance(answer, dict):
-                        outcome = Outcome(task, bool(answer.get("ok")), answer,
-                                          answer.get("error"))
-                        if answer.get("phase") == "import":
-                            outcome.log = worker.log_tail()
-                    else:
-                        outcome = Outcome(task, False, {}, {"type": answer},
-                                          log=worker.log_tail())
-                        worker.close(kill=True)
-                        worker = None
-                    outcomes[id(task)] = outcome
-                    report(outcome)
-            except BaseException as exc:  # noqa: BLE001 - re-raised in the calling thread
-                report.fail(exc)
-            finally:
-                if worker is not None:
-                    worker.close()
-
         # One task gains nothing from a fork server: it would import the same modules itself.
         zygote = self._fork_server(tasks) if len(tasks) > 1 or self.persistent or self._zygote \
             else None
-        threads = [threading.Thread(target=slot, args=(i,), daemon=True)
-                   for i in range(min(self.jobs, len(tasks)))]
+        batch = _Batch(self, tasks, on_event, finished, zygote)
+        return batch.run(min(self.jobs, len(tasks)))
+
+    def start(self, tasks: list[Task], on_event: Events | None = None,
+              finished: Finished | None = None) -> Future:
+        """``execute`` in the background: the build renders pages while figures are drawn."""
+        return in_background(self.execute, tasks, on_event, finished)
+
+
+def in_background(execute, tasks: list[Task], on_event, finished) -> Future:
+    """Run ``execute(tasks, ...)`` in a thread of its own; the Future holds its outcomes."""
+    future: Future = Future()
+
+    def work() -> None:
+        if future.set_running_or_notify_cancel():
+            try:
+                future.set_result(execute(tasks, on_event, finished))
+            except BaseException as exc:  # noqa: BLE001 - raised by future.result()
+                future.set_exception(exc)
+
+    threading.Thread(target=work, daemon=True, name="physai-executor").start()
+    return future
+
+
+class _Batch:
+    """One ``execute`` call: ``jobs`` slot threads, each driving one worker at a time."""
+
+    def __init__(self, pool: LocalExecutor, tasks: list[Task], on_event: Events,
+                 finished: Finished | None, zygote):
+        self.pool, self.tasks, self.on_event, self.zygote = pool, tasks, on_event, zygote
+        self.pending = list(tasks)
+        self.outcomes: dict[int, Outcome] = {}
+        self.lock = threading.Lock()
+        self.report = _Reporter(on_event, finished)
+        self.env = {**worker_env(pool.threads), PARENT_ENV: str(os.getpid())}
+        # A task that declares resources (a GPU, much memory) runs alone.
+        self.gate = threading.Condition()
+        self.running, self.exclusive = 0, False
+        self.live: set = set()   # workers now running, killed if the build is interrupted
+
+    def run(self, slots: int) -> list[Outcome]:
+        threads = [threading.Thread(target=self.slot, args=(i,), daemon=True)
+                   for i in range(slots)]
         for thread in threads:
             thread.start()
         try:
             for thread in threads:
                 thread.join()
-            report.reraise()
+            self.report.reraise()
         except BaseException:   # Ctrl+C, SIGTERM: workers live in sessions of their own
-            with lock:
-                pending.clear()   # slots take nothing more
-            for worker in list(live):
+            with self.lock:
+                self.pending.clear()   # slots take nothing more
+            for worker in list(self.live):
                 try:
                     os.killpg(worker.proc.pid, signal.SIGKILL)
                 except OSError:
                     pass
             raise
-        return [outcomes[id(task)] for task in tasks]
+        return [self.outcomes[id(task)] for task in self.tasks]
+
+    def take(self, bound: str | None) -> Task | None:
+        """The next task, preferring one for the script this slot's worker has imported."""
+        with self.lock:
+            if self.report.error is not None:
+                return None
+            for i, task in enumerate(self.pending):
+                if task.experiment == bound:
+                    return self.pending.pop(i)
+            return self.pending.pop(0) if self.pending else None
+
+    def enter(self, task: Task) -> None:
+        with self.gate:
+            if task.resources:
+                self.gate.wait_for(lambda: self.running == 0 and not self.exclusive)
+                self.exclusive = True
+            else:
+                self.gate.wait_for(lambda: not self.exclusive)
+            self.running += 1
+
+    def leave(self, task: Task) -> None:
+        with self.gate:
+            self.running -= 1
+            if task.resources:
+                self.exclusive = False
+            self.gate.notify_all()
+
+    def slot(self, number: int) -> None:
+        worker: _Worker | None = None
+        try:
+            while (task := self.take(worker.experiment if worker else None)) is not None:
+                if worker is not None and worker.experiment != task.experiment:
+                    worker.close()
+                    worker = None
+                if worker is None:
+                    worker = self.new_worker(number, task)
+                outcome, worker = self.ask(worker, task)
+                self.outcomes[id(task)] = outcome
+                self.report(outcome)
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the calling thread
+            self.report.fail(exc)
+        finally:
+            if worker is not None:
+                worker.close()
+
+    def new_worker(self, number: int, task: Task) -> "_Worker":
+        log_dir = self.pool.scratch / f"worker-{number}-{time.monotonic_ns()}"
+        log_dir.mkdir(parents=True)
+        worker = _Worker(self.pool.root, task.experiment, self.env, log_dir / "output.log",
+                         self.zygote, preload_for(task, self.pool.root))
+        self.live.add(worker)
+        return worker
+
+    def ask(self, worker: "_Worker", task: Task) -> tuple[Outcome, "_Worker | None"]:
+        """Run one task; a worker that timed out or died is killed and not reused."""
+        self.enter(task)
+        self.on_event("start", task)
+        try:
+            answer = worker.ask(task.payload, task.timeout)
+        finally:
+            self.leave(task)
+        if isinstance(answer, dict):
+            outcome = Outcome(task, bool(answer.get("ok")), answer, answer.get("error"))
+            if answer.get("phase") == "import":
+                outcome.log = worker.log_tail()
+            return outcome, worker
+        outcome = Outcome(task, False, {}, {"type": answer}, log=worker.log_tail())
+        outcome.error["exit"] = worker.close(kill=True)
+        self.live.discard(worker)
+        return outcome, None
 
 
 class _Reporter:

@@ -29,8 +29,10 @@ def library_versions() -> dict:
     return {name: found[name] for name in ("python", "torch", "numpy")}
 
 
-@dataclass
+@dataclass(frozen=True, eq=False)
 class RunPlan:
+    """One (post, sweep cell, seed) run to have: what the run stage reads, never writes."""
+
     post: Post
     spec: ExperimentSpec
     cell: dict
@@ -40,13 +42,44 @@ class RunPlan:
     label: str
     timeout: float
     max_output_mb: float = 512.0
-    cached: dict | None = None   # the verified manifest, when the cache has it
-    reason: str = ""             # why it had to run (empty when cached)
 
     @property
     def where(self) -> str:
         cell = ", ".join(f"{k}={v!r}" for k, v in self.cell.items())
         return f"seed {self.seed}" + (f", {cell}" if cell else "")
+
+
+@dataclass(frozen=True, eq=False)
+class Run:
+    """A run the cache holds: its plan and its entry's verified manifest.  What the stages
+    after the run stage receive (figures, downloads, values)."""
+
+    plan: RunPlan
+    manifest: dict
+
+    key = property(lambda self: self.plan.key)
+    label = property(lambda self: self.plan.label)
+    cell = property(lambda self: self.plan.cell)
+    seed = property(lambda self: self.plan.seed)
+    params = property(lambda self: self.plan.params)
+    post = property(lambda self: self.plan.post)
+    spec = property(lambda self: self.plan.spec)
+
+
+@dataclass(frozen=True)
+class RunsDone:
+    """What the run stage returns: every run the cache holds now, and what this build did."""
+
+    manifests: dict[str, dict]     # run key -> verified manifest
+    executed: list[RunPlan]
+    reasons: dict[str, str]        # run key -> why it ran ("params changed (...)")
+    errors: list[RunError]
+
+    def runs(self, plans: list[RunPlan]) -> list[Run] | None:
+        """The runs of ``plans`` (one post's), or None when any of them is missing."""
+        if any(plan.key not in self.manifests for plan in plans):
+            return None
+        return [Run(plan, self.manifests[plan.key]) for plan in plans]
 
 
 def post_params(post: Post, spec: ExperimentSpec) -> dict:
@@ -128,21 +161,26 @@ def run_task(plan: RunPlan, cache: Cache) -> Task:
                 resources={**plan.spec.resources, **plan.post.resources})
 
 
-def execute_runs(plans: list[RunPlan], cache: Cache, executor: Executor, on_event=None,
-                 keep_going: bool = False) -> tuple[list[RunPlan], list[RunError]]:
-    """Load cached runs, execute the rest; return (executed plans, errors)."""
-    todo = []
+def load_runs(plans: list[RunPlan], cache: Cache) -> dict[str, dict]:
+    """The verified manifests of the runs the cache holds (a corrupt entry is dropped)."""
+    found = {}
     for plan in plans:
-        plan.cached = cache.load("runs", plan.key)
-        if plan.cached is None:
-            todo.append(plan)
-            plan.reason = explain(plan, cache)
-    unique = {}
-    for plan in todo:  # two posts may share one run
-        unique.setdefault(plan.key, plan)
-    tasks = [run_task(plan, cache) for plan in unique.values()]
-    errors = []
-    executed = []
+        manifest = cache.load("runs", plan.key)
+        if manifest is not None:
+            found[plan.key] = manifest
+    return found
+
+
+def execute_runs(plans: list[RunPlan], cache: Cache, executor: Executor,
+                 on_event=None) -> RunsDone:
+    """Load cached runs, execute the rest; each is committed the moment it finishes."""
+    manifests = load_runs(plans, cache)
+    todo: dict[str, RunPlan] = {}
+    for plan in plans:  # two posts may share one run
+        if plan.key not in manifests:
+            todo.setdefault(plan.key, plan)
+    reasons = {key: explain(plan, cache) for key, plan in todo.items()}
+    errors, executed = [], []
 
     def finished(outcome) -> None:
         # Committed the moment it ends (before its "done" event): whatever stops the build
@@ -152,26 +190,26 @@ def execute_runs(plans: list[RunPlan], cache: Cache, executor: Executor, on_even
         if too_big:
             errors.append(too_big)
         elif outcome.ok:
-            info = {"kind": "run", "experiment": plan.spec.rel, "function": plan.spec.run_function,
-                    "inputs": run_inputs(plan.spec, plan.params, plan.seed),
-                    "params": plan.params, "cell": plan.cell, "seed": plan.seed,
-                    "versions": outcome.result.get("versions", {}),
-                    "device": outcome.result.get("device"),
-                    "device_name": outcome.result.get("device_name"),
-                    "wall_time": outcome.result.get("wall_time")}
-            plan.cached = cache.commit("runs", plan.key, folder / "out", info, durable=True)
+            manifests[plan.key] = cache.commit("runs", plan.key, folder / "out",
+                                               run_manifest(plan, outcome.result), durable=True)
             cache.remember(plan.post.slug, {plan.label: plan.key})
             executed.append(plan)
         else:
             errors.append(run_error(plan, outcome))
         shutil.rmtree(folder, ignore_errors=True)  # the run's scratch folder, its cwd
 
-    executor.execute(tasks, on_event, finished)
-    for plan in todo:
-        if plan.cached is None and plan.key in unique and unique[plan.key] is not plan:
-            plan.cached = unique[plan.key].cached
-    remember(plans, cache)
-    return executed, errors
+    executor.execute([run_task(plan, cache) for plan in todo.values()], on_event, finished)
+    remember(plans, manifests, cache)
+    return RunsDone(manifests, executed, reasons, errors)
+
+
+def run_manifest(plan: RunPlan, result: dict) -> dict:
+    """What a run's manifest records besides its files: inputs, params, environment."""
+    return {"kind": "run", "experiment": plan.spec.rel, "function": plan.spec.run_function,
+            "inputs": run_inputs(plan.spec, plan.params, plan.seed),
+            "params": plan.params, "cell": plan.cell, "seed": plan.seed,
+            "versions": result.get("versions", {}), "device": result.get("device"),
+            "device_name": result.get("device_name"), "wall_time": result.get("wall_time")}
 
 
 def explain(plan: RunPlan, cache: Cache) -> str:
@@ -183,11 +221,11 @@ def explain(plan: RunPlan, cache: Cache) -> str:
     return miss_reason(old, run_inputs(plan.spec, plan.params, plan.seed), plan.spec.rel)
 
 
-def remember(plans: list[RunPlan], cache: Cache) -> None:
+def remember(plans: list[RunPlan], manifests: dict, cache: Cache) -> None:
     """Record the key each (post, run label) now has, to explain a later miss."""
     by_post: dict[str, dict] = {}
     for plan in plans:
-        if plan.cached is not None:
+        if plan.key in manifests:
             by_post.setdefault(plan.post.slug, {})[plan.label] = plan.key
     for slug, keys in by_post.items():
         cache.remember(slug, keys)

@@ -1,0 +1,181 @@
+"""Post pages into the cache: each keyed by its source, its runs' and figures' keys and the
+site-wide inputs, so an unchanged page is never rendered again; many stale pages are rendered
+in forked worker processes (CPU-bound Python).  Then the site-wide pages (index, tags,
+archive, feed), cached by what they show of each post."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from physai_blog.content.config import SiteConfig
+from physai_blog.content.posts import Post
+from physai_blog.errors import PhysaiError
+from physai_blog.render.markup import new_converter
+from physai_blog.render.page import (CachedPage, render_post_body, render_post_page,
+                                     render_site)
+from physai_blog.render.values import observables
+from physai_blog.runs.cache import Cache, file_digest, key_of
+
+# Rendering is CPU-bound Python: past this many stale pages, fork render workers.
+PARALLEL_RENDER_MIN = 24
+
+
+@dataclass
+class RenderJob:
+    """What rendering a post page needs; shared with forked render workers."""
+
+    root: Path
+    config: SiteConfig
+    cache: Cache
+    specs: dict
+    runs: dict               # slug -> the post's Runs (from the run stage)
+    figures: dict            # slug -> its FigurePlans (names and keys; drawn meanwhile)
+    bibliography: object
+    env: object
+    keep_going: bool
+    posts_by_slug: dict = field(default_factory=dict)
+
+    def observables(self, post: Post):
+        spec = self.specs.get(post.experiment) if post.experiment else None
+        return observables(self.runs[post.slug], self.cache, spec.sweep) if spec else None
+
+    def render(self, post: Post, key: str, converter):
+        """Render a post page into the cache (under ``key``); what the site-wide pages need
+        of it, or the PhysaiError that stops it.  Runs in forked render workers too: storing
+        there keeps the page bytes out of the pipe and the hashing parallel."""
+        spec = self.specs.get(post.experiment) if post.experiment else None
+        fig_plans = {p.figure.name: p for p in self.figures.get(post.slug, [])}
+        try:
+            item = render_post_body(post, self.config, self.root, self.observables(post), fig_plans,
+                                    spec.path.name if spec else None, self.keep_going,
+                                    self.bibliography, converter)
+            html = render_post_page(self.env, self.config, item)
+        except PhysaiError as exc:
+            return exc
+        store_page(self.cache, key, html, item, self.root)
+        return CachedPage(post, item.url, item.failed_claims, dict(item.extra_files))
+
+
+@dataclass
+class PostPages:
+    """What the page stage returns."""
+
+    pages: dict = field(default_factory=dict)       # slug -> CachedPage
+    files: dict = field(default_factory=dict)       # site path -> cached page, included files
+    failed_claims: list = field(default_factory=list)
+    errors: list = field(default_factory=list)
+
+
+def render_post_pages(job: RenderJob, posts: list[Post], site_inputs: dict,
+                      jobs: int) -> PostPages:
+    """Every Markdown post's page: from the cache, or rendered now."""
+    out, stale = PostPages(), []
+    for post in posts:
+        spec = job.specs.get(post.experiment) if post.experiment else None
+        key = page_key(post, spec, job.runs.get(post.slug, []), job.figures.get(post.slug, []),
+                       site_inputs)
+        entry = job.cache.get_file("pages", key, ".html")
+        if entry is not None and extras_unchanged(job.root, entry[1]):
+            page = entry[1]
+            out.pages[post.slug] = CachedPage(post, page["url"], page["failed_claims"],
+                                              page["extra_files"])
+            out.files[f"posts/{post.slug}/index.html"] = entry[0]
+        else:
+            stale.append((post, key))
+    if stale:   # read here, before render workers fork: its warnings reach the report
+        job.bibliography.preload()
+    for post, key, outcome in render_pages(job, stale, jobs):
+        if isinstance(outcome, PhysaiError):
+            out.errors.append(outcome)
+        else:
+            out.pages[post.slug] = outcome
+            out.files[f"posts/{post.slug}/index.html"] = job.cache.file_path("pages", key,
+                                                                              ".html")
+    for post in posts:
+        page = out.pages.get(post.slug)
+        if page is not None:
+            out.failed_claims.extend(page.failed_claims)
+            out.files.update({rel: job.root / rel for rel in page.extra_files})
+    return out
+
+
+def render_pages(job: RenderJob, stale: list, jobs: int):
+    """Render stale post pages, in forked worker processes when there are many."""
+    if len(stale) < PARALLEL_RENDER_MIN or jobs < 2 or not hasattr(os, "fork"):
+        converter = new_converter()
+        return [(post, key, job.render(post, key, converter)) for post, key in stale]
+    import multiprocessing
+
+    chunks = [stale[i::jobs] for i in range(jobs)]
+    context = multiprocessing.get_context("fork")
+    with context.Pool(jobs, initializer=_render_init, initargs=(job,)) as pool:
+        results = pool.map(_render_chunk, [[(post.slug, key) for post, key in c] for c in chunks])
+    by_slug = {slug: outcome for chunk in results for slug, outcome in chunk}
+    return [(post, key, _revive(by_slug[post.slug])) for post, key in stale]
+
+
+# Per forked render worker: its job and converter, set by the pool's initializer in the
+# child (multiprocessing hands pool functions no other state); never used in the parent.
+_WORKER: dict = {}
+
+
+def _render_init(job: RenderJob) -> None:
+    _WORKER["job"], _WORKER["converter"] = job, new_converter()
+
+
+def _render_chunk(pages: list[tuple[str, str]]) -> list:
+    job = _WORKER["job"]
+    out = []
+    for slug, key in pages:
+        outcome = job.render(job.posts_by_slug[slug], key, _WORKER["converter"])
+        if isinstance(outcome, PhysaiError):   # exceptions with custom __init__ do not pickle
+            outcome = ("error", outcome.message, outcome.detail)
+        out.append((slug, outcome))
+    return out
+
+
+def _revive(outcome):
+    if isinstance(outcome, tuple) and outcome and outcome[0] == "error":
+        return PhysaiError(outcome[1], outcome[2])
+    return outcome
+
+
+def page_key(post: Post, spec, runs: list, figures: list, site_inputs: dict) -> str:
+    """A post page depends on its source, its runs and figures, and the site-wide inputs."""
+    return key_of({"kind": "page", "source": file_digest(post.source), "rel": post.rel,
+                   "spec": spec.source if spec else None, "runs": [r.key for r in runs],
+                   "figures": [f.key for f in figures], **site_inputs})
+
+
+def store_page(cache: Cache, key: str, html: bytes, item, root: Path) -> None:
+    cache.put_file("pages", key, html, {
+        "kind": "page", "url": item.url, "failed_claims": item.failed_claims,
+        "extra_files": {rel: file_digest(root / rel) for rel in sorted(item.extra_files)}},
+        ".html")
+
+
+def extras_unchanged(root: Path, page: dict) -> bool:
+    """Files a page includes (al-folio figures) are inputs of the page too."""
+    return all(file_digest(root / rel) == digest for rel, digest in page["extra_files"].items())
+
+
+def site_pages(cache: Cache, config: SiteConfig, env, rendered: list, site_inputs: dict) -> dict:
+    """Index, tags, archive and feed: cached by what they show of every post, so an edit to
+    a post's body alone does not re-render them."""
+    shown = [[r.post.slug, r.post.title, r.post.date.isoformat(), r.post.description,
+              r.post.tags, r.post.categories, r.post.authors, r.url] for r in rendered]
+    key = key_of({"kind": "site-pages", "posts": shown, **site_inputs})
+    entry = cache.load("site-pages", key)
+    folder = cache.path("site-pages", key)
+    if entry is not None:
+        return {rel: folder / rel for rel in entry["files"]}
+    newest = max((r.post.date for r in rendered), default=None)
+    pages = render_site(env, config, rendered, newest.isoformat() if newest else "1970-01-01")
+    tmp = cache.new_tmp()
+    for rel, data in pages.items():
+        (tmp / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp / rel).write_bytes(data)
+    cache.commit("site-pages", key, tmp, {"kind": "site-pages"})
+    return pages
