@@ -13,6 +13,7 @@ import math
 import os
 from pathlib import Path
 
+
 class MappingCache:
     """Parsed front matter by the sha256 of its text: parsing 200 front matters is a fifth
     of a one-post rebuild.  Stored as checksummed JSON (values JSON cannot hold, like dates,

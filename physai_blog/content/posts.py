@@ -9,48 +9,109 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
-from difflib import get_close_matches
 from pathlib import Path
 
+from physai_blog.content.schema import (ANY, BOOLEAN, REQUIRED, Invalid, Option, Schema, Type,
+                                        number, text)
+from physai_blog.content.spec import PARAMS, RESOURCES, SEEDS
 from physai_blog.errors import InputError, collect
 from physai_blog.runtime.names import SLUG, slugify
-from physai_blog.content.spec import check_params, check_seeds
 
 POSTS_DIR = "posts"
 EXPERIMENTS_DIR = "experiments"
 DATE_PREFIX = re.compile(r"^(\d{4}-\d{2}-\d{2})-(.+)$")
-
-KNOWN_KEYS = {
-    # al-folio's fields, accepted as they are
-    "layout", "title", "date", "description", "tags", "categories", "giscus_comments",
-    "related_posts", "featured", "thumbnail", "toc", "pretty_table", "bibliography",
-    # physai-blog's own
-    "authors", "slug", "experiment", "params", "seeds", "timeout", "tolerance", "draft",
-    "max_output_mb", "resources",
-}
+SLUG_RULE = "letters, digits, - and _ (it becomes a URL)"
 
 
-@dataclass
+def _text_list(value) -> list[str]:
+    if isinstance(value, str):  # "a, b" or "a b": al-folio's way of writing a list
+        return [v for v in re.split(r"[,\s]+", value.strip()) if v] \
+            if "," in value or " " in value else [value]
+    if isinstance(value, list) and all(isinstance(v, (str, int, float)) for v in value):
+        return [str(v) for v in value]
+    raise Invalid()
+
+
+def _date(value) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value.strip()[:10])
+        except ValueError:
+            pass
+    raise Invalid()
+
+
+def _slug(value) -> str:
+    if not isinstance(value, str) or not SLUG.match(value):
+        raise Invalid()
+    return value
+
+
+def _script(value) -> str | None:
+    if value is False or value == "none":
+        return None
+    if not isinstance(value, str) or not value.endswith(".py") or "\0" in value:
+        raise Invalid()
+    return value
+
+
+def _al_folio(name: str, what: str) -> Option:
+    return Option(name, ANY, None, f"al-folio's {what}; accepted and ignored.", ignored=True)
+
+
+TEXT_LIST = Type("a list of text (or one text)", _text_list, list)
+FRONT_MATTER = Schema([
+    Option("title", text(numbers=True), REQUIRED, "The post's title."),
+    Option("date", Type("a date like 2026-01-08", _date, dt.date), REQUIRED,
+           "Publication date; posts are listed newest first.", example="date: 2026-01-08"),
+    Option("description", text(numbers=True), "", "One-line summary for the index and the feed."),
+    Option("tags", TEXT_LIST, [], "Tags, each with its own page: a list, or one text split at "
+                                  "commas and spaces."),
+    Option("categories", TEXT_LIST, [], "al-folio's categories, kept with the post."),
+    Option("authors", TEXT_LIST, [], "The post's authors; default: physai.yaml's `author`."),
+    Option("draft", BOOLEAN, False, "A draft is built only with `build --drafts`."),
+    Option("slug", Type(SLUG_RULE, _slug, str), None,
+           "The post's URL name; default: the file name without its date."),
+    Option("experiment", Type("a path to a .py file (e.g. experiments/x.py)", _script, str), None,
+           "The experiment script; default: `experiments/<slug>.py` if it exists; `none`: no "
+           "experiment."),
+    Option("params", PARAMS, {}, "Overrides of the experiment's params for this post."),
+    Option("seeds", SEEDS, None, "The seeds to run; default: the experiment's."),
+    Option("timeout", number(unit="seconds"), None,
+           "Per-run timeout; default: the experiment's, then physai.yaml's."),
+    Option("tolerance", number(positive=False), None,
+           "Relative tolerance of `physai-blog verify`; default: the experiment's, then 0."),
+    Option("max_output_mb", number(unit="megabytes"), None,
+           "Largest stored output of one run; default: physai.yaml's."),
+    Option("resources", RESOURCES, {},
+           "What each run needs, e.g. {gpu: 1}; added to the experiment's `resources`."),
+    _al_folio("layout", "page layout"),
+    _al_folio("giscus_comments", "comments switch"),
+    _al_folio("related_posts", "related-posts switch"),
+    _al_folio("featured", "featured-post flag"),
+    _al_folio("thumbnail", "thumbnail image"),
+    _al_folio("toc", "table-of-contents settings"),
+    _al_folio("pretty_table", "table styling switch"),
+    _al_folio("bibliography", "per-post .bib file (physai.yaml's `bibliography` is used)"),
+], unknown="unknown front matter key {key!r} (ignored)", strict=False)
+
+#: Every key front matter may have (kept for older imports).
+KNOWN_KEYS = frozenset(FRONT_MATTER.names)
+
+
+@dataclass(kw_only=True)
+@FRONT_MATTER.attributes
 class Post:
+    """A post: where it came from, its body, and one attribute per option of FRONT_MATTER."""
+
     source: Path
     rel: str
-    slug: str
-    title: str
-    date: dt.date
     body: str
     body_line: int
-    description: str = ""
-    tags: list[str] = field(default_factory=list)
-    categories: list[str] = field(default_factory=list)
-    authors: list[str] = field(default_factory=list)
-    draft: bool = False
-    experiment: str | None = None
-    params: dict = field(default_factory=dict)
-    seeds: list[int] | None = None
-    timeout: float | None = None
-    tolerance: float | None = None
-    max_output_mb: float | None = None
-    resources: dict = field(default_factory=dict)   # e.g. {gpu: 1, memory: 8GB}
     lines: dict[str, int] = field(default_factory=dict)
     notebook: list | None = None   # the cells after the front matter, for a .ipynb post
 
@@ -67,30 +128,6 @@ def split_front_matter(text: str, rel: str) -> tuple[str, int, str, int]:
         if lines[i].strip() in ("---", "..."):
             return "".join(lines[1:i]), 2, "".join(lines[i + 1:]), i + 2
     raise InputError(rel, 1, "front matter is not closed: add a `---` line after it")
-
-
-def _as_list(value, key: str) -> list[str]:
-    if value is None:
-        return []
-    if isinstance(value, str):
-        return [v for v in re.split(r"[,\s]+", value.strip()) if v] if "," in value or " " in value \
-            else [value]
-    if isinstance(value, list) and all(isinstance(v, (str, int, float)) for v in value):
-        return [str(v) for v in value]
-    raise ValueError(f"{key!r} must be a list of text (or one text)")
-
-
-def _as_date(value) -> dt.date:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    if isinstance(value, str):
-        try:
-            return dt.date.fromisoformat(value.strip()[:10])
-        except ValueError:
-            pass
-    raise ValueError("'date' must be a date like 2026-01-08")
 
 
 def read_post(path: Path, root: Path, warnings: list[str], mappings=None) -> Post:
@@ -138,116 +175,43 @@ def read_notebook_post(path: Path, root: Path, rel: str, warnings: list[str]) ->
 
 def post_from_front_matter(data: dict, lines: dict, path: Path, rel: str, root: Path, body: str,
                            body_line: int, warnings: list[str]) -> Post:
-    errors: list[InputError] = []
-
-    def fail(key, message):
-        errors.append(InputError(rel, lines.get(key, 1), message))
-
-    for key in data:
-        if key not in KNOWN_KEYS:
-            hint = get_close_matches(key, sorted(KNOWN_KEYS), 1)
-            warnings.append(f"{rel}:{lines.get(key)}: unknown front matter key {key!r} (ignored)"
-                            + (f"; did you mean {hint[0]!r}?" if hint else ""))
-    values: dict = {}
-    for key in ("title", "description"):
-        value = data.get(key)
-        if key == "title" and (value is None or (isinstance(value, str) and not value.strip())):
-            fail(key, "missing required key 'title'")
-        elif value is not None and not isinstance(value, (str, int, float)):
-            fail(key, f"{key!r} must be text")
-        elif value is not None:
-            values[key] = str(value).strip()
-    if "date" not in data or data["date"] is None:
-        fail("date", "missing required key 'date' (e.g. date: 2026-01-08)")
-    else:
-        try:
-            values["date"] = _as_date(data["date"])
-        except ValueError as exc:
-            fail("date", str(exc))
-    for key in ("tags", "categories", "authors"):
-        try:
-            values[key] = _as_list(data.get(key), key)
-        except ValueError as exc:
-            fail(key, str(exc))
-    for key in ("draft",):
-        if key in data and not isinstance(data[key], bool):
-            fail(key, f"{key!r} must be true or false")
-        else:
-            values[key] = bool(data.get(key, False))
-    for key in ("timeout", "tolerance", "max_output_mb"):
-        value = data.get(key)
-        if value is None:
-            continue
-        positive = key != "tolerance"
-        number = not isinstance(value, bool) and isinstance(value, (int, float)) \
-            and value == value  # not NaN
-        if not number or (value <= 0 if positive else value < 0):
-            fail(key, f"{key!r} must be a {'positive' if positive else 'non-negative'} number")
-        else:
-            values[key] = float(value)
-    if "resources" in data:
-        value = data["resources"]
-        if not isinstance(value, dict) or not all(
-                isinstance(k, str) and isinstance(v, (int, float, str)) and not isinstance(v, bool)
-                for k, v in value.items()):
-            fail("resources", "'resources' must be a mapping like {gpu: 1, memory: 8GB}")
-        else:
-            values["resources"] = dict(value)
-    if "params" in data:
-        try:
-            check_params(data["params"], rel, lines.get("params"))
-            values["params"] = dict(data["params"])
-        except InputError as exc:
-            errors.append(exc)
-    if data.get("seeds") is not None:
-        try:
-            check_seeds(data["seeds"], rel, lines.get("seeds"), "seeds")
-            values["seeds"] = list(data["seeds"])
-        except InputError as exc:
-            errors.append(exc)
-
-    stem = path.stem
-    match = DATE_PREFIX.match(stem)
-    slug = data.get("slug", match.group(2) if match else stem)
-    slug_ok = isinstance(slug, str) and SLUG.match(slug)
-    if not slug_ok:
-        fail("slug", f"slug {slug!r} must be letters, digits, - and _ (it becomes a URL)")
-
+    values, errors = FRONT_MATTER.validate(data, lines, rel, warnings)
+    match = DATE_PREFIX.match(path.stem)
+    slug = values["slug"] or (match.group(2) if match else path.stem)
+    if data.get("slug") is None and not SLUG.match(slug):  # a given slug is FRONT_MATTER's
+        errors.append(InputError(rel, lines.get("slug", 1), f"slug {slug!r} (from the file "
+                                 f"name) must be {SLUG_RULE}; rename the file or set `slug:`"))
     try:
-        values["experiment"] = _experiment_path(data, lines, slug if slug_ok else None, rel, root)
+        experiment = _experiment_path(values["experiment"], "experiment" in data, slug, rel,
+                                      lines.get("experiment"), root)
     except InputError as exc:
         errors.append(exc)
     collect(errors)
-    return Post(source=path, rel=rel, slug=slug, body=body, body_line=body_line, lines=lines,
-                **values)
+    return Post(source=path, rel=rel, body=body, body_line=body_line, lines=lines,
+                **{**values, "slug": slug, "experiment": experiment})
 
 
-def _experiment_path(data: dict, lines: dict, slug: str | None, rel: str,
+def _experiment_path(value: str | None, given: bool, slug: str, rel: str, line: int | None,
                      root: Path) -> str | None:
-    if "experiment" in data:
-        value = data["experiment"]
-        if value is None or value is False or value == "none":
-            return None
-        if not isinstance(value, str) or not value.endswith(".py") or "\0" in value:
-            raise InputError(rel, lines.get("experiment"),
-                             "'experiment' must be a path to a .py file, e.g. experiments/x.py")
-        try:
-            target = (root / value).resolve()
-            inside = target.is_relative_to(root.resolve())
-            found = inside and target.is_file()
-        except (OSError, RuntimeError) as exc:  # too long, a symlink loop
-            raise InputError(rel, lines.get("experiment"),
-                             f"experiment {value!r}: {getattr(exc, 'strerror', None) or exc}")
-        if not inside:
-            raise InputError(rel, lines.get("experiment"),
-                             f"experiment {value!r} lies outside the blog folder")
-        if not found:
-            raise InputError(rel, lines.get("experiment"), f"experiment file {value!r} not found")
-        return target.relative_to(root.resolve()).as_posix()
-    if slug is None:
+    """The experiment script, relative to the root: ``value`` when ``given`` (None: no
+    experiment), else experiments/<slug>.py if it exists."""
+    if not given:
+        default = root / EXPERIMENTS_DIR / f"{slug}.py"
+        return default.relative_to(root).as_posix() if default.is_file() else None
+    if value is None:
         return None
-    default = root / EXPERIMENTS_DIR / f"{slug}.py"
-    return default.relative_to(root).as_posix() if default.is_file() else None
+    try:
+        target = (root / value).resolve()
+        inside = target.is_relative_to(root.resolve())
+        found = inside and target.is_file()
+    except (OSError, RuntimeError) as exc:  # too long, a symlink loop
+        raise InputError(rel, line,
+                         f"experiment {value!r}: {getattr(exc, 'strerror', None) or exc}")
+    if not inside:
+        raise InputError(rel, line, f"experiment {value!r} lies outside the blog folder")
+    if not found:
+        raise InputError(rel, line, f"experiment file {value!r} not found")
+    return target.relative_to(root.resolve()).as_posix()
 
 
 def post_files(root: Path) -> list[Path]:

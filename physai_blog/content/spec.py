@@ -12,16 +12,76 @@ from __future__ import annotations
 import ast
 import hashlib
 from dataclasses import dataclass, field
-from difflib import get_close_matches
 from pathlib import Path
 
-from physai_blog.errors import InputError
+from physai_blog.content.schema import Invalid, Option, Schema, Type, did_you_mean, number, shown
+from physai_blog.errors import InputError, collect
 from physai_blog.runtime.names import FIGURE_NAME, sweep_cells  # noqa: F401 - re-exported
 
 # Bump when the stored format of runs or figures changes: every cache key includes it.
 API_VERSION = "1"
 FORMATS = ("svg", "png")
-OPTION_KEYS = ("params", "sweep", "seeds", "timeout", "tolerance", "resources")
+
+
+# -- the arguments of Experiment(...), shared with front matter where they mean the same ----------
+
+def _params(value) -> dict:
+    if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
+        raise Invalid()
+    return dict(value)
+
+
+def _seeds(value) -> list:
+    if not isinstance(value, (list, tuple)) or not value or not all(
+            isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in value):
+        raise Invalid()
+    twice = [s for i, s in enumerate(value) if s in value[:i]]
+    if twice:
+        raise Invalid(f"seed {twice[0]} is listed twice")
+    return list(value)
+
+
+def _sweep(value) -> dict:
+    if not isinstance(value, dict):
+        raise Invalid()
+    for key, values in value.items():
+        if not isinstance(values, (list, tuple)) or not values:
+            raise Invalid(f"{shown(key)} must be a non-empty list of values")
+        seen = [repr(v) for v in values]
+        twice = [v for i, v in enumerate(values) if repr(v) in seen[:i]]
+        if twice:
+            raise Invalid(f"{shown(key)} lists {shown(twice[0])} twice")
+    return {k: list(v) for k, v in value.items()}
+
+
+def _resources(value) -> dict:
+    if not isinstance(value, dict) or not all(
+            isinstance(k, str) and isinstance(v, (int, float, str)) and not isinstance(v, bool)
+            for k, v in value.items()):
+        raise Invalid()
+    return dict(value)
+
+
+PARAMS = Type("a mapping of names to values", _params, dict)
+SEEDS = Type("a non-empty list of non-negative integers", _seeds, list)
+RESOURCES = Type("a mapping like {gpu: 1, memory: 8GB}", _resources, dict)
+
+EXPERIMENT = Schema([
+    Option("params", PARAMS, {}, "The parameters every run receives (also the first positional "
+                                 "argument)."),
+    Option("sweep", Type('a mapping like {"weight_decay": [0.1, 1.0]}', _sweep, dict), {},
+           "Values to sweep, by param name: one run per cell of their product (and seed)."),
+    Option("seeds", SEEDS, [0], "The seeds each cell runs with."),
+    Option("timeout", number(unit="seconds"), None,
+           "Per-run timeout (a post's `timeout` overrides it); default: physai.yaml's."),
+    Option("tolerance", number(positive=False), None,
+           "Relative tolerance of `physai-blog verify` (a post's `tolerance` overrides it)."),
+    Option("resources", RESOURCES, {},
+           "What each run needs, e.g. {\"gpu\": 1}; a post's `resources` add to it."),
+], subject="Experiment({key}=...)", unknown="unknown Experiment() argument {key!r}")
+
+#: The keyword arguments ``Experiment(...)`` takes (kept for older imports).
+OPTION_KEYS = EXPERIMENT.names
 
 
 def sha256(data: bytes) -> str:
@@ -40,18 +100,15 @@ class FigureSpec:
     source: str
 
 
-@dataclass
+@dataclass(kw_only=True)
+@EXPERIMENT.attributes
 class ExperimentSpec:
+    """An experiment as read statically; ``params`` ... ``resources`` are EXPERIMENT's."""
+
     path: Path
     rel: str
     var: str
     lineno: int
-    params: dict
-    sweep: dict
-    seeds: list
-    timeout: float | None
-    tolerance: float | None
-    resources: dict
     run_function: str
     run_lineno: int
     figures: dict[str, FigureSpec]
@@ -104,40 +161,60 @@ def parse_spec(source: str, rel: str, path: Path) -> ExperimentSpec:
         tree = ast.parse(source, filename=rel)
     except SyntaxError as exc:
         raise InputError(rel, exc.lineno, f"SyntaxError: {exc.msg}")
+    assign, var = _experiment_assignment(tree, rel)
+    line = assign.value.lineno
+    options = _experiment_options(assign.value, rel)
+    lines = source.splitlines(keepends=True)
+    run, figures, spans = _decorated(tree, var, rel, lines)
+    if run is None:
+        raise InputError(rel, line, f"no @{var}.run function: decorate the training function")
+    # The Experiment(...) statement is keyed by what it means (each run's params and seed),
+    # not by its text: adding a sweep value or a seed must not rerun the existing runs.
+    spans["figure"].append((assign.lineno, assign.end_lineno))
+    return ExperimentSpec(
+        path=path, rel=rel, var=var, lineno=line, **options, run_function=run.name,
+        run_lineno=run.lineno, figures=figures, run_source=_strip(lines, spans["figure"]),
+        shared_source=_strip(lines, spans["figure"] + spans["run"]), source=source)
 
-    found = [(n, t.id) for n in tree.body if isinstance(n, ast.Assign) and _is_experiment_call(n.value)
+
+def _experiment_assignment(tree: ast.Module, rel: str) -> tuple[ast.Assign, str]:
+    """The one top-level ``var = Experiment(...)``, and ``var``."""
+    found = [(n, t.id) for n in tree.body
+             if isinstance(n, ast.Assign) and _is_experiment_call(n.value)
              for t in n.targets if isinstance(t, ast.Name)]
     if not found:
         raise InputError(rel, None, "no `exp = Experiment(...)` at the top level of the script")
     if len(found) > 1:
         raise InputError(rel, found[1][0].lineno, "more than one Experiment(...) in one script")
-    assign, var = found[0]
-    call: ast.Call = assign.value
-    options = {}
-    if call.args:
-        if len(call.args) > 1:
-            raise InputError(rel, call.lineno, "Experiment() takes params as its only positional "
-                                               "argument; pass the rest by keyword")
-        options["params"] = _literal(call.args[0], rel, "Experiment(params=...)")
-    for kw in call.keywords:
-        if kw.arg not in OPTION_KEYS:
-            hint = get_close_matches(kw.arg or "", OPTION_KEYS, 1)
-            raise InputError(rel, kw.value.lineno, f"unknown Experiment() argument {kw.arg!r}"
-                             + (f"; did you mean {hint[0]!r}?" if hint else ""))
-        options[kw.arg] = _literal(kw.value, rel, f"Experiment({kw.arg}=...)")
-    params = options.get("params") or {}
-    sweep = options.get("sweep") or {}
-    seeds = options.get("seeds", [0])
-    line = call.lineno
-    check_params(params, rel, line)
-    check_sweep(sweep, params, rel, line)
-    check_seeds(seeds, rel, line, "Experiment(seeds=...)")
+    return found[0]
 
-    # The Experiment(...) statement is keyed by what it means (each run's params and seed),
-    # not by its text: adding a sweep value or a seed must not rerun the existing runs.
-    run_fn, run_line, figures = None, 0, {}
-    spans = {"run": [], "figure": [(assign.lineno, assign.end_lineno)]}
-    lines = source.splitlines(keepends=True)
+
+def _experiment_options(call: ast.Call, rel: str) -> dict:
+    """The arguments of ``Experiment(...)``, read as literals and checked against EXPERIMENT."""
+    if len(call.args) > 1:
+        raise InputError(rel, call.lineno, "Experiment() takes params as its only positional "
+                                           "argument; pass the rest by keyword")
+    given = [("params", node) for node in call.args] + [
+        (kw.arg or f"**{ast.unparse(kw.value)}", kw.value) for kw in call.keywords]
+    data, lines, errors = {}, {}, []
+    for name, node in given:
+        lines[name] = node.lineno
+        try:  # an unknown argument is reported as unknown, whatever its value
+            data[name] = _literal(node, rel, f"Experiment({name}=...)") if name in EXPERIMENT \
+                else None
+        except InputError as exc:
+            errors.append(exc)
+    values, invalid = EXPERIMENT.validate(data, lines, rel)
+    collect(errors + invalid)
+    check_sweep(values["sweep"], values["params"], rel, lines.get("sweep", call.lineno))
+    return values
+
+
+def _decorated(tree: ast.Module, var: str, rel: str, lines: list[str]):
+    """(the ``@var.run`` function or None, the ``@var.figure`` specs by name, the line spans
+    of each kind, decorators included)."""
+    run, figures = None, {}
+    spans: dict[str, list[tuple[int, int]]] = {"run": [], "figure": []}
     for node in tree.body:
         if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             continue
@@ -145,31 +222,22 @@ def parse_spec(source: str, rel: str, path: Path) -> ExperimentSpec:
             kind, dcall = _decorator_target(dec, var)
             if kind is None:
                 continue
-            start = min(d.lineno for d in node.decorator_list)
-            span = (start, node.end_lineno)
+            span = (min(d.lineno for d in node.decorator_list), node.end_lineno)
             if kind == "run":
-                if run_fn is not None:
+                if run is not None:
                     raise InputError(rel, node.lineno, f"a second @{var}.run function "
                                      f"({node.name}); one experiment has one run function")
-                run_fn, run_line = node.name, node.lineno
-                spans["run"].append(span)
+                run = node
             elif kind == "figure":
                 fig = _figure_spec(dcall, node, rel, "".join(lines[span[0] - 1:span[1]]))
                 if fig.name in figures:
                     raise InputError(rel, dec.lineno, f"figure {fig.name!r} is defined twice")
                 figures[fig.name] = fig
-                spans["figure"].append(span)
             else:
                 raise InputError(rel, dec.lineno, f"unknown decorator @{var}.{kind}; "
                                  "use @exp.run or @exp.figure(\"name\", caption=...)")
-    if run_fn is None:
-        raise InputError(rel, line, f"no @{var}.run function: decorate the training function")
-    return ExperimentSpec(
-        path=path, rel=rel, var=var, lineno=line, params=params, sweep=sweep, seeds=list(seeds),
-        timeout=options.get("timeout"), tolerance=options.get("tolerance"),
-        resources=options.get("resources") or {}, run_function=run_fn, run_lineno=run_line,
-        figures=figures, run_source=_strip(lines, spans["figure"]),
-        shared_source=_strip(lines, spans["figure"] + spans["run"]), source=source)
+            spans[kind].append(span)
+    return run, figures, spans
 
 
 def _figure_spec(dcall: ast.Call | None, node, rel: str, source: str) -> FigureSpec:
@@ -197,31 +265,12 @@ def _figure_spec(dcall: ast.Call | None, node, rel: str, source: str) -> FigureS
                       lineno=node.lineno, source=source)
 
 
-def check_params(params, rel, line) -> None:
-    if not isinstance(params, dict) or not all(isinstance(k, str) for k in params):
-        raise InputError(rel, line, "params must be a mapping of names to values")
-
-
-def check_sweep(sweep, params, rel, line) -> None:
-    if not isinstance(sweep, dict):
-        raise InputError(rel, line, "sweep must be a mapping like {\"weight_decay\": [0.1, 1.0]}")
-    for key, values in sweep.items():
+def check_sweep(sweep: dict, params: dict, rel: str, line: int) -> None:
+    """Every swept key is a param (the sweep's own shape is EXPERIMENT's to check)."""
+    for key in sweep:
         if key not in params:
-            hint = get_close_matches(str(key), list(params), 1)
             raise InputError(rel, line, f"sweep key {key!r} is not one of the params "
-                             f"{sorted(params)}" + (f"; did you mean {hint[0]!r}?" if hint else ""))
-        if not isinstance(values, (list, tuple)) or not values:
-            raise InputError(rel, line, f"sweep {key!r} must be a non-empty list of values")
-        if len({repr(v) for v in values}) != len(values):
-            raise InputError(rel, line, f"sweep {key!r} lists a value twice")
-
-
-def check_seeds(seeds, rel, line, what) -> None:
-    if not isinstance(seeds, (list, tuple)) or not seeds or not all(
-            isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in seeds):
-        raise InputError(rel, line, f"{what} must be a non-empty list of non-negative integers")
-    if len(set(seeds)) != len(seeds):
-        raise InputError(rel, line, f"{what} lists a seed twice")
+                             f"{sorted(params)}" + did_you_mean(key, params))
 
 
 # -- project-local imports ------------------------------------------------------------------------
