@@ -174,12 +174,13 @@ def test_output_size_cap_from_the_config(blog):
 def test_failures_in_workers_forked_from_the_zygote(tmp_path):
     """Several runs at once go through the fork server: a raise, a hang past the timeout and a
     hard exit are each reported, and nothing is cached for them."""
-    experiment = FAST_EXPERIMENT.replace('seeds=[0]', 'seeds=[0, 1, 2, 3]').replace(
+    experiment = FAST_EXPERIMENT.replace('seeds=[0]', 'seeds=[0, 1, 2, 3, 4]').replace(
         "    for step in range(params[\"n\"]):",
-        "    import os, time\n"
+        "    import os, signal, time\n"
         "    if seed == 1:\n        raise ValueError('seed one is bad')\n"
         "    if seed == 2:\n        time.sleep(60)\n"
         "    if seed == 3:\n        os._exit(3)\n"
+        "    if seed == 4:\n        os.kill(os.getpid(), signal.SIGKILL)\n"
         "    for step in range(params[\"n\"]):")
     post = FAST_POST.replace("experiment: experiments/fast.py",
                              "experiment: experiments/fast.py\ntimeout: 3")
@@ -189,5 +190,7 @@ def test_failures_in_workers_forked_from_the_zygote(tmp_path):
     out = result.output
     assert "experiments/fast.py:10: ValueError: seed one is bad (seed 1, post " in out
     assert "timed out after 3 s (seed 2)" in out
-    assert "experiments/fast.py: the experiment process died (seed 3, post " in out
+    # Real exit codes from the fork server, never a guess (it reaps and reports them).
+    assert "experiments/fast.py: the experiment process died with exit code 3 (seed 3, post " in out
+    assert "experiments/fast.py: the experiment process died, killed by SIGKILL (seed 4, " in out
     assert len(list((root / ".physai-cache/runs").iterdir())) == 1     # seed 0 only

@@ -253,13 +253,27 @@ def run_error(plan: RunPlan, outcome) -> RunError:
                         f"({plan.where}); raise `timeout:` in the front matter or make it "
                         "faster", _tail(outcome.log))
     if kind == "died":
-        return RunError(f"{script}: the experiment process died ({plan.where}, post {post})",
-                        _tail(outcome.log))
+        return RunError(f"{script}: the experiment process died{exit_text(error.get('exit'))} "
+                        f"({plan.where}, post {post})", _tail(outcome.log))
     location = f"{error['file']}:{error['line']}" if error.get("file") else script
     detail = "Traceback (the experiment's own frames):\n" + "\n".join(error.get("traceback", [])) \
         if error.get("traceback") else _tail(outcome.log)
     return RunError(f"{location}: {error.get('message', 'failed')} ({plan.where}, post {post})",
                     detail)
+
+
+def exit_text(code: int | None) -> str:
+    """How a worker ended, from its real exit code (None: not known, e.g. on a cluster)."""
+    import signal
+
+    if code is None:
+        return ""
+    if code < 0:
+        try:
+            return f", killed by {signal.Signals(-code).name}"
+        except ValueError:
+            return f", killed by signal {-code}"
+    return f" with exit code {code}"
 
 
 def _tail(log: str) -> str:

@@ -5,7 +5,13 @@ numpy, matplotlib and torch are imported again for every script.  The zygote imp
 once, then forks one child per worker on request.  The parent sends the child's stdin, its
 answer pipe and its log file as file descriptors over a Unix socket (``SCM_RIGHTS``); the
 child becomes an ordinary ``worker.main`` in a session of its own, so it is killed, timed out
-and read exactly like a subprocess worker.
+and read exactly like a subprocess worker.  A fourth descriptor, a status pipe, brings the
+child's real exit code back once the zygote has reaped it.
+
+Why not the standard library's ``forkserver``: it is one per process with the environment
+of the moment it starts, and workers need theirs fixed before the interpreter starts
+(``PYTHONHASHSEED``, thread caps read when numpy loads) and different thread caps for
+different ``--jobs``; this zygote is one per (environment, build or ``serve`` session).
 
     python -m physai_blog.runs.zygote SOCKET_FD MODULE [MODULE ...] [--later MODULE ...]
 """
@@ -27,28 +33,55 @@ from physai_blog.runs.worker import PARENT_ENV, die_with_parent
 
 
 def serve(sock: socket.socket, later: list[str] = ()) -> None:
-    """Fork a worker per request; import ``later`` one module at a time while idle."""
+    """Fork a worker per request; import ``later`` one module at a time while idle.  Each
+    child's exit code is written to the status pipe its request brought, once it is reaped:
+    the parent reads real exit codes, and a reused pid can never look alive."""
     import select
 
-    signal.signal(signal.SIGCHLD, signal.SIG_IGN)   # children are reaped by the kernel
+    statuses: dict[int, int] = {}   # child pid -> the write end of its status pipe
+
+    def reap(signum=None, frame=None) -> None:
+        while True:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            fd = statuses.pop(pid, None)
+            if fd is not None:
+                try:
+                    os.write(fd, str(os.waitstatus_to_exitcode(status)).encode())
+                finally:
+                    os.close(fd)
+
+    signal.signal(signal.SIGCHLD, reap)
     me = os.getpid()
     later = list(later)
     while True:
         while later and not select.select([sock], [], [], 0)[0]:
             preload([later.pop(0)])
         try:
-            message, fds, _, _ = socket.recv_fds(sock, 1 << 16, 3)
+            message, fds, _, _ = socket.recv_fds(sock, 1 << 16, 4)
         except OSError:
             return
         if not message:
             return
         request = json.loads(message)
         preload(request.get("preload", []))
-        pid = os.fork()
-        if pid == 0:
-            os.environ[PARENT_ENV] = str(me)   # workers die with the zygote, which dies with the build
-            _child(sock, request, fds)
-        for fd in fds:
+        # SIGCHLD waits until the child's status pipe is registered (it may exit at once).
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGCHLD})
+        try:
+            pid = os.fork()
+            if pid == 0:
+                for fd in [fds[3], *statuses.values()]:   # only the zygote reports exits
+                    os.close(fd)
+                os.environ[PARENT_ENV] = str(me)   # workers die with the zygote, which dies with the build
+                _child(sock, request, fds[:3])
+            statuses[pid] = fds[3]
+        finally:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGCHLD})
+        for fd in fds[:3]:
             os.close(fd)
         sock.send(json.dumps({"pid": pid}).encode())
 
@@ -59,6 +92,7 @@ def _child(sock: socket.socket, request: dict, fds: list[int]) -> None:
         sock.close()
         os.setsid()
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGCHLD})
         stdin_fd, answer_fd, log_fd = fds
         os.dup2(stdin_fd, 0)
         os.dup2(log_fd, 1)
@@ -80,28 +114,38 @@ def _child(sock: socket.socket, request: dict, fds: list[int]) -> None:
 
 
 class ForkedProcess:
-    """What ``executor._Worker`` needs of a process: pid, stdin, wait()."""
+    """What ``executor._Worker`` needs of a process: pid, stdin, poll(), wait() with the
+    worker's real exit code (from the zygote, over the status pipe)."""
 
-    def __init__(self, pid: int, stdin):
+    def __init__(self, pid: int, stdin, status_fd: int):
         self.pid = pid
         self.stdin = stdin
+        self.returncode: int | None = None
+        self._status = status_fd
 
-    def poll(self):
-        try:
-            os.kill(self.pid, 0)
-            return None
-        except ProcessLookupError:
-            return 0
+    def poll(self) -> int | None:
+        import select
 
-    def wait(self, timeout: float | None = None):
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while self.poll() is None:
-            if deadline is not None and time.monotonic() > deadline:
+        if self.returncode is None and select.select([self._status], [], [], 0)[0]:
+            self._read()
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        import select
+
+        if self.returncode is None:
+            if not select.select([self._status], [], [], timeout)[0]:
                 import subprocess
 
                 raise subprocess.TimeoutExpired("worker", timeout)
-            time.sleep(0.01)
-        return 0
+            self._read()
+        return self.returncode
+
+    def _read(self) -> None:
+        data = os.read(self._status, 32)
+        os.close(self._status)
+        # Nothing written: the zygote died first, and its workers die with it (SIGKILL).
+        self.returncode = int(data) if data else -signal.SIGKILL
 
 
 class Zygote:
@@ -127,19 +171,22 @@ class Zygote:
               preload: list[str] = ()):
         """A worker for ``experiment`` (the zygote first imports ``preload``)."""
         stdin_r, stdin_w = os.pipe()
+        status_r, status_w = os.pipe()
         try:
             with self._lock:
                 message = json.dumps({"root": str(root), "experiment": experiment,
                                       "cwd": str(cwd), "preload": list(preload)}).encode()
-                socket.send_fds(self._sock, [message], [stdin_r, answer_fd, log_fd])
+                socket.send_fds(self._sock, [message], [stdin_r, answer_fd, log_fd, status_w])
                 reply = self._sock.recv(1 << 12)
         finally:
             os.close(stdin_r)
+            os.close(status_w)
         if not reply:
             os.close(stdin_w)
+            os.close(status_r)
             raise OSError("the zygote has stopped")
         pid = json.loads(reply)["pid"]
-        return ForkedProcess(pid, os.fdopen(stdin_w, "wb"))
+        return ForkedProcess(pid, os.fdopen(stdin_w, "wb"), status_r)
 
     def close(self) -> None:
         if self.shared or self._sock.fileno() == -1:
