@@ -11,7 +11,9 @@ import urllib.request
 import pytest
 from conftest import FAST_POST, make_blog
 
-from physai_blog.serve.server import DevServer, ServeError, inject, is_loopback, BuildState
+from physai_blog.serve.reload import BuildState, inject
+from physai_blog.serve.requests import is_loopback
+from physai_blog.serve.server import DevServer, ServeError
 
 
 def get(url: str) -> tuple[int, str]:

@@ -10,8 +10,9 @@ import pytest
 from conftest import make_blog
 from test_serve import start_server
 
-from physai_blog.serve import server as serve
-from physai_blog.serve.server import host_allowed, host_names, request_path, Refused
+from physai_blog.serve import reload
+from physai_blog.serve.requests import MAX_TARGET, Refused, host_allowed, host_names, request_path
+from physai_blog.serve.server import ServeError
 
 GOOD = "/posts/fast/index.html"
 
@@ -91,7 +92,7 @@ MALFORMED = {
     "raw non-ASCII": ("/posts/é".encode(), 400),
     "absolute form": (b"http://evil.example/", 400),
     "long path": (b"/" + b"a" * 3000, 414),
-    "path just over the limit": (b"/" + b"a" * serve.MAX_TARGET, 414),
+    "path just over the limit": (b"/" + b"a" * MAX_TARGET, 414),
     "longer than the standard library reads": (b"/" + b"a" * 70000, 414),
     # the server reads the rest before closing, or the client gets a reset, not the 414
     "megabytes long": (b"/" + b"a" * 3_000_000, 414),
@@ -107,7 +108,7 @@ def test_malformed_targets_get_a_4xx_and_one_line(server, capfd, case):
 
 
 def test_a_target_at_the_limit_is_answered(server):
-    assert ask(server, path="/" + "a" * (serve.MAX_TARGET - 1))[0] == 404
+    assert ask(server, path="/" + "a" * (MAX_TARGET - 1))[0] == 404
 
 
 BAD_LINES = {
@@ -190,7 +191,7 @@ def test_a_bug_while_answering_is_a_500_and_one_line(server, capfd, monkeypatch)
     def boom(html, state):
         raise RuntimeError("injected failure")
 
-    monkeypatch.setattr(serve, "inject", boom)
+    monkeypatch.setattr(reload, "inject", boom)   # the handler looks it up there
     before = len(server.lines)
     status, headers, body = raw(server.port, request_line(GOOD.encode(), port=server.port))
     new = server.lines[before:]
@@ -221,7 +222,7 @@ def test_a_server_bound_to_localhost_or_ipv6_loopback_answers_its_names(tmp_path
         srv.stop()
     try:
         srv = start_server(root, initial_build=False, host="::1")
-    except serve.ServeError:
+    except ServeError:
         pytest.skip("no IPv6 loopback here")
     try:
         for host, expected in ((f"[::1]:{srv.port}", 200), (f"localhost:{srv.port}", 200),

@@ -16,7 +16,8 @@ from physai_blog.cli.options import ROOT
 @click.option("--jobs", "-j", type=click.IntRange(min=1), help="Parallel experiment workers.")
 def serve_command(root, port, host, jobs):
     """Build, serve site/ on 127.0.0.1, rebuild on change and reload the page."""
-    from physai_blog.serve.server import DevServer, is_loopback
+    from physai_blog.serve.requests import is_loopback
+    from physai_blog.serve.server import DevServer
 
     explicit = click.get_current_context().get_parameter_source("host") \
         == click.core.ParameterSource.COMMANDLINE

@@ -1,221 +1,40 @@
 """``physai-blog serve``: build, serve ``site/`` on loopback, rebuild on change, reload the page.
 
-Three threads around one ``ThreadingHTTPServer`` (standard library only, plus ``watchfiles``):
+Three threads around one HTTP server (standard library only, plus ``watchfiles``):
 
 * watchers: ``posts/``, ``experiments/``, ``templates/`` recursively and the blog folder itself
   (not recursively) for ``physai.yaml``, the bibliography and folders created later;
 * the builder: waits for a change, calls ``build.build`` (the cache makes it incremental) and
   publishes a new *build id*, whether the build worked or failed;
-* the server: static files of ``site/``; into every HTML *response* (never the files on disk)
-  it injects a small script that listens on ``/__physai__/events`` (Server-Sent Events) and
-  reloads the page when the build id changes, and, while the last build failed, an overlay
-  with the error.  The terminal shows the same error; the server keeps running.
+* the server (``handler.py``): static files of ``site/``, with the live-reload script and, while
+  the last build failed, an error overlay injected into every HTML response (``reload.py``).
+  The terminal shows the same error; the server keeps running.
 
-It binds to 127.0.0.1 by default and refuses any other address unless asked for one explicitly.
-It answers only GET and HEAD, only requests whose ``Host:`` names the address it listens on (a
-page on another site that rebinds its DNS name to 127.0.0.1 gets 421), and refuses malformed
-requests with a short 4xx answer and one line in the terminal, never a traceback.
+It binds to 127.0.0.1 by default and refuses any other address unless asked for one explicitly
+(``requests.py`` also holds the ``Host:`` and request-target rules).
 """
 
 from __future__ import annotations
 
-import http.server
-import ipaddress
-import json
 import os
-import re
-import socket
-import sys
 import threading
 import time
 import traceback
 import uuid
-from dataclasses import dataclass
-from html import escape
 from pathlib import Path
 from typing import Callable
-from urllib.parse import unquote_to_bytes
 
 from physai_blog.errors import PhysaiError
+from physai_blog.serve.handler import SiteServer
+from physai_blog.serve.reload import BuildState
+from physai_blog.serve.requests import host_names, is_loopback
 
-ENDPOINT = "/__physai__/"
 WATCHED_DIRS = ("posts", "experiments", "templates")
 WATCHED_FILES = ("physai.yaml",)
-# Longest request target answered (414 beyond): site paths are short, so 2048 bytes is ample
-# for any real page and far below what the standard library would read (64 KiB).
-MAX_TARGET = 2048
-METHODS = "GET, HEAD"                  # the preview is read-only
-BAD_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
-LINGER_S = 1.0                         # how long a closing connection reads what is still sent
 
 
 class ServeError(PhysaiError):
     """The server cannot start (address refused or in use)."""
-
-
-def is_loopback(host: str) -> bool:
-    """True if every address ``host`` names is a loopback address."""
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        pass
-    try:
-        infos = socket.getaddrinfo(host, None)
-    except socket.gaierror:
-        return False
-    return bool(infos) and all(ipaddress.ip_address(info[4][0].split("%")[0]).is_loopback
-                               for info in infos)
-
-
-class Refused(Exception):
-    """A request this server does not answer: the status and why (one line)."""
-
-    def __init__(self, status: int, why: str):
-        super().__init__(why)
-        self.status, self.why = status, why
-
-
-def request_path(target: str) -> str:
-    """The percent-decoded path of a request target, or ``Refused`` with the 4xx to answer."""
-    if len(target) > MAX_TARGET:
-        raise Refused(414, f"the request target is longer than {MAX_TARGET} bytes")
-    if "\x00" in target:
-        raise Refused(400, "NUL byte in the request target")
-    if not target.startswith("/"):
-        raise Refused(400, "the request target is not a path")
-    # browsers percent-encode everything else, so the raw target and its decoding agree
-    if not target.isascii() or any(c <= " " or c == "\x7f" for c in target):
-        raise Refused(400, "raw control, space or non-ASCII byte in the request target")
-    path = target.split("?", 1)[0].split("#", 1)[0]
-    if BAD_PERCENT.search(path):
-        raise Refused(400, "invalid percent-encoding in the path")
-    try:
-        path = unquote_to_bytes(path).decode("utf-8")
-    except UnicodeDecodeError:
-        raise Refused(400, "the path is not UTF-8 once percent-decoded") from None
-    if "\x00" in path:
-        raise Refused(400, "NUL byte in the path")
-    if any(c < " " or c == "\x7f" for c in path):
-        raise Refused(400, "control character in the path")
-    if ".." in re.split(r"[/\\]", path):   # backslashes too: a separator on other systems
-        raise Refused(400, "'..' segment in the path")
-    return path
-
-
-def host_name(name: str) -> str | None:
-    """``name`` as ``Host:`` names are compared: lower case, IP addresses in their one spelling
-    (IPv6 in brackets); None if it is not a name."""
-    name = name.strip().lower()
-    bracketed = name.startswith("[") and name.endswith("]")
-    try:
-        address = ipaddress.ip_address(name[1:-1] if bracketed else name)
-    except ValueError:
-        return None if not name or "[" in name or ":" in name else name
-    if address.version == 6:
-        return f"[{address.compressed}]"
-    return None if bracketed else str(address)
-
-
-def host_names(host: str, bound: str) -> frozenset[str]:
-    """The names a request to this server may give in ``Host:``: the address it listens on,
-    the host it was given (``--host``) and ``localhost`` when it listens on loopback."""
-    names = {host_name(host), host_name(bound)}
-    address = ipaddress.ip_address(bound.split("%")[0])
-    if address.is_loopback:
-        names.add("localhost")
-    elif address.is_unspecified:   # every address, loopback among them
-        names |= {"127.0.0.1", "localhost"} | ({"[::1]"} if address.version == 6 else set())
-    return frozenset(names - {None})
-
-
-def host_allowed(value: str, names: frozenset[str], port: int) -> bool:
-    """True if the ``Host:`` value ``host[:port]`` names one of ``names`` and, if it has a
-    port, ``port`` (no port: the client used the default one; the name is what matters)."""
-    value = value.strip()
-    if value.startswith("["):
-        name, bracket, rest = value.partition("]")
-        name += bracket
-    else:
-        name = value.partition(":")[0]
-        rest = value[len(name):]
-    if rest and not rest.startswith(":"):
-        return False
-    digits = rest[1:]
-    if digits and not (digits.isascii() and digits.isdigit() and int(digits) == port):
-        return False
-    return host_name(name) in names
-
-
-def printable(text: str, limit: int = 160) -> str:
-    """``text`` fit for one terminal line: control characters escaped, long text cut."""
-    text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
-    return text if len(text) <= limit else text[:limit] + "…"
-
-
-def describe(exc: BaseException) -> str:
-    """An exception on one line: its type, message and the line that raised it."""
-    frames = traceback.extract_tb(exc.__traceback__)
-    where = f" ({os.path.basename(frames[-1].filename)}:{frames[-1].lineno})" if frames else ""
-    return printable(f"{type(exc).__name__}: {exc}", 300) + where
-
-
-@dataclass
-class BuildState:
-    id: str
-    error: str | None = None
-    seconds: float = 0.0
-
-
-# -- what is injected into served HTML ---------------------------------------------------------
-RELOAD_SCRIPT = """<script>/* physai-blog serve: live reload (not in the built files) */
-(function () {
-  var build = %s;
-  function connect() {
-    var source = new EventSource("%sevents");
-    source.onmessage = function (event) {
-      var state = JSON.parse(event.data);
-      if (state.build !== build) { source.close(); window.location.reload(); }
-    };
-    source.onerror = function () { source.close(); setTimeout(connect, 1000); };
-  }
-  connect();
-  var close = document.getElementById("physai-error-close");
-  if (close) close.onclick = function () {
-    document.getElementById("physai-error").style.display = "none";
-  };
-})();
-</script>"""
-
-OVERLAY = """<div id="physai-error" role="alert" style="position:fixed;inset:auto 0 0 0;max-height:70vh;
-overflow:auto;z-index:2147483647;margin:0;padding:1rem 1.25rem;background:#2b0d0d;color:#ffe9e9;
-border-top:4px solid #ff5c5c;font:13px/1.5 ui-monospace,Menlo,Consolas,monospace;
-box-shadow:0 -4px 24px rgba(0,0,0,.35)">
-<button id="physai-error-close" type="button" aria-label="Hide" style="float:right;
-background:none;border:1px solid #ff9a9a;color:#ffe9e9;border-radius:4px;cursor:pointer">hide</button>
-<strong style="font-family:system-ui,sans-serif;font-size:14px">Build failed</strong>
-<span style="opacity:.75"> &mdash; the page shows the last good build; fix the error and save.</span>
-<pre style="white-space:pre-wrap;margin:.6rem 0 0;background:none;color:inherit">%s</pre></div>"""
-
-ERROR_PAGE = """<!doctype html><html lang="en"><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>physai-blog serve</title><body style="font-family:system-ui,sans-serif;margin:2rem">
-<h1>%s</h1><p>%s</p></body></html>"""
-
-
-def inject(html: bytes, state: BuildState) -> bytes:
-    """The page with the reload script (and the error overlay, if the last build failed)."""
-    extra = ""
-    if state.error:
-        extra += OVERLAY % escape(state.error)
-    extra += RELOAD_SCRIPT % (json.dumps(state.id), ENDPOINT)
-    data = extra.encode()
-    lower = html.lower()
-    at = lower.rfind(b"</body>")
-    if at == -1:
-        at = lower.rfind(b"</html>")
-    if at == -1:
-        return html + data
-    return html[:at] + data + html[at:]
 
 
 class DevServer:
@@ -243,9 +62,10 @@ class DevServer:
         self.stopping = threading.Event()
         self.rewatch = threading.Event()
         self.threads: list[threading.Thread] = []
-        self.httpd: http.server.ThreadingHTTPServer | None = None
+        self.httpd: SiteServer | None = None
         self.hosts: frozenset[str] = frozenset()   # the Host: names answered (see host_names)
         self._local = None   # the session's LocalExecutor (see _executor)
+        self._reason = ""    # what changed, for the builder's next terminal line
 
     # -- building ------------------------------------------------------------------------------
     def build_once(self, reason: str = "") -> BuildState:
@@ -298,13 +118,12 @@ class DevServer:
                 return
             self.build_once(self._reason)
 
-    _reason = ""
-
     def _changed(self, changes) -> None:
         paths = {path for _, path in changes}
         names = sorted(os.path.relpath(p, self.root) for p in
                        ({p for p in paths if os.path.exists(p)} or paths))
-        self._reason = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+        more = f" and {len(names) - 3} more" if len(names) > 3 else ""
+        self._reason = ", ".join(names[:3]) + more
         self.dirty.set()
 
     # -- watching ------------------------------------------------------------------------------
@@ -340,39 +159,8 @@ class DevServer:
 
     # -- serving -------------------------------------------------------------------------------
     def start(self, initial_build: bool = True) -> None:
-        handler = _handler(self)
-        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
-        dev = self
-
-        class Server(http.server.ThreadingHTTPServer):
-            address_family = family
-            daemon_threads = True
-            allow_reuse_address = True
-
-            def handle_error(self, request, client_address):
-                # what escapes the handler's own guard (setup, finish): one line, no traceback
-                exc = sys.exc_info()[1]
-                if not isinstance(exc, ConnectionError):   # a client that left is no error
-                    dev.echo(f"[{time.strftime('%H:%M:%S')}] error answering "
-                             f"{client_address[0]}: {describe(exc)}", True)
-
-            def shutdown_request(self, request):
-                # A lingering close: read what the client still sends (a refused body, the
-                # rest of an over-long line) first, or closing resets the connection and the
-                # client may lose the answer before it reads it.
-                try:
-                    request.shutdown(socket.SHUT_WR)
-                    end = time.monotonic() + LINGER_S
-                    while (left := end - time.monotonic()) > 0:
-                        request.settimeout(left)
-                        if not request.recv(65536):
-                            break
-                except OSError:
-                    pass
-                self.close_request(request)
-
         try:
-            self.httpd = Server((self.host.strip("[]"), self.port), handler)
+            self.httpd = SiteServer((self.host.strip("[]"), self.port), self)
         except OSError as exc:
             raise ServeError(f"cannot serve on {self.host}:{self.port}: {exc.strerror or exc}"
                              + (" (try another --port)" if self.port else ""))
@@ -405,7 +193,6 @@ class DevServer:
         matplotlib, torch imported once), so an edited figure redraws in a fraction of a
         second.  None (the build makes its own) when the blog runs elsewhere (dask)."""
         from physai_blog.content.config import default_jobs, load_config
-        from physai_blog.errors import PhysaiError
 
         try:
             if load_config(self.root).executor != "local":
@@ -460,178 +247,3 @@ class _AnyEvent:
             time.sleep(0.05)
         return self.is_set()
 
-
-def _handler(server: DevServer):
-    site = server.root / "site"
-
-    class Handler(http.server.SimpleHTTPRequestHandler):
-        server_version = "physai-blog"
-
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, directory=str(site), **kwargs)
-
-        def log_message(self, format, *args):  # quiet: the terminal is for builds
-            pass
-
-        def end_headers(self):
-            self.send_header("Cache-Control", "no-store")
-            self.started = True
-            super().end_headers()
-
-        def handle_one_request(self):
-            self.started = False   # whether this answer's headers have gone out
-            try:
-                super().handle_one_request()
-            except ConnectionError:   # the client left: nobody to answer, nothing to report
-                self.close_connection = True
-            except Exception as exc:  # a bug: a 500 and one line, never a traceback
-                self.close_connection = True
-                self.note(500, describe(exc))
-                if not self.started:
-                    self._headers_buffer = []
-                    try:
-                        self.answer(500, "see the terminal")
-                    except OSError:
-                        pass
-
-        def parse_request(self):
-            """The standard parsing, then who may ask (Host:), how (GET, HEAD) and for what."""
-            if not super().parse_request():
-                if not self.requestline.strip():   # the standard parser just hangs up on it
-                    self.send_error(400, "empty request line")
-                return False
-            try:
-                if self.request_version == "HTTP/0.9":   # no headers, no status line: no Host
-                    raise Refused(400, "HTTP/0.9 is not supported")
-                self.check_host()
-                if self.command not in METHODS.split(", "):
-                    raise Refused(405, f"only {METHODS} are answered")
-                self.decoded = request_path(self.path)
-            except Refused as refused:
-                self.send_error(refused.status, refused.why,
-                                allow=METHODS if refused.status == 405 else None)
-                return False
-            return True
-
-        def check_host(self):
-            hosts = self.headers.get_all("Host") or []
-            if len(hosts) > 1:
-                raise Refused(400, "more than one Host header")
-            if not hosts:
-                if self.request_version != "HTTP/1.0":   # HTTP/1.1 requires Host
-                    raise Refused(400, "no Host header")
-                return   # HTTP/1.0 need not send one (browsers always do)
-            if not host_allowed(hosts[0], server.hosts, server.port):
-                answered = " or ".join(f"{name}:{server.port}" for name in sorted(server.hosts))
-                raise Refused(421, f"Host {hosts[0]} is not this server (it answers {answered})")
-
-        def send_error(self, code, message=None, explain=None, allow=None):
-            """Every error is a short plain-text answer; all but "not found" (a page not built
-            yet, a favicon) also leave one line in the terminal."""
-            if code != 404:
-                self.note(code, message)
-            self.answer(code, message, allow)
-
-        def note(self, code: int, why: str | None):
-            phrase = self.responses.get(code, ("Error",))[0]
-            request = printable(getattr(self, "requestline", ""))
-            line = f"[{time.strftime('%H:%M:%S')}] {code} {phrase}: \"{request}\""
-            server.echo(line + (f": {printable(why, 300)}" if why else ""), True)
-
-        def answer(self, code: int, message: str | None, allow: str | None = None):
-            if self.request_version == "HTTP/0.9":   # a bad first line: still give a status line
-                self.request_version = "HTTP/1.0"
-            phrase = self.responses.get(code, ("Error",))[0]
-            body = f"{code} {phrase}" + (f": {printable(message, 300)}" if message else "")
-            body = (body + "\n").encode()
-            self.close_connection = True
-            self.send_response(code, phrase)
-            self.send_header("Content-Type", "text/plain; charset=utf-8")
-            self.send_header("X-Content-Type-Options", "nosniff")
-            self.send_header("Content-Length", str(len(body)))
-            self.send_header("Connection", "close")
-            if allow:
-                self.send_header("Allow", allow)
-            self.end_headers()
-            if self.command != "HEAD" and code >= 200 and code not in (204, 304):
-                self.wfile.write(body)
-
-        def do_GET(self):
-            path = self.decoded
-            if path.startswith(ENDPOINT):
-                return self.api(path[len(ENDPOINT):])
-            try:
-                return self.page(path)
-            except (BrokenPipeError, ConnectionResetError):
-                return None
-
-        def do_HEAD(self):
-            if self.decoded.startswith(ENDPOINT):
-                return self.send_error(405, "the live-reload endpoints answer only GET",
-                                       allow="GET")
-            return super().do_HEAD()
-
-        def page(self, path: str):
-            # os.path, not Path: a name too long for the file system is "not there", no error
-            target = Path(self.translate_path(self.path))
-            if os.path.isdir(target) and path.endswith("/"):
-                target = target / "index.html"
-            if target.suffix.lower() in (".html", ".htm") and os.path.isfile(target):
-                return self.send_html(target.read_bytes())
-            if not os.path.exists(target) and (path.endswith("/") or path.endswith(".html")):
-                state = server.state
-                if state.error:  # nothing built yet, or a page the failing build lacks
-                    body = ERROR_PAGE % ("Build failed", "The site has no page here yet.")
-                    return self.send_html(body.encode(), 404)
-            return super().do_GET()
-
-        def send_html(self, body: bytes, status: int = 200):
-            body = inject(body, server.state)
-            self.send_response(status)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def api(self, name: str):
-            if name == "status":
-                state = server.state
-                body = json.dumps({"build": state.id, "error": state.error,
-                                   "seconds": state.seconds}).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-            elif name == "events":
-                self.events()
-            else:
-                self.send_error(404)
-
-        def events(self):
-            """Server-Sent Events: the build state now, then at every new build."""
-            self.send_response(200)
-            self.send_header("Content-Type", "text/event-stream")
-            self.send_header("Connection", "close")
-            self.end_headers()
-            last = None
-            try:
-                while not server.stopping.is_set():
-                    with server.changed:
-                        server.changed.wait_for(
-                            lambda: server.state.id != last or server.stopping.is_set(), 15)
-                        state = server.state
-                    if server.stopping.is_set():
-                        break
-                    if state.id != last:
-                        message = json.dumps({"build": state.id, "error": state.error})
-                        self.wfile.write(f"retry: 1000\ndata: {message}\n\n".encode())
-                        last = state.id
-                    else:
-                        self.wfile.write(b": keep-alive\n\n")
-                    self.wfile.flush()
-            except (BrokenPipeError, ConnectionResetError, OSError):
-                pass
-            self.close_connection = True
-
-    return Handler

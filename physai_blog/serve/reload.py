@@ -1,0 +1,104 @@
+"""Live reload: what is injected into every served HTML *response* (never the files on disk)
+and the Server-Sent Events stream that tells the open page a new build is there.
+
+The page remembers the build id it was served with and reloads when ``/__physai__/events``
+reports another one; while the last build failed it also shows an overlay with the error.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from html import escape
+from typing import Iterator
+
+ENDPOINT = "/__physai__/"
+KEEP_ALIVE_S = 15          # a comment this often notices a closed tab (the write fails)
+
+
+@dataclass
+class BuildState:
+    """The last build: its id (new at every build, failed or not), its error, its time."""
+
+    id: str
+    error: str | None = None
+    seconds: float = 0.0
+
+
+RELOAD_SCRIPT = """<script>/* physai-blog serve: live reload (not in the built files) */
+(function () {
+  var build = %s;
+  function connect() {
+    var source = new EventSource("%sevents");
+    source.onmessage = function (event) {
+      var state = JSON.parse(event.data);
+      if (state.build !== build) { source.close(); window.location.reload(); }
+    };
+    source.onerror = function () { source.close(); setTimeout(connect, 1000); };
+  }
+  connect();
+  var close = document.getElementById("physai-error-close");
+  if (close) close.onclick = function () {
+    document.getElementById("physai-error").style.display = "none";
+  };
+})();
+</script>"""
+
+OVERLAY = """<div id="physai-error" role="alert" style="position:fixed;inset:auto 0 0 0;max-height:70vh;
+overflow:auto;z-index:2147483647;margin:0;padding:1rem 1.25rem;background:#2b0d0d;color:#ffe9e9;
+border-top:4px solid #ff5c5c;font:13px/1.5 ui-monospace,Menlo,Consolas,monospace;
+box-shadow:0 -4px 24px rgba(0,0,0,.35)">
+<button id="physai-error-close" type="button" aria-label="Hide" style="float:right;
+background:none;border:1px solid #ff9a9a;color:#ffe9e9;border-radius:4px;cursor:pointer">hide</button>
+<strong style="font-family:system-ui,sans-serif;font-size:14px">Build failed</strong>
+<span style="opacity:.75"> &mdash; the page shows the last good build; fix the error and save.</span>
+<pre style="white-space:pre-wrap;margin:.6rem 0 0;background:none;color:inherit">%s</pre></div>"""
+
+ERROR_PAGE = """<!doctype html><html lang="en"><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>physai-blog serve</title><body style="font-family:system-ui,sans-serif;margin:2rem">
+<h1>%s</h1><p>%s</p></body></html>"""
+
+
+def inject(html: bytes, state: BuildState) -> bytes:
+    """The page with the reload script (and the error overlay, if the last build failed)."""
+    extra = ""
+    if state.error:
+        extra += OVERLAY % escape(state.error)
+    extra += RELOAD_SCRIPT % (json.dumps(state.id), ENDPOINT)
+    data = extra.encode()
+    lower = html.lower()
+    at = lower.rfind(b"</body>")
+    if at == -1:
+        at = lower.rfind(b"</html>")
+    if at == -1:
+        return html + data
+    return html[:at] + data + html[at:]
+
+
+def status(state: BuildState) -> bytes:
+    """``/__physai__/status``: the build state as JSON (for tools and tests)."""
+    return json.dumps({"build": state.id, "error": state.error,
+                       "seconds": state.seconds}).encode()
+
+
+def events(dev) -> Iterator[bytes]:
+    """Server-Sent Events: the build state now, then at every new build, until the server stops.
+
+    ``dev`` is the DevServer, duck-typed (``state``, ``changed``, ``stopping``) so that this
+    module need not import the server that imports it.
+    """
+    last = None
+    while not dev.stopping.is_set():
+        with dev.changed:
+            dev.changed.wait_for(lambda: dev.state.id != last or dev.stopping.is_set(),
+                                 KEEP_ALIVE_S)
+            state = dev.state
+        if dev.stopping.is_set():
+            return
+        if state.id != last:
+            message = json.dumps({"build": state.id, "error": state.error})
+            last = state.id
+            yield f"retry: 1000\ndata: {message}\n\n".encode()
+        else:
+            yield b": keep-alive\n\n"
