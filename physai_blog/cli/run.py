@@ -20,7 +20,7 @@ from physai_blog.paths import CACHE_DIR
 @click.option("-v", "--verbose", is_flag=True, help="Show every run as it happens.")
 def run_command(root, slug, force, jobs, figures, verbose):
     """Run one post's experiment (no site is written) and print its values."""
-    from physai_blog.checks.verify import run_post
+    from physai_blog.checks.rerun import run_post
 
     plans, executed = run_post(root, slug, force=force, jobs=jobs, figures=figures,
                                on_event=print_event(verbose))

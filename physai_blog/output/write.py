@@ -178,10 +178,9 @@ class _Contents:
 def write_site(site: Path, files: dict[str, bytes | Path],
                state: Path | None = None, link_from: Path | None = None) -> WriteReport:
     """Stage the new site (the back buffer where there is one), then swap it in.  ``state``
-    (a file in the cache) records the inode, size, mtime and sha256 of every file written
-    and read, so unchanged files are recognised without being read or hashed.  Files under
-    ``link_from`` (the cache, whose entries are never changed in place, only replaced) are
-    hard-linked into the site instead of copied."""
+    (a file in the cache) records the inode, size, mtime and sha256 of every file written and
+    read, so unchanged files are recognised without being read or hashed.  Files under
+    ``link_from`` (the cache, whose entries are only ever replaced) are hard-linked."""
     recover(site)
     known, seen = _load_state(state)
     new = _Contents(files, seen)
@@ -190,14 +189,7 @@ def write_site(site: Path, files: dict[str, bytes | Path],
     previous = site / SITE_MANIFEST
     if previous.is_file() and previous.read_bytes() == manifest and _intact(site, new.sizes):
         return WriteReport(0, len(digests), 0, False)
-    old_digests = {}
-    if previous.is_file():
-        try:
-            old_digests = json.loads(previous.read_text())
-        except ValueError:
-            old_digests = {}
-    if not isinstance(old_digests, dict):
-        old_digests = {}
+    old_digests = _previous_digests(previous)
     all_digests = {**digests, SITE_MANIFEST: hashlib.sha256(manifest).hexdigest()}
 
     def put(rel: str, target: str) -> None:
@@ -236,10 +228,30 @@ def write_site(site: Path, files: dict[str, bytes | Path],
         shutil.rmtree(stage, ignore_errors=True)
         written, unchanged = _fill(stage, all_digests, source, put)
     removed = len(set(old_digests) - set(digests))
-    # Known after the swap: the new site (the stage), and the old one (the next back
-    # buffer) where its files are still ours.
+    after = _known_after(site, stage, all_digests, old_digests, known)
+    _swap(site, stage, back)
+    if state is not None:   # renames keep inodes: these records hold for site/ and back
+        tmp = state.with_name(f".{state.name}.{os.getpid()}")
+        tmp.write_text(json.dumps({"site": after, "sources": new.sources}, sort_keys=True))
+        os.replace(tmp, state)
+    return WriteReport(written, unchanged, removed, True)
+
+
+def _previous_digests(previous: Path) -> dict:
+    """The manifest of the current site/, or {} when there is none (or it is damaged)."""
+    try:
+        old = json.loads(previous.read_text()) if previous.is_file() else {}
+    except ValueError:
+        return {}
+    return old if isinstance(old, dict) else {}
+
+
+def _known_after(site: Path, stage: Path, digests: dict, old_digests: dict,
+                 known: dict) -> dict[str, list]:
+    """What is known after the swap: the new site (the stage), and the old one (the next
+    back buffer) where its files are still ours."""
     after: dict[str, list] = {}
-    for rel, digest in all_digests.items():
+    for rel, digest in digests.items():
         here = _stat(f"{stage}/{rel}")
         if here is not None:
             after[rel] = [here + [digest]]
@@ -249,12 +261,7 @@ def write_site(site: Path, files: dict[str, bytes | Path],
             record = _stat(current) + [digest]
             if record not in after.setdefault(rel, []):
                 after[rel].append(record)
-    _swap(site, stage, back)
-    if state is not None:   # renames keep inodes: these records hold for site/ and back
-        tmp = state.with_name(f".{state.name}.{os.getpid()}")
-        tmp.write_text(json.dumps({"site": after, "sources": new.sources}, sort_keys=True))
-        os.replace(tmp, state)
-    return WriteReport(written, unchanged, removed, True)
+    return after
 
 
 def _fill(stage: Path, digests: dict[str, str], source, put) -> tuple[int, int]:

@@ -70,30 +70,34 @@ def execute_notebook(path: Path, rel: str, key: str, cache: Cache, timeout: floa
     (folder / "outputs").mkdir()
     for name, data in sorted(resources["outputs"].items()):
         (folder / "outputs" / name).write_bytes(data)
-    cells = []
-    for index, cell in enumerate(nb.cells[1:], start=1):
-        entry = {"index": index, "type": cell.cell_type, "source": cell_source(cell), "outputs": []}
-        for output in cell.get("outputs", []):
-            files = output.get("metadata", {}).get("filenames", {})
-            if output.output_type == "stream":
-                entry["outputs"].append({"kind": "text", "text": ANSI.sub("", output.text)})
-            elif files:
-                mime = next((m for m in IMAGE_TYPES if m in files), None)
-                if mime:
-                    entry["outputs"].append({"kind": "image", "file": files[mime]})
-            elif "text/html" in output.get("data", {}):
-                entry["outputs"].append({"kind": "html", "html": cell_source(
-                    {"source": output["data"]["text/html"]})})
-            elif "text/plain" in output.get("data", {}):
-                entry["outputs"].append({"kind": "text", "text": ANSI.sub("", cell_source(
-                    {"source": output["data"]["text/plain"]}))})
-        cells.append(entry)
+    cells = [cell_record(index, cell) for index, cell in enumerate(nb.cells[1:], start=1)]
     (folder / "cells.json").write_text(json.dumps(cells, sort_keys=True, indent=1) + "\n")
     (folder / "script.py").write_text(script)
     for cell in nb.cells:            # outputs are extracted; keep the notebook deterministic
         cell.get("metadata", {}).pop("execution", None)
     (folder / "executed.ipynb").write_text(nbformat.writes(nb) + "\n")
     return cache.commit("notebooks", key, folder, {"kind": "notebook", "source": rel})
+
+
+def cell_record(index: int, cell) -> dict:
+    """What the page shows of one executed cell: its source and its outputs (text, images
+    by their extracted file, HTML)."""
+    entry = {"index": index, "type": cell.cell_type, "source": cell_source(cell), "outputs": []}
+    for output in cell.get("outputs", []):
+        files = output.get("metadata", {}).get("filenames", {})
+        if output.output_type == "stream":
+            entry["outputs"].append({"kind": "text", "text": ANSI.sub("", output.text)})
+        elif files:
+            mime = next((m for m in IMAGE_TYPES if m in files), None)
+            if mime:
+                entry["outputs"].append({"kind": "image", "file": files[mime]})
+        elif "text/html" in output.get("data", {}):
+            entry["outputs"].append({"kind": "html", "html": cell_source(
+                {"source": output["data"]["text/html"]})})
+        elif "text/plain" in output.get("data", {}):
+            entry["outputs"].append({"kind": "text", "text": ANSI.sub("", cell_source(
+                {"source": output["data"]["text/plain"]}))})
+    return entry
 
 
 def _failing_cell(nb) -> int:

@@ -1,0 +1,386 @@
+"""Comparing one published file with the same file of a fresh build: numbers within a
+tolerance (CSV cells, JSON numbers, npy arrays, numbers printed in text), everything else
+byte for byte; each difference located (CSV row and column, JSON key and line, zip member,
+the page's printed value).  ``verify.py`` says which differences a tolerance accepts."""
+
+from __future__ import annotations
+
+import bisect
+import csv
+import hashlib
+import html
+import io
+import json
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Callable
+
+from physai_blog.runtime.data import read_scalars
+
+MAX_ROWS = 10   # differences listed per published file; past this, one row counts the rest
+# A number in text: not part of a word, a hex digest or a version string ("2.13.0").
+NUMBER = re.compile(r"(?<![\w.])(-?(?:\d+(?:\.\d+)?|\.\d+)(?:[eE][+-]?\d+)?)(?!\w|\.\d)")
+JSON_KEY = re.compile(r'^(\s*)"((?:[^"\\]|\\.)*)"\s*:')
+# How render.py marks up what value() and fit() print.
+DIRECTIVE = re.compile(r'<a class="(?:value|param)"[^>]*?title="([^"]*)"[^>]*>.*?</a>|'
+                       r'<span class="fit" title="([^"]*)">.*?</span>', re.S)
+
+
+def _compare(a: float, b: float, tolerance: float) -> tuple[float, bool]:
+    if a == b or (math.isnan(a) and math.isnan(b)):
+        return 0.0, True
+    diff = abs(a - b)
+    scale = max(abs(a), abs(b))
+    return diff, diff <= tolerance * scale
+
+
+def _values_rows(published: Path, rerun: Path, tolerance: float) -> list[tuple]:
+    old = json.loads(published.read_text()) if published.exists() else {}
+    new = json.loads(rerun.read_text()) if rerun.exists() else {}
+    rows = []
+    for name in sorted(set(old) | set(new)):
+        if name not in old or name not in new:
+            rows.append((f"value {name}", repr(old.get(name, "missing")),
+                         repr(new.get(name, "missing")), math.inf, False))
+            continue
+        diff, ok = _compare(float(old[name]), float(new[name]), tolerance)
+        rows.append((f"value {name}", repr(old[name]), repr(new[name]), diff, ok))
+    return rows
+
+
+def _series_rows(published: Path, rerun: Path, tolerance: float) -> list[tuple]:
+    old_s, new_s = read_scalars(published), read_scalars(rerun)
+    rows = []
+    for name in sorted(set(old_s) | set(new_s)):
+        a, b = old_s.get(name), new_s.get(name)
+        if a is None or b is None or a.shape != b.shape:
+            rows.append((f"series {name}", "shape " + str(getattr(a, "shape", None)),
+                         "shape " + str(getattr(b, "shape", None)), math.inf, False))
+            continue
+        worst = (0.0, True, 0)
+        for i, (x, y) in enumerate(zip(a.tolist(), b.tolist())):
+            diff, ok = _compare(x, y, tolerance)
+            if (not ok, diff) > (not worst[1], worst[0]):
+                worst = (diff, ok, i)
+        rows.append((f"series {name}[{worst[2]}]", repr(float(a[worst[2]])),
+                     repr(float(b[worst[2]])), worst[0], worst[1]))
+    return rows
+
+
+def _array_row(name: str, pa: Path, pb: Path, tolerance: float) -> tuple:
+    import numpy as np
+
+    if not pa.exists() or not pb.exists():
+        return (f"array {name}", "present" if pa.exists() else "missing",
+                "present" if pb.exists() else "missing", math.inf, False)
+    a, b = np.load(pa, allow_pickle=False), np.load(pb, allow_pickle=False)
+    if a.shape != b.shape:
+        return (f"array {name}", str(a.shape), str(b.shape), math.inf, False)
+    diff = float(np.max(np.abs(a.astype(float) - b.astype(float)))) if a.size else 0.0
+    scale = float(max(np.max(np.abs(a)), np.max(np.abs(b)))) if a.size else 0.0
+    return (f"array {name}", f"max |x| {scale:.6g}", "", diff,
+            diff == 0 or diff <= tolerance * scale)
+
+
+def compare_run(published: Path, rerun: Path, tolerance: float) -> list[tuple]:
+    """(observable, published, rerun, difference, ok, file) for each value, series and array
+    of a run, ``file`` relative to the run's folder.  A published file that cannot be read
+    is one drifting row."""
+    if not published.is_dir():
+        return [("(run folder)", "missing", "present", math.inf, False, "")]
+    parts = [(_values_rows, "values.json"), (_series_rows, "scalars.csv")]
+    arrays = sorted({p.name for d in (published, rerun) for p in (d / "arrays").glob("*.npy")})
+    parts += [(lambda a, b, t, n=name: [_array_row(n, a, b, t)], f"arrays/{name}")
+              for name in arrays]
+    rows = []
+    for part, rel in parts:
+        try:
+            rows += [(*row, rel) for row in part(published / rel, rerun / rel, tolerance)]
+        except Exception as exc:  # noqa: BLE001 - a damaged file fails in parser-specific ways
+            rows.append((f"{rel} unreadable", _short(str(exc)), "", math.inf, False, rel))
+    return rows
+
+
+@dataclass(frozen=True)
+class Rules:
+    """How a post's published files are compared, and where the files beside one are read."""
+
+    tolerance: float
+    folder: Path                              # the post's published folder
+    beside: Callable[[str], bytes | None]     # published files in the same tree (or zip)
+
+    def inside(self, members: dict) -> "Rules":
+        return Rules(self.tolerance, self.folder,
+                     lambda rel: members.get(rel) if isinstance(members.get(rel), bytes) else None)
+
+    def listed(self, manifest: str, name: str) -> bytes | None:
+        """A file a manifest lists: beside it, else in the post's ``data/<run>/`` (a figure's
+        zip holds only the files the figure read)."""
+        if name.startswith("/") or ".." in PurePosixPath(name).parts:
+            return None
+        parent = PurePosixPath(manifest).parent
+        found = self.beside((parent / name).as_posix())
+        return found if found is not None else _read(self.folder / "data" / parent.name / name)
+
+
+def compare_file(rel: str, old: bytes | None, new: bytes | None,
+                 rules: Rules) -> list[tuple[str, str, str, float]]:
+    """(where, published, rebuilt, difference) for each difference; [] when they match."""
+    if old is None or new is None:
+        return [("whole file", "missing" if old is None else "present",
+                 "built" if old is None else "not built", math.inf)]
+    if old == new or (rules.tolerance and PurePosixPath(rel).parent.name == "figures"):
+        return []
+    if rel.endswith(".zip"):
+        return _compare_zip(old, new, rules)
+    if rel.endswith(".npy"):
+        return _compare_npy(old, new, rules.tolerance)
+    try:
+        a, b = old.decode(), new.decode()
+    except UnicodeDecodeError:
+        k = _common(old, new)
+        return [(f"byte {k}", old[k:k + 1].hex() or "end", new[k:k + 1].hex() or "end",
+                 math.inf)]
+    if rules.tolerance and rel.endswith((".json", ".ipynb")):
+        return _compare_json(a, b, rel, rules)
+    return _compare_text(a, b, rules.tolerance, _locator(rel, a), rel.endswith(".html"))
+
+
+def _compare_text(old: str, new: str, tolerance: float, where: Callable[[int], str],
+                  printed: bool) -> list[tuple]:
+    """Numbers within the tolerance, the text around them exactly (one row at its first
+    difference: past it the two texts no longer line up)."""
+    a, b = NUMBER.split(old), NUMBER.split(new)   # text, number, text, ..., text
+    rows, pa, pb = [], 0, 0
+    for i, (x, y) in enumerate(zip(a, b)):
+        if x != y and i % 2:
+            diff, ok = _numbers(x, y, tolerance, printed)
+            if not ok:
+                rows.append((where(pa), x, y, diff))
+        elif x != y:
+            k = _common(x, y)
+            return rows + [(where(pa + k), _snippet(old, pa + k), _snippet(new, pb + k),
+                            math.inf)]
+        pa, pb = pa + len(x), pb + len(y)
+    if len(a) != len(b):
+        rows.append((where(pa), _snippet(old, pa), _snippet(new, pb), math.inf))
+    return rows
+
+
+def _numbers(x: str, y: str, tolerance: float, printed: bool) -> tuple[float, bool]:
+    """Two different spellings of numbers: their difference, and whether it is tolerated."""
+    try:
+        a, b = float(x), float(y)
+    except ValueError:
+        return math.inf, False
+    diff = abs(a - b)
+    if not tolerance:
+        return diff, False
+    # Printed numbers are rounded: each is within half a unit of its last digit.
+    mantissa, _, exponent = x.lower().partition("e")
+    unit = 10.0 ** (int(exponent or 0) - len(mantissa.partition(".")[2])) if printed else 0.0
+    return diff, diff <= tolerance * max(abs(a), abs(b)) + unit
+
+
+def _locator(rel: str, text: str) -> Callable[[int], str]:
+    """Where an offset of a published text file is, in the terms of its format."""
+    lines = text.split("\n")
+    starts = [0] + [m.end() for m in re.finditer("\n", text)]
+
+    def line(offset: int) -> int:
+        return bisect.bisect_right(starts, offset) - 1
+
+    if rel.endswith(".csv"):
+        return lambda offset: _csv_where(lines, line(offset), offset - starts[line(offset)])
+    if rel.endswith((".json", ".ipynb")):
+        return lambda offset: _json_where(lines, line(offset))
+    if rel.endswith(".html"):
+        return _html_where(text, line)
+    return lambda offset: f"line {line(offset) + 1}"
+
+
+def _csv_where(lines: list[str], n: int, column_offset: int) -> str:
+    try:
+        column = max(0, len(next(csv.reader([lines[n][:column_offset]]), [])) - 1)
+        if n == 0:
+            return f"header, column {column + 1}"
+        header = next(csv.reader([lines[0]]), [])
+        label = next(csv.reader([lines[n]]), [""])[0]
+    except csv.Error:
+        return f"line {n + 1}"
+    name = header[column] if column < len(header) else f"#{column + 1}"
+    return f"row {n} ({label}), column {name}"
+
+
+def _json_where(lines: list[str], n: int) -> str:
+    """The key path of a line of indented JSON (as every published JSON file is)."""
+    path, limit = [], None
+    for i in range(n, -1, -1):
+        match = JSON_KEY.match(lines[i])
+        if limit is None:   # the line's own key, else the keys of its parents
+            limit = len(lines[i]) - len(lines[i].lstrip()) + (1 if match else 0)
+        if match and len(match.group(1)) < limit:
+            path.append(match.group(2))
+            limit = len(match.group(1))
+    return f"{'.'.join(reversed(path)) or '(top)'}, line {n + 1}"
+
+
+def _html_where(text: str, line: Callable[[int], int]) -> Callable[[int], str]:
+    """In a page: the value() or fit() that printed it, else the line."""
+    spans = []
+    for k, match in enumerate(DIRECTIVE.finditer(text), start=1):
+        if match.group(1) is not None:
+            label = f"value {k} ({html.unescape(match.group(1)).partition(':')[0]})"
+        else:
+            title = html.unescape(match.group(2)).partition(",")[0]
+            label = f"fit {k} ({title.removeprefix('least-squares fit of ')})"
+        spans.append((match.start(), match.end(), label))
+
+    def where(offset: int) -> str:
+        inside = [label for start, end, label in spans if start <= offset < end]
+        return ", ".join(inside + [f"line {line(offset) + 1}"])
+
+    return where
+
+
+def _compare_json(old: str, new: str, rel: str, rules: Rules) -> list[tuple]:
+    """With a tolerance: by content (keys, strings, numbers within it), not formatting."""
+    try:
+        a = json.loads(old)
+    except ValueError as exc:
+        return [("whole file", _short(f"not JSON ({exc})"), "JSON", math.inf)]
+    b = json.loads(new)
+    if rel.endswith("manifest.json"):
+        _adopt_checksums(a, b, rel, rules)
+    rows: list[tuple] = []
+    _walk(a, b, "", rules.tolerance, rows)
+    return rows
+
+
+def _adopt_checksums(old, new, rel: str, rules: Rules) -> None:
+    """A file's sha256 and size follow its numbers: where the published manifest gives those
+    of the published file (compared within the tolerance itself), take the rebuilt ones."""
+    files = old.get("files") if isinstance(old, dict) else None
+    fresh = new.get("files") if isinstance(new, dict) else None
+    if not isinstance(files, dict) or not isinstance(fresh, dict):
+        return
+    for name, entry in files.items():
+        data = rules.listed(rel, name)
+        if data is not None and isinstance(entry, dict) and isinstance(fresh.get(name), dict) \
+                and entry.get("sha256") == hashlib.sha256(data).hexdigest() \
+                and entry.get("bytes") == len(data):
+            files[name] = {**entry, "sha256": fresh[name].get("sha256"),
+                           "bytes": fresh[name].get("bytes")}
+
+
+def _walk(a, b, path: str, tolerance: float, rows: list) -> None:
+    if isinstance(a, dict) and isinstance(b, dict):
+        for key in sorted(set(a) | set(b)):
+            where = f"{path}.{key}" if path else key
+            if key not in a or key not in b:
+                rows.append((where, "present" if key in a else "missing",
+                             "present" if key in b else "missing", math.inf))
+            else:
+                _walk(a[key], b[key], where, tolerance, rows)
+    elif isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        for i, (x, y) in enumerate(zip(a, b)):
+            _walk(x, y, f"{path}[{i}]", tolerance, rows)
+    elif _is_number(a) and _is_number(b):
+        diff, ok = _compare(float(a), float(b), tolerance)
+        if not ok:
+            rows.append((path or "(top)", repr(a), repr(b), diff))
+    elif a != b or type(a) is not type(b):
+        rows.append((path or "(top)", _short(json.dumps(a)), _short(json.dumps(b)), math.inf))
+
+
+def _is_number(x) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool)
+
+
+def _members(data: bytes) -> tuple[dict | None, str]:
+    """A zip's members (an exception for one that cannot be read), or None and why."""
+    import zipfile
+
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+        names = zf.namelist()
+    except Exception as exc:  # noqa: BLE001 - a damaged zip fails in many ways
+        return None, str(exc)
+    members: dict = {}
+    for name in names:
+        try:
+            members[name] = zf.read(name)
+        except Exception as exc:  # noqa: BLE001 - ditto (bad CRC, bad deflate stream, ...)
+            members[name] = exc
+    return members, ""
+
+
+def _compare_zip(old: bytes, new: bytes, rules: Rules) -> list[tuple]:
+    """Member by member, then the container (headers, order, timestamps)."""
+    from physai_blog.artifacts.downloads import deterministic_zip
+
+    published, why = _members(old)
+    if published is None:
+        return [("whole file", _short(f"not a zip ({why})"), "zip", math.inf)]
+    built, _ = _members(new)
+    inner = rules.inside(published)
+    rows = []
+    for name in sorted(set(published) | set(built)):
+        if isinstance(published.get(name), Exception):
+            rows.append((f"{name}: whole member", _short(f"unreadable ({published[name]})"),
+                         "", math.inf))
+            continue
+        rows += [(f"{name}: {where}", a, b, d) for where, a, b, d in
+                 compare_file(name, published.get(name), built.get(name), inner)]
+    if not rows and old != deterministic_zip(published):
+        rows.append(("zip container", "differs", "as a build writes it", math.inf))
+    return rows
+
+
+def _compare_npy(old: bytes, new: bytes, tolerance: float) -> list[tuple]:
+    """The header exactly; the numbers within the tolerance (of the largest, as for arrays
+    in ``compare_run``); anything else byte for byte."""
+    import numpy as np
+
+    try:
+        a = np.load(io.BytesIO(old), allow_pickle=False)
+    except Exception as exc:  # noqa: BLE001 - a damaged header fails in many ways
+        return [("whole file", _short(f"unreadable ({exc})"), "", math.inf)]
+    b = np.load(io.BytesIO(new), allow_pickle=False)
+    if old[:len(old) - a.nbytes] != new[:len(new) - b.nbytes] or a.shape != b.shape:
+        return [("header", f"{a.dtype} {a.shape}", f"{b.dtype} {b.shape}", math.inf)]
+    if a.dtype.kind not in "biuf" or not a.size:
+        k = _common(old, new)
+        return [(f"byte {k}", old[k:k + 1].hex(), new[k:k + 1].hex(), math.inf)]
+    x, y = a.astype(float).ravel(), b.astype(float).ravel()
+    same = (x == y) | (np.isnan(x) & np.isnan(y))
+    diff = np.nan_to_num(np.where(same, 0.0, np.abs(x - y)), nan=math.inf)
+    worst = int(np.argmax(diff))
+    scale = float(np.nanmax(np.abs(np.concatenate([x, y])))) if np.isfinite(x).any() else 0.0
+    if same.all():   # equal numbers, different bytes (-0.0, a NaN payload)
+        k = _common(old, new)
+        return [(f"byte {k}", old[k:k + 1].hex(), new[k:k + 1].hex(), math.inf)]
+    if tolerance and diff[worst] <= tolerance * scale:
+        return []
+    where = f"element {tuple(int(i) for i in np.unravel_index(worst, a.shape))}"
+    return [(where, repr(x[worst]), repr(y[worst]), float(diff[worst]))]
+
+
+def _common(a, b) -> int:
+    """The length of the common prefix of two strings (or byte strings)."""
+    return next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
+
+
+def _snippet(text: str, offset: int) -> str:
+    """The text from a little before ``offset``, so that a changed digit shows its number."""
+    return repr(text[max(0, offset - 6):offset + 14]) if offset < len(text) else "(end)"
+
+
+def _short(text: str, width: int = 40) -> str:
+    return text if len(text) <= width else text[:width - 1] + "…"
+
+
+def _read(path: Path) -> bytes | None:
+    return path.read_bytes() if path.is_file() else None
