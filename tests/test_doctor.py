@@ -5,8 +5,12 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
+
 from conftest import CONFIG, FAST_EXPERIMENT, FAST_POST, cli, copy_sample, make_blog
+from physai_blog.build import build
 from physai_blog.checks.doctor import doctor
+from physai_blog.errors import PhysaiError
 
 SWEEP_EXPERIMENT = FAST_EXPERIMENT.replace(
     'Experiment(params={"n": 5}, seeds=[0])',
@@ -112,3 +116,52 @@ def test_doctor_missing_config_and_bibliography(tmp_path):
     (root / "physai.yaml").unlink()
     assert doctor(root).problems[0].startswith("physai.yaml: no physai.yaml in")
     assert doctor(Path(tmp_path / "nowhere")).problems
+
+
+# One directive each, and the message both ``doctor`` and the build give (one set of rules).
+SAME_MESSAGE = [
+    ('{{ value("total", "lr") }}', "value() takes 1 positional argument (name), got 2"),
+    ("{{ figure(3) }}", "figure(): the positional arguments must be strings"),
+    ('{{ claim("total > 1", "x", "y") }}',
+     'claim() takes an expression and a text: claim("a > b", "why")'),
+    ('{{ figure("curve", captoin="x") }}',
+     "figure() has no option 'captoin'; did you mean 'caption'? (options: caption)"),
+    ('{{ figure("curve", caption=3) }}', "figure(): caption must be a string, not 3"),
+    ('{{ figure("curv") }}',
+     "unknown figure 'curv'; did you mean 'curve'? (figures of experiments/fast.py: curve)"),
+    ('{{ figure("curve") }} {{ figure("curve") }}', "figure 'curve' is shown twice in this post"),
+    ('{{ value("total") }}',
+     "value 'total' varies over the sweep; name a cell, e.g. value('total', lr=0.1)"),
+    ('{{ value("total", lr=0.1, n=5) }}', "'n' is not a sweep axis (sweep axes: lr)"),
+    ('{{ value("total", lr=0.1, fmt="q") }}', "value 'total': bad format 'q'"),
+    ('{{ param("lr") }}', "param 'lr' varies over the sweep; name a cell, e.g. param('lr', lr=0.1)"),
+    ('{{ param("lrr", lr=0.1) }}', "unknown parameter 'lrr'; did you mean 'lr'? (params: lr, n)"),
+    ('{{ param("n", fmt="q") }}', "param 'n': bad format 'q'"),
+    ('{{ fit("total", "n") }}', "fit over 'n': not a sweep axis (sweep axes: lr)"),
+    ('{{ fit("total", "lr", show="both") }}',
+     "fit(): show must be \"exponent\" or \"relation\", not 'both'"),
+    ('{{ fit("total", "lr", fmt="q") }}', "fit('total', 'lr'): bad format 'q'"),
+    ('{{ claim("total >", "x") }}', "cannot parse claim 'total >'"),
+    ('{{ claim("total > 1", "x", lr=3.0) }}', "lr=3.0 is not in the sweep lr: [0.1, 1.0]"),
+]
+
+
+def test_doctor_and_the_build_share_the_directive_rules(tmp_path):
+    post = FAST_POST.split("\n\n", 1)[0] + "\n\n"       # front matter; the body is line 7
+    root = make_blog(tmp_path / "blog", posts={"2026-02-01-fast.md": post + "Body.\n"},
+                     experiments={"fast.py": SWEEP_EXPERIMENT.replace(
+                         'data.run.series("y")', '[0, 1]')})
+    build(root)                                              # the runs, cached once
+    path = root / "posts/2026-02-01-fast.md"
+    for body, message in SAME_MESSAGE:
+        path.write_text(post + body + "\n")
+        expected = f"posts/2026-02-01-fast.md:7: {message}"
+        with pytest.raises(PhysaiError) as caught:
+            build(root)
+        assert caught.value.message.startswith(expected), (body, caught.value.message)
+        problems = doctor(root).problems
+        assert len(problems) == 1 and problems[0].startswith(expected), (body, problems)
+    path.write_text(post + '{{ fit("total", "lr", fmt=None, show="relation") }} '
+                           '{{ param("n", fmt="d") }} {{ value("total", lr=1.0, fmt=".1f") }}\n')
+    assert doctor(root).problems == []
+    build(root)

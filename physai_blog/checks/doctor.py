@@ -17,18 +17,19 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from difflib import get_close_matches
 from pathlib import Path
 
-from physai_blog.paths import CACHE_DIR
-from physai_blog.runs.cache import verify_entry
 from physai_blog.content.config import SiteConfig, load_config
 from physai_blog.content.posts import Post, post_files, read_post
-from physai_blog.errors import InputError, PhysaiError
-from physai_blog.render.markup import Directive, latex_to_mathml, render_markdown
-from physai_blog.runs.plan import RunPlan, plan_runs
 from physai_blog.content.spec import ExperimentSpec, load_spec
-from physai_blog.render.values import ClaimSyntaxError, Observables, RunValues, check_claim, parse_claim
+from physai_blog.errors import InputError, PhysaiError
+from physai_blog.paths import CACHE_DIR
+from physai_blog.render.directives import Call, Handlers, Scope
+from physai_blog.render.markup import latex_to_mathml, render_markdown
+from physai_blog.render.references import Bibliography
+from physai_blog.render.values import Observables, RunValues, check_claim
+from physai_blog.runs.cache import verify_entry
+from physai_blog.runs.plan import RunPlan, plan_runs
 
 
 @dataclass
@@ -90,8 +91,8 @@ def doctor(root: Path | str = ".") -> DoctorReport:
                 plans = plan_runs(post, spec, config.timeout, config.max_output_mb)
             except PhysaiError as exc:
                 add(exc)
-        checks = StaticChecks(post, root, spec, post.experiment is not None,
-                              cached_observables(root, plans, spec), bibliography)
+        checks = StaticChecks(post, root, spec, cached_observables(root, plans, spec),
+                              bibliography)
         errors: list[InputError] = []
         try:
             render_markdown(post.body, post.rel, post.body_line, checks.handlers(), checks.math,
@@ -104,11 +105,7 @@ def doctor(root: Path | str = ".") -> DoctorReport:
     return report
 
 
-def _bibliography(root: Path, config: SiteConfig):
-    try:
-        from physai_blog.render.references import Bibliography
-    except ImportError:  # pragma: no cover - citations not part of this build
-        return None
+def _bibliography(root: Path, config: SiteConfig) -> Bibliography:
     rel = config.bibliography
     return Bibliography(root / rel if rel else None, rel)
 
@@ -134,138 +131,42 @@ def cached_observables(root: Path, plans: list[RunPlan] | None,
     return Observables(runs, spec.sweep)
 
 
-class StaticChecks:
-    """Directive handlers that check what can be known without running the experiment."""
+class StaticChecks(Handlers):
+    """Directive handlers that check what can be known without running the experiment: the
+    shared checks of ``directives``, then names and claims against the cached values."""
 
-    def __init__(self, post: Post, root: Path, spec: ExperimentSpec | None, has_experiment: bool,
-                 obs: Observables | None, bibliography):
-        self.post, self.root, self.spec = post, root, spec
-        self.has_experiment = has_experiment
+    def __init__(self, post: Post, root: Path, spec: ExperimentSpec | None,
+                 obs: Observables | None, bibliography: Bibliography | None):
+        super().__init__(Scope(post.rel, root, post.experiment, spec.sweep if spec else None,
+                               list(spec.figures) if spec else [],
+                               sorted(spec.params) if spec else []))
         self.obs = obs
-        self.sweep = spec.sweep if spec else {}
         self.bibliography = bibliography
-        self.shown: set[str] = set()
 
-    def fail(self, line: int, message: str):
-        raise InputError(self.post.rel, line, message)
-
-    def _strings(self, d: Directive, count: int) -> None:
-        if len(d.args) != count or not all(isinstance(a, str) for a in d.args):
-            self.fail(d.line, f"{d.name}() takes {count} string argument"
-                              f"{'s' if count != 1 else ''}")
-
-    def _experiment(self, d: Directive) -> bool:
-        """False when nothing more can be checked (the experiment itself is broken)."""
-        if not self.has_experiment:
-            self.fail(d.line, f"{d.name}() needs an experiment, and this post has none "
-                              "(set `experiment:` in the front matter)")
-        return self.spec is not None
-
-    def _cell(self, d: Directive, cell: dict) -> None:
-        Observables([], self.sweep).select(cell, self.post.rel, d.line)
-
-    def figure(self, d: Directive) -> str:
-        self._strings(d, 1)
-        if not self._experiment(d):
-            return ""
-        name = d.args[0]
-        if name not in self.spec.figures:
-            known = list(self.spec.figures)
-            hint = get_close_matches(name, known, 1)
-            self.fail(d.line, f"unknown figure {name!r}"
-                      + (f"; did you mean {hint[0]!r}?" if hint else "")
-                      + f" (figures of {self.spec.rel}: {', '.join(known) or 'none'})")
-        if name in self.shown:
-            self.fail(d.line, f"figure {name!r} is shown twice in this post")
-        self.shown.add(name)
-        return ""
-
-    def value(self, d: Directive) -> str:
-        self._strings(d, 1)
-        if not self._experiment(d):
-            return ""
-        cell = {k: v for k, v in d.kwargs.items() if k != "fmt"}
-        self._cell(d, cell)
-        fmt = d.kwargs.get("fmt")
-        if fmt is not None:
-            try:
-                format(1.5, fmt)
-            except (ValueError, TypeError) as exc:
-                self.fail(d.line, f"value {d.args[0]!r}: bad format {fmt!r} ({exc})")
-        free = [a for a in self.sweep if a not in cell and len(self.sweep[a]) > 1]
-        if free:
-            self.fail(d.line, f"value {d.args[0]!r} varies over the sweep; name a cell, e.g. "
-                              f"value({d.args[0]!r}, {free[0]}={self.sweep[free[0]][0]!r})")
+    def value(self, call: Call) -> str:
         if self.obs is not None:
-            self.obs.check_name(d.args[0], self.post.rel, d.line)
+            self.obs.check_name(call.args[0], call.rel, call.line)
         return ""
 
-    def fit(self, d: Directive) -> str:
-        self._strings(d, 2)
-        if not self._experiment(d):
-            return ""
-        y, x = d.args
-        if x not in self.sweep:
-            self.fail(d.line, f"fit over {x!r}: not a sweep axis "
-                              f"(sweep axes: {', '.join(self.sweep) or 'none'})")
-        self._cell(d, {k: v for k, v in d.kwargs.items() if k not in ("fmt", x)})
+    def fit(self, call: Call) -> str:
         if self.obs is not None:
-            self.obs.check_name(y, self.post.rel, d.line)
+            self.obs.check_name(call.args[0], call.rel, call.line)
         return ""
 
-    def param(self, d: Directive) -> str:
-        self._strings(d, 1)
-        if not self._experiment(d):
-            return ""
-        name, cell = d.args[0], {k: v for k, v in d.kwargs.items() if k != "fmt"}
-        self._cell(d, cell)
-        if name not in self.spec.params:
-            hint = get_close_matches(name, list(self.spec.params), 1)
-            self.fail(d.line, f"unknown parameter {name!r}"
-                      + (f"; did you mean {hint[0]!r}?" if hint else "")
-                      + f" (params: {', '.join(self.spec.params) or 'none'})")
-        if name in self.sweep and name not in cell and len(self.sweep[name]) > 1:
-            self.fail(d.line, f"param {name!r} varies over the sweep; name a cell, "
-                              f"e.g. param({name!r}, {name}={self.sweep[name][0]!r})")
-        return ""
-
-    def claim(self, d: Directive) -> str:
-        if len(d.args) not in (1, 2) or not all(isinstance(a, str) for a in d.args):
-            self.fail(d.line, 'claim() takes an expression and a text: claim("a > b", "why")')
-        if not self._experiment(d):
-            return ""
-        try:
-            parse_claim(d.args[0])
-        except ClaimSyntaxError as exc:
-            self.fail(d.line, str(exc))
-        self._cell(d, dict(d.kwargs))
+    def claim(self, call: Call) -> str:
         if self.obs is not None:
-            check = check_claim(self.obs, d.args[0], d.args[-1], dict(d.kwargs), self.post.rel,
-                                d.line)
+            expr, text = call.args[0], call.args[-1]
+            check = check_claim(self.obs, expr, text, call.cell, call.rel, call.line)
             if not check.holds:
-                self.fail(d.line, f"claim fails on the cached data: {d.args[0]} ({d.args[-1]}); "
-                                  f"{check.failure_summary()}")
+                call.fail(f"claim fails on the cached data: {expr} ({text}); "
+                          f"{check.failure_summary()}")
         return ""
 
-    def include_figure(self, d: Directive) -> str:
-        from physai_blog.render.page import include_source
-
-        include_source(self.root, d, self.post.rel)
-        return ""
-
-    def cite(self, d: Directive) -> str:
-        if self.bibliography is None:
-            return ""
-        from physai_blog.render.references import parse_keys
-
-        for key in parse_keys(d.args[0], self.post.rel, d.line):
-            self.bibliography.check(key, self.post.rel, d.line)
+    def cite(self, call: Call) -> str:
+        if self.bibliography is not None:
+            for key in call.result:
+                self.bibliography.check(key, call.rel, call.line)
         return ""
 
     def math(self, tex: str, display: bool, line: int) -> str:
-        return latex_to_mathml(tex, display, self.post.rel, line)
-
-    def handlers(self) -> dict:
-        return {"figure": self.figure, "value": self.value, "claim": self.claim, "fit": self.fit,
-                "param": self.param, "include_figure": self.include_figure, "cite": self.cite}
-
+        return latex_to_mathml(tex, display, self.scope.rel, line)

@@ -7,6 +7,7 @@ point: citations and the Atom feed.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 from dataclasses import dataclass, field
@@ -15,18 +16,18 @@ from pathlib import Path
 
 import jinja2
 
+from physai_blog import __version__
 from physai_blog.paths import PACKAGE, THEME
-
 from physai_blog.render.citation import absolute_url, citation
 from physai_blog.content.config import SiteConfig
 from physai_blog.content.posts import Post, tag_slug
-from physai_blog.errors import InputError, PhysaiError
+from physai_blog.errors import PhysaiError
 from physai_blog.figures.draw import FigurePlan
-from physai_blog.render.references import Bibliography, Citations, parse_keys
-from physai_blog.render.markup import Directive, latex_to_mathml, render_markdown
-from physai_blog.render.values import (ClaimCheck, Observables, check_claim, fit, format_number, format_values,
-                     show_number, summarize)
-
+from physai_blog.render.directives import Call, Handlers, Scope
+from physai_blog.render.markup import latex_to_mathml, render_markdown
+from physai_blog.render.references import Bibliography, Citations
+from physai_blog.render.values import (ClaimCheck, Observables, check_claim, fit, format_number,
+                                       format_values, show_number, summarize)
 
 
 class ClaimFailed(PhysaiError):
@@ -81,12 +82,16 @@ class RenderedPost:
     references: list[dict] = field(default_factory=list)
 
 
-class PostRenderer:
-    """The directive handlers of one post."""
+class PostRenderer(Handlers):
+    """The directive handlers of one post: each directive, checked (``directives.check``),
+    rendered with the data."""
 
     def __init__(self, post: Post, config: SiteConfig, root: Path, obs: Observables | None,
                  figures: dict[str, FigurePlan], experiment_name: str | None, keep_going: bool,
                  bibliography: Bibliography):
+        super().__init__(Scope(post.rel, root, post.experiment if experiment_name else None,
+                               obs.sweep if obs is not None else {}, list(figures),
+                               obs.param_names() if obs is not None else []))
         self.post, self.config, self.root = post, config, root
         self.citations = Citations(bibliography, post.rel)
         self.obs, self.figure_plans = obs, figures
@@ -97,54 +102,24 @@ class PostRenderer:
         self.failed: list[str] = []
         self.extra_files: dict[str, Path] = {}
 
-    def fail(self, line: int, message: str):
-        raise InputError(self.post.rel, line, message)
-
-    def _args(self, d: Directive, positional: int, allowed: set) -> dict:
-        """Split keyword arguments into options and a sweep cell."""
-        if len(d.args) != positional:
-            self.fail(d.line, f"{d.name}() takes {positional} positional argument"
-                              f"{'s' if positional != 1 else ''}, got {len(d.args)}")
-        if not all(isinstance(a, str) for a in d.args):
-            self.fail(d.line, f"{d.name}(): the positional arguments must be strings")
-        return {k: v for k, v in d.kwargs.items() if k not in allowed}
-
-    def _need_obs(self, d: Directive) -> Observables:
-        if self.obs is None:
-            self.fail(d.line, f"{d.name}() needs an experiment, and this post has none "
-                              "(set `experiment:` in the front matter)")
-        return self.obs
-
-    def figure(self, d: Directive) -> str:
-        self._args(d, 1, set())
-        name = d.args[0]
-        plan = self.figure_plans.get(name)
-        if plan is None and self.experiment_name is None:
-            self._need_obs(d)
-        if plan is None:
-            from difflib import get_close_matches
-
-            known = list(self.figure_plans)
-            hint = get_close_matches(name, known, 1)
-            self.fail(d.line, f"unknown figure {name!r}"
-                      + (f"; did you mean {hint[0]!r}?" if hint else "")
-                      + f" (figures of {self.experiment_name or 'no experiment'}: "
-                        f"{', '.join(known) or 'none'})")
-        if any(f.name == name for f in self.figures):
-            self.fail(d.line, f"figure {name!r} is shown twice in this post")
-        caption = d.kwargs.get("caption", plan.figure.caption)
+    def figure(self, call: Call) -> str:
+        name = call.args[0]
+        plan = self.figure_plans[name]
+        caption = call.option("caption")
+        if caption is None:
+            caption = plan.figure.caption
         ref = FigureRef(len(self.figures) + 1, name, f"figures/{plan.file}", caption,
                         plan.figure.alt or caption or name, f"data/{name}.zip",
                         f"code/{name}.py", f"code/{self.experiment_name}")
         self.figures.append(ref)
         return self._figure_html(ref)
 
-    def include_figure(self, d: Directive) -> str:
-        rel, source = include_source(self.root, d, self.post.rel)
+    def include_figure(self, call: Call) -> str:
+        rel, source = call.result
         self.extra_files[rel] = source
-        caption = d.kwargs.get("caption", "")
+        caption = call.option("caption")
         ref = FigureRef(len(self.figures) + 1, Path(rel).stem, f"../../{rel}", caption,
-                        d.kwargs.get("alt", caption or Path(rel).stem))
+                        call.kwargs.get("alt", caption or Path(rel).stem))
         self.figures.append(ref)
         return self._figure_html(ref)
 
@@ -161,71 +136,55 @@ class PostRenderer:
                 f'<figcaption><a class="fig-num" href="#fig-{escape(ref.name)}">Figure '
                 f'{ref.number}.</a> {caption}{links}</figcaption></figure>')
 
-    def value(self, d: Directive) -> str:
-        cell = self._args(d, 1, {"fmt"})
-        obs = self._need_obs(d)
-        name, fmt = d.args[0], d.kwargs.get("fmt")
-        xs = obs.value(name, cell, self.post.rel, d.line)
+    def value(self, call: Call) -> str:
+        name, fmt, cell = call.args[0], call.option("fmt"), call.cell
+        xs = self.obs.value(name, cell, self.post.rel, call.line)
         try:
             text = format_values(xs, fmt)
-        except (ValueError, TypeError) as exc:
-            self.fail(d.line, f"value {name!r}: bad format {fmt!r} ({exc})")
+        except (ValueError, TypeError) as exc:   # "d" passes the static check; a mean is a float
+            call.bad_format(fmt, exc)
         s = summarize(xs)
         where = "".join(f", {k}={v}" for k, v in cell.items())
         title = (f"{name}{where}: over {s['n']} seed(s), min {format_number(s['min'])}, "
                  f"max {format_number(s['max'])}") if s["n"] > 1 else f"{name}{where}"
         return f'<a class="value" href="data/values.csv" title="{escape(title)}">{escape(text)}</a>'
 
-    def fit(self, d: Directive) -> str:
+    def fit(self, call: Call) -> str:
         """The fitted exponent with its 95 % interval ("−0.82 ± 0.10"), pooled over seeds, as
         in "a = {{ fit(...) }}"; ``show="relation"`` prints "y ∝ x^(...)" instead."""
-        cell = self._args(d, 2, {"fmt", "show"})
-        obs = self._need_obs(d)
-        y, x = d.args
-        show = d.kwargs.get("show", "exponent")
-        if show not in ("exponent", "relation"):
-            self.fail(d.line, f'fit(): show must be "exponent" or "relation", not {show!r}')
-        result = fit(obs, y, x, cell, self.post.rel, d.line)
-        fmt = d.kwargs.get("fmt", ".2f")
-        try:
-            exponent = f"{result.exponent:{fmt}} ± {result.ci95:{fmt}}".replace("-", "−")
-        except (ValueError, TypeError) as exc:
-            self.fail(d.line, f"fit({y!r}, {x!r}): bad format {fmt!r} ({exc})")
+        y, x = call.args
+        result = fit(self.obs, y, x, call.cell, self.post.rel, call.line)
+        fmt = call.option("fmt")
+        exponent = f"{result.exponent:{fmt}} ± {result.ci95:{fmt}}".replace("-", "−")
         title = (f"{y} ∝ {x}^k: least-squares fit of log {y} on log {x} over "
                  f"{result.points} runs (every seed), 95 % interval")
-        text = (f"{escape(y)} ∝ {escape(x)}<sup>{escape(exponent)}</sup>" if show == "relation"
-                else escape(exponent))
+        text = (f"{escape(y)} ∝ {escape(x)}<sup>{escape(exponent)}</sup>"
+                if call.option("show") == "relation" else escape(exponent))
         return f'<span class="fit" title="{escape(title)}">{text}</span>'
 
-    def param(self, d: Directive) -> str:
+    def param(self, call: Call) -> str:
         """A parameter of the experiment (of a cell, for a swept one), linked to the manifest
         of a run that used it."""
-        cell = self._args(d, 1, {"fmt"})
-        obs = self._need_obs(d)
-        name, fmt = d.args[0], d.kwargs.get("fmt")
-        value, run = obs.param(name, cell, self.post.rel, d.line)
+        name, fmt, cell = call.args[0], call.option("fmt"), call.cell
+        value, run = self.obs.param(name, cell, self.post.rel, call.line)
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             try:
                 text = format_number(value, fmt)
             except (ValueError, TypeError) as exc:
-                self.fail(d.line, f"param {name!r}: bad format {fmt!r} ({exc})")
+                call.bad_format(fmt, exc)
         else:
             text = value if isinstance(value, str) else json.dumps(value)
         where = "".join(f", {k}={v}" for k, v in cell.items())
         return (f'<a class="param" href="data/{escape(run.label)}/manifest.json" '
                 f'title="{escape(f"parameter {name}{where}")}">{escape(text)}</a>')
 
-    def claim(self, d: Directive) -> str:
-        if len(d.args) not in (1, 2) or not all(isinstance(a, str) for a in d.args):
-            self.fail(d.line, 'claim() takes an expression and a text: claim("a > b", "why")')
-        obs = self._need_obs(d)
-        expr, text = d.args[0], d.args[1] if len(d.args) > 1 else d.args[0]
-        cell = dict(d.kwargs)
-        check = check_claim(obs, expr, text, cell, self.post.rel, d.line)
+    def claim(self, call: Call) -> str:
+        expr, text = call.args[0], call.args[-1]
+        check = check_claim(self.obs, expr, text, call.cell, self.post.rel, call.line)
         self.claims.append(check)
         number = len(self.claims)
         if not check.holds:
-            message = (f"{self.post.rel}:{d.line}: claim fails: {expr} ({text}); "
+            message = (f"{self.post.rel}:{call.line}: claim fails: {expr} ({text}); "
                        f"{check.failure_summary()}")
             if not self.keep_going:
                 raise ClaimFailed(message)
@@ -236,37 +195,11 @@ class PostRenderer:
                 f'title="{escape(expr)}"><span class="claim-mark">{mark}</span> '
                 f"{escape(text)}</a>")
 
-    def cite(self, d: Directive) -> str:
-        return self.citations.cite(parse_keys(d.args[0], self.post.rel, d.line), d.line)
+    def cite(self, call: Call) -> str:
+        return self.citations.cite(call.result, call.line)
 
     def math(self, tex: str, display: bool, line: int) -> str:
         return latex_to_mathml(tex, display, self.post.rel, line)
-
-    def handlers(self) -> dict:
-        return {"figure": self.figure, "value": self.value, "claim": self.claim, "fit": self.fit,
-                "param": self.param,
-                "include_figure": self.include_figure, "cite": self.cite}
-
-
-def include_source(root: Path, d: Directive, post_rel: str) -> tuple[str, Path]:
-    """(site path, file) of an al-folio include; it must be a file of the blog's sources."""
-    def fail(message: str):
-        raise InputError(post_rel, d.line, message)
-
-    path = d.kwargs.get("path")
-    if not path:
-        fail("{% include figure.liquid %} needs path=\"...\"")
-    rel = path.lstrip("/")
-    source = (root / rel).resolve()
-    if not source.is_relative_to(root.resolve()) or ".." in Path(rel).parts:
-        fail(f"figure path {path!r} lies outside the blog folder")
-    first = Path(rel).parts[0] if Path(rel).parts else ""
-    if first in ("site", "templates") or any(p.startswith(".") for p in Path(rel).parts):
-        fail(f"figure path {path!r} points into {first or 'a hidden folder'}/, which is not a "
-             "source of the site")
-    if not source.is_file():
-        fail(f"figure file {path!r} not found")
-    return rel, source
 
 
 def seed_table(obs: Observables | None) -> list[dict]:
@@ -318,8 +251,6 @@ def render_notebook_body(post: Post, config: SiteConfig, root: Path, folder: Pat
                          keep_going: bool, bibliography: Bibliography) -> RenderedPost:
     """A notebook post: Markdown cells through the same pipeline, code cells highlighted,
     every image output a numbered figure with data/code links."""
-    import json
-
     from pygments import highlight
     from pygments.formatters import HtmlFormatter
     from pygments.lexers import PythonLexer
@@ -336,7 +267,8 @@ def render_notebook_body(post: Post, config: SiteConfig, root: Path, folder: Pat
             continue
         if cell["type"] != "code" or not cell["source"].strip():
             continue
-        parts.append(f'<div class="nb-input">{highlight(cell["source"], PythonLexer(), formatter)}</div>')
+        code = highlight(cell["source"], PythonLexer(), formatter)
+        parts.append(f'<div class="nb-input">{code}</div>')
         for output in cell["outputs"]:
             if output["kind"] == "text":
                 parts.append(f'<pre class="nb-output">{escape(output["text"])}</pre>')
@@ -389,10 +321,6 @@ class CachedPage:
 
 def templates_digest(root: Path) -> str:
     """Every template and static file of the theme and of the blog, and the package version."""
-    import hashlib
-
-    from physai_blog import __version__
-
     h = hashlib.sha256(__version__.encode())
     for folder in (THEME, root / "templates", PACKAGE):
         if not folder.is_dir():
