@@ -7,6 +7,7 @@ pipeline (``pipeline.run_pipeline``): load, run, draw, render, write.
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 from typing import Callable
@@ -55,8 +56,6 @@ def early_zygote(root: Path, scripts: list[str], jobs: int | None, figures: bool
     fork server now, so numpy (and matplotlib, if a script draws figures) are imported
     while this process imports the pipeline and plans; the executor adopts it if its
     thread count matches.  None where fork servers are not used."""
-    import os
-
     if not hasattr(os, "fork") or os.environ.get("PHYSAI_NO_ZYGOTE"):
         return None
     from physai_blog.runs.executor import worker_env

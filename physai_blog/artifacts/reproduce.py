@@ -16,13 +16,13 @@ import html
 import json
 from pathlib import Path
 
+from physai_blog import __version__
 from physai_blog.artifacts.downloads import deterministic_zip
-from physai_blog.runs.cache import Cache, key_of
 from physai_blog.content.posts import Post
-from physai_blog.runs.plan import Run
 from physai_blog.content.spec import API_VERSION, ExperimentSpec
-
 from physai_blog.paths import runtime_files
+from physai_blog.runs.cache import Cache, key_of
+from physai_blog.runs.plan import Run
 
 
 def rerun_command(spec: ExperimentSpec, post: Post, runs: list[Run]) -> str:
@@ -187,8 +187,6 @@ def cached_notebook(post: Post, spec: ExperimentSpec, runs: list[Run], url: str,
                     cache: Cache) -> bytes:
     """The notebook, cached by what it shows: it does not change with the data or the
     figures' bytes, so redrawing a figure never pays for importing and validating nbformat."""
-    from physai_blog import __version__
-
     key = key_of({"api": API_VERSION, "kind": "reproduce-notebook", "version": __version__,
                   "slug": post.slug, "title": post.title, "url": url, "params": post.params,
                   "script": spec.path.name, "var": spec.var, "sweep": spec.sweep,

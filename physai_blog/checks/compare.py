@@ -13,10 +13,12 @@ import io
 import json
 import math
 import re
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Callable
 
+from physai_blog.artifacts.downloads import deterministic_zip
 from physai_blog.runtime.data import read_scalars
 
 MAX_ROWS = 10   # differences listed per published file; past this, one row counts the rest
@@ -301,8 +303,6 @@ def _is_number(x) -> bool:
 
 def _members(data: bytes) -> tuple[dict | None, str]:
     """A zip's members (an exception for one that cannot be read), or None and why."""
-    import zipfile
-
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
         names = zf.namelist()
@@ -319,8 +319,6 @@ def _members(data: bytes) -> tuple[dict | None, str]:
 
 def _compare_zip(old: bytes, new: bytes, rules: Rules) -> list[tuple]:
     """Member by member, then the container (headers, order, timestamps)."""
-    from physai_blog.artifacts.downloads import deterministic_zip
-
     published, why = _members(old)
     if published is None:
         return [("whole file", _short(f"not a zip ({why})"), "zip", math.inf)]

@@ -4,8 +4,10 @@ selection of posts with an experiment that ``run`` and ``verify`` share."""
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 
+from physai_blog.build import early_zygote
 from physai_blog.content.config import default_jobs, load_config
 from physai_blog.content.posts import load_posts
 from physai_blog.errors import InputError
@@ -46,8 +48,6 @@ def run_post(root: Path | str, slug: str, force: bool = False, jobs: int | None 
              zygote=None) -> tuple[list[RunPlan], list[RunPlan]]:
     """Run one post's experiment (stale runs, or all with ``force``); with ``figures``,
     draw its figures too (into the cache, for the next build)."""
-    from physai_blog.build import early_zygote
-
     root = Path(root).resolve()
     # The workers' fork server imports numpy while this process loads and plans.
     if zygote is None:
@@ -62,8 +62,6 @@ def run_post(root: Path | str, slug: str, force: bool = False, jobs: int | None 
     cache = Cache(root / CACHE_DIR)
     with cache.lock():
         if force:  # drop the cached entries; they are replaced when the runs finish
-            import shutil
-
             for plan in plans:
                 shutil.rmtree(cache.path("runs", plan.key), ignore_errors=True)
         executor = LocalExecutor(root, cache.root / "tmp", jobs or config.jobs or default_jobs(),

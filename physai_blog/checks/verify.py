@@ -40,8 +40,9 @@ from typing import Iterator
 from physai_blog.checks.compare import MAX_ROWS, Rules, _read, compare_file, compare_run
 from physai_blog.checks.rerun import select_posts
 from physai_blog.content.config import default_jobs
+from physai_blog.context import BuildOptions, BuildReport, Context
 from physai_blog.errors import PhysaiError
-from physai_blog.pipeline import Inputs, raise_errors
+from physai_blog.pipeline import Inputs, draw, raise_errors, render_and_gather, run
 from physai_blog.runs.cache import Cache
 from physai_blog.runs.executor import LocalExecutor
 from physai_blog.runs.plan import RunPlan
@@ -80,9 +81,6 @@ def fresh_build(root: Path | str, slug: str | None = None, jobs: int | None = No
                 on_event=None, selected: tuple | None = None) -> Iterator[Fresh]:
     """Rerun and rebuild the selected posts in a scratch cache, removed on exit; the real
     cache is neither read nor written, and nothing is written under ``site/``."""
-    from physai_blog.context import BuildOptions, BuildReport, Context
-    from physai_blog.pipeline import draw, render_and_gather, run
-
     root = Path(root).resolve()
     config, posts, specs, runs = selected or select_posts(root, slug)
     jobs = jobs or config.jobs or default_jobs()

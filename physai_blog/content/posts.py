@@ -11,8 +11,19 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from physai_blog.content.schema import (ANY, BOOLEAN, REQUIRED, Invalid, Option, Schema, Type,
-                                        number, text)
+from physai_blog.content.front_matter import MappingCache
+from physai_blog.content.notebook import read_notebook
+from physai_blog.content.schema import (
+    ANY,
+    BOOLEAN,
+    REQUIRED,
+    Invalid,
+    Option,
+    Schema,
+    Type,
+    number,
+    text,
+)
 from physai_blog.content.spec import PARAMS, RESOURCES, SEEDS
 from physai_blog.errors import InputError, collect
 from physai_blog.runtime.names import SLUG, slugify
@@ -159,7 +170,6 @@ def read_post(path: Path, root: Path, warnings: list[str], mappings=None) -> Pos
 
 def read_notebook_post(path: Path, root: Path, rel: str, warnings: list[str]) -> Post:
     """A notebook post: front matter in its first cell; executed at build (notebooks.py)."""
-    from physai_blog.content.notebook import read_notebook
     from physai_blog.content.yamlio import load_mapping
 
     fm_text, cells = read_notebook(path, rel)
@@ -228,8 +238,6 @@ def load_posts(root: Path, warnings: list[str], include_drafts: bool = False,
                front_matter_cache: Path | None = None) -> list[Post]:
     """Every post, newest first; all errors of all posts collected into one report.
     ``front_matter_cache``: a file keeping parsed front matter (front_matter_cache.py)."""
-    from physai_blog.content.front_matter import MappingCache
-
     mappings = MappingCache(front_matter_cache) if front_matter_cache is not None else None
     posts, errors = [], []
     for path in post_files(root):

@@ -11,6 +11,7 @@ default, or a missing-key error for a required option.
 from __future__ import annotations
 
 import dataclasses
+import json
 import reprlib
 from dataclasses import dataclass
 from difflib import get_close_matches
@@ -186,8 +187,6 @@ def markdown_table(schema: Schema) -> str:
 
 
 def _default_text(option: Option) -> str:
-    import json
-
     if option.required:
         return "required"
     if option.default is None:

@@ -11,17 +11,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-from physai_blog.runs.cache import Cache, key_of
-from physai_blog.errors import RunError
-from physai_blog.runs.executor import Executor, Task
-from physai_blog.runs.plan import Run
 from physai_blog.content.spec import API_VERSION, ExperimentSpec, FigureSpec, sha256
+from physai_blog.errors import RunError
+from physai_blog.runs.cache import Cache, key_of
+from physai_blog.runs.executor import Executor, Task
+from physai_blog.runs.fingerprint import installed_versions
+from physai_blog.runs.plan import Run
 
 
 @lru_cache(maxsize=None)
 def matplotlib_version() -> str | None:
-    from physai_blog.runs.fingerprint import installed_versions
-
     return installed_versions()["matplotlib"]
 
 

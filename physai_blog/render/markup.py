@@ -16,15 +16,23 @@ from __future__ import annotations
 
 import ast
 import functools
+import importlib
 import re
 import shlex
 from dataclasses import dataclass
+from difflib import get_close_matches
 from html import escape
 from typing import Callable
 
 import markdown
+from markdown.extensions.codehilite import CodeHiliteExtension
+from markdown.extensions.extra import extensions as extra
+from markdown.extensions.sane_lists import SaneListExtension
+from markdown.extensions.toc import TocExtension
 
 from physai_blog.errors import InputError
+from physai_blog.render.directives import BLOCKS
+from physai_blog.render.directives import CALLS as DIRECTIVES
 from physai_blog.render.typography import smarten
 
 FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
@@ -41,7 +49,6 @@ SCANNER = re.compile(
     r"|(?P<inline>(?<![\\$\w])\$(?=[^\s$])(?P<inline_body>[^$\n]+?)(?<=[^\s\\])\$(?![\d$])))",
     re.S,
 )
-DIRECTIVES = ("figure", "value", "param", "claim", "fit", "table")
 SWAPPED = re.compile(r"<p>(physaitoken\d+x)</p>|(physaitoken\d+x)")
 
 
@@ -189,7 +196,7 @@ def _replace(match: re.Match, raw: str, rel: str, here: int, block: bool, handle
     if match.group("call"):
         name, args, kwargs = parse_call(raw[2:-2], rel, here)
         return token(_dispatch(handlers, Directive(name, args, kwargs, here, block), rel),
-                     block and name in ("figure", "table"))
+                     block and name in BLOCKS)
     if match.group("tag"):
         name, args, kwargs = parse_liquid(raw[2:-2], rel, here)
         return token(_dispatch(handlers, Directive(name, args, kwargs, here, block), rel), True)
@@ -209,13 +216,6 @@ def new_converter() -> markdown.Markdown:
     points of every installed package (importlib.metadata, ~40 ms per process).  The
     instances are those of "extra" (its sub-extensions), "codehilite", "toc" and
     "sane_lists"; no "smarty": typography.smarten does it in one pass."""
-    import importlib
-
-    from markdown.extensions.codehilite import CodeHiliteExtension
-    from markdown.extensions.extra import extensions as extra
-    from markdown.extensions.sane_lists import SaneListExtension
-    from markdown.extensions.toc import TocExtension
-
     return markdown.Markdown(
         extensions=[*(importlib.import_module(f"markdown.extensions.{name}").makeExtension()
                       for name in extra),
@@ -227,8 +227,6 @@ def new_converter() -> markdown.Markdown:
 def _dispatch(handlers: dict[str, Handler], directive: Directive, rel: str) -> str:
     handler = handlers.get(directive.name)
     if handler is None:
-        from difflib import get_close_matches
-
         hint = get_close_matches(directive.name, list(handlers), 1)
         raise InputError(rel, directive.line, f"unknown directive {directive.name}()"
                          + (f"; did you mean {hint[0]}()?" if hint else

@@ -20,8 +20,16 @@ import tempfile
 from concurrent.futures import Future
 from pathlib import Path
 
+from physai_blog.content.config import default_jobs
 from physai_blog.errors import PhysaiError
-from physai_blog.runs.executor import Events, Outcome, Task, _Worker, in_background, worker_env
+from physai_blog.runs.executor import (
+    Events,
+    Outcome,
+    Task,
+    _Worker,
+    in_background,
+    worker_env,
+)
 
 RETRIES = 2
 
@@ -205,8 +213,6 @@ def make_cluster(options: dict, scale: bool = True):
     kind = options.pop("kind", "local")
     if kind == "local":
         from distributed import LocalCluster
-
-        from physai_blog.content.config import default_jobs
 
         workers = options.pop("workers", default_jobs())
         return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,

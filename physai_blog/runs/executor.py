@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Callable, Protocol
 
 from physai_blog.runs.worker import PARENT_ENV
+from physai_blog.runs.zygote import Zygote
 
 
 @dataclass
@@ -196,8 +197,6 @@ class LocalExecutor:
         """The build's zygote, started with the first tasks (None where fork is not usable)."""
         if self._zygote is None and hasattr(os, "fork") and hasattr(socket, "send_fds") \
                 and not os.environ.get("PHYSAI_NO_ZYGOTE"):
-            from physai_blog.runs.zygote import Zygote
-
             modules = ["numpy", "physai_blog.runtime.experiment", "physai_blog.runtime.data",
                        "physai_blog.runs.worker"]
             if any(_imports_torch(self.root / task.experiment) for task in tasks):

@@ -17,11 +17,12 @@ import json
 import re
 from pathlib import Path
 
-from physai_blog.runs.cache import Cache, key_of
-from physai_blog.errors import InputError, RunError
-from physai_blog.runs.plan import library_versions
 from physai_blog.content.notebook import cell_source
 from physai_blog.content.spec import API_VERSION, sha256
+from physai_blog.errors import RunError
+from physai_blog.runs.cache import Cache, key_of
+from physai_blog.runs.executor import worker_env
+from physai_blog.runs.plan import library_versions
 
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 IMAGE_TYPES = {"image/png": "png", "image/svg+xml": "svg", "image/jpeg": "jpg"}
@@ -43,8 +44,6 @@ def execute_notebook(path: Path, rel: str, key: str, cache: Cache, timeout: floa
     from nbclient.exceptions import CellExecutionError, CellTimeoutError
     from nbconvert import PythonExporter
     from nbconvert.preprocessors import ExtractOutputPreprocessor
-
-    from physai_blog.runs.executor import worker_env
 
     folder = cache.new_tmp()
     work = folder / "work"

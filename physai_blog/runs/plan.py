@@ -8,23 +8,24 @@ versions and the storage format.  The reason a run is (re)executed is kept for `
 from __future__ import annotations
 
 import shutil
+import signal
 from dataclasses import dataclass
+from difflib import get_close_matches
 from functools import lru_cache
 
-from physai_blog.runs.cache import Cache, key_of
 from physai_blog.content.posts import Post
-from physai_blog.errors import InputError, RunError
-from physai_blog.runs.executor import Executor, Task
-from physai_blog.runtime.names import run_label
 from physai_blog.content.spec import API_VERSION, ExperimentSpec, sha256
+from physai_blog.errors import InputError, RunError
+from physai_blog.runs.cache import Cache, key_of
+from physai_blog.runs.executor import Executor, Task
+from physai_blog.runs.fingerprint import installed_versions
+from physai_blog.runtime.names import run_label
 
 
 @lru_cache(maxsize=None)
 def library_versions() -> dict:
     """Versions that change results (no imports of the libraries themselves); read once per
     process, not once per run key."""
-    from physai_blog.runs.fingerprint import installed_versions
-
     found = installed_versions()
     return {name: found[name] for name in ("python", "torch", "numpy")}
 
@@ -86,8 +87,6 @@ def post_params(post: Post, spec: ExperimentSpec) -> dict:
     """Experiment defaults overridden by the post's front matter ``params``."""
     for key in post.params:
         if key not in spec.params:
-            from difflib import get_close_matches
-
             hint = get_close_matches(key, list(spec.params), 1)
             raise InputError(post.rel, post.line_of("params"),
                              f"params: {key!r} is not a parameter of {spec.rel}"
@@ -264,8 +263,6 @@ def run_error(plan: RunPlan, outcome) -> RunError:
 
 def exit_text(code: int | None) -> str:
     """How a worker ended, from its real exit code (None: not known, e.g. on a cluster)."""
-    import signal
-
     if code is None:
         return ""
     if code < 0:

@@ -14,6 +14,7 @@ import importlib.util
 import json
 import os
 import platform
+import signal
 import sys
 import time
 import traceback
@@ -121,7 +122,7 @@ def handle(task: dict, exp, root: Path) -> dict:
 def _only_logged(out: Path, written: list[str]) -> None:
     """The output folder holds what the run logged through the API, nothing else: it is
     hashed, cached and published as the run's data."""
-    from physai_blog.errors import RunError
+    from physai_blog.errors import RunError   # edge: click, only for this rare error
 
     for path in sorted(out.rglob("*")):
         rel = path.relative_to(out).as_posix()
@@ -138,8 +139,6 @@ def die_with_parent(parent: int) -> None:
     if not sys.platform.startswith("linux") or not parent:
         return
     import ctypes
-    import signal
-
     PR_SET_PDEATHSIG = 1
     try:
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)

@@ -21,23 +21,23 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import select
 import signal
 import socket
+import subprocess
 import sys
 import threading
-import time
 import traceback
 from pathlib import Path
 
 from physai_blog.runs.worker import PARENT_ENV, die_with_parent
+from physai_blog.runs.worker import main as worker_main
 
 
 def serve(sock: socket.socket, later: list[str] = ()) -> None:
     """Fork a worker per request; import ``later`` one module at a time while idle.  Each
     child's exit code is written to the status pipe its request brought, once it is reaped:
     the parent reads real exit codes, and a reused pid can never look alive."""
-    import select
-
     statuses: dict[int, int] = {}   # child pid -> the write end of its status pipe
 
     def reap(signum=None, frame=None) -> None:
@@ -100,9 +100,7 @@ def _child(sock: socket.socket, request: dict, fds: list[int]) -> None:
         os.close(stdin_fd)
         os.close(log_fd)
         os.chdir(request["cwd"])
-        from physai_blog.runs.worker import main
-
-        code = main([request["root"], request["experiment"], str(answer_fd)])
+        code = worker_main([request["root"], request["experiment"], str(answer_fd)])
     except BaseException:  # noqa: BLE001 - the parent reads the log
         traceback.print_exc()
     finally:
@@ -124,19 +122,13 @@ class ForkedProcess:
         self._status = status_fd
 
     def poll(self) -> int | None:
-        import select
-
         if self.returncode is None and select.select([self._status], [], [], 0)[0]:
             self._read()
         return self.returncode
 
     def wait(self, timeout: float | None = None) -> int:
-        import select
-
         if self.returncode is None:
             if not select.select([self._status], [], [], timeout)[0]:
-                import subprocess
-
                 raise subprocess.TimeoutExpired("worker", timeout)
             self._read()
         return self.returncode
@@ -153,8 +145,6 @@ class Zygote:
 
     def __init__(self, env: dict, modules: list[str], later: list[str] = ()):
         """Import ``modules`` before serving; ``later`` ones while no request is waiting."""
-        import subprocess
-
         self.env = env
         #: Owned by someone else (the build server): users of it do not close it.
         self.shared = False

@@ -24,7 +24,10 @@ import uuid
 from pathlib import Path
 from typing import Callable
 
+from physai_blog.build import build
+from physai_blog.content.config import default_jobs, load_config
 from physai_blog.errors import PhysaiError
+from physai_blog.runs.executor import LocalExecutor
 from physai_blog.serve.handler import SiteServer
 from physai_blog.serve.reload import BuildState
 from physai_blog.serve.requests import host_names, is_loopback
@@ -76,8 +79,6 @@ class DevServer:
                 self._build(self.root)
                 summary = ""
             else:
-                from physai_blog.build import build
-
                 report = build(self.root, jobs=self.jobs, keep_going=False,
                                executor=self._executor())
                 summary = (f"{len(report.posts)} post(s), {len(report.runs_executed)} of "
@@ -192,16 +193,12 @@ class DevServer:
         """One local executor for the whole session: its fork server stays warm (numpy,
         matplotlib, torch imported once), so an edited figure redraws in a fraction of a
         second.  None (the build makes its own) when the blog runs elsewhere (dask)."""
-        from physai_blog.content.config import default_jobs, load_config
-
         try:
             if load_config(self.root).executor != "local":
                 return None
         except PhysaiError:
             return None   # the build reports the config error
         if self._local is None:
-            from physai_blog.runs.executor import LocalExecutor
-
             self._local = LocalExecutor(self.root, self.root / ".physai-cache" / "tmp",
                                         self.jobs or default_jobs(), default_jobs(),
                                         persistent=True)

@@ -18,9 +18,11 @@ matplotlib.  Inside a build the script is imported by ``worker.py`` in a subproc
 
 from __future__ import annotations
 
+import argparse
 import csv
 import json
 import math
+import random
 import sys
 import time
 from pathlib import Path
@@ -168,8 +170,6 @@ class Experiment:
     # -- standalone use: `python experiments/x.py` ----------------------------------------------
     def main(self, argv: list[str] | None = None) -> None:
         """Run every cell and seed here, then draw every figure into ``./out/<name>/``."""
-        import argparse
-
         module = sys.modules.get(getattr(self.run_function, "__module__", ""), None)
         script = Path(getattr(module, "__file__", None) or "experiment")  # none in a notebook
         parser = argparse.ArgumentParser(description=f"Run {script.name} on its own.")
@@ -207,8 +207,6 @@ class Experiment:
 
 
 def seed_everything(seed: int) -> None:
-    import random
-
     random.seed(seed)
     if "numpy" in sys.modules:
         sys.modules["numpy"].random.seed(seed % 2**32)
