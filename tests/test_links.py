@@ -9,7 +9,7 @@ import pytest
 from conftest import CONFIG, make_blog
 from physai_blog.build import build
 from physai_blog.errors import InputError
-from physai_blog.render.links import link_html, safe_href, unsafe_link_warning
+from physai_blog.links import link_html, safe_href, unsafe_link_warning
 from physai_blog.render.references import Bibliography, Citations
 
 WARNING = ("references.bib: entry smith2020: url 'javascript:alert(3)' is not a safe link "
@@ -166,3 +166,16 @@ def test_an_unsafe_bibliography_url_is_shown_as_text(unsafe_blog):
 def test_an_unsafe_bibliography_url_is_in_the_build_warnings(unsafe_blog):
     _, report = unsafe_blog
     assert WARNING in report.warnings
+
+
+def test_a_nav_url_with_an_unsafe_scheme_is_refused_with_its_line(tmp_path):
+    from conftest import CONFIG, make_blog
+    from physai_blog.build import build
+    from physai_blog.errors import PhysaiError
+
+    config = CONFIG + "nav:\n  - {title: Home, url: /}\n  - {title: x, url: 'javascript:alert(1)'}\n"
+    root = make_blog(tmp_path / "blog", config=config)
+    with pytest.raises(PhysaiError) as caught:
+        build(root)
+    assert caught.value.message.startswith("physai.yaml:4: ")
+    assert "nav url 'javascript:alert(1)' is not a safe link" in caught.value.message

@@ -6,10 +6,21 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from physai_blog.content.schema import (POSITIVE_INTEGER, REQUIRED, Invalid, Option, Schema, Type,
-                                        choice, mapping, number, text)
+from physai_blog.content.schema import (
+    POSITIVE_INTEGER,
+    REQUIRED,
+    Invalid,
+    Option,
+    Schema,
+    Type,
+    choice,
+    mapping,
+    number,
+    text,
+)
 from physai_blog.content.yamlio import load_mapping
 from physai_blog.errors import InputError, collect
+from physai_blog.links import safe_href
 
 CONFIG_FILE = "physai.yaml"
 
@@ -25,6 +36,10 @@ def _nav(value) -> tuple:
         raise Invalid()
     if not all(isinstance(item, dict) and set(item) == {"title", "url"} for item in value):
         raise Invalid("each nav entry needs exactly `title` and `url`")
+    for item in value:   # a link from data: only the schemes a reader can trust
+        if safe_href(str(item["url"])) is None:
+            raise Invalid(f"nav url {str(item['url'])!r} is not a safe link (allowed: http, "
+                          "https, mailto, doi:, or a relative path)")
     return tuple(NavLink(str(item["title"]), str(item["url"])) for item in value)
 
 

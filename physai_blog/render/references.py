@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Callable
 
 from physai_blog.errors import InputError
-from physai_blog.render.links import link_html, safe_href, unsafe_link_warning
+from physai_blog.links import link_html, safe_href, unsafe_link_warning
 
 
 @dataclass
