@@ -3,7 +3,8 @@ fast path does not apply):
 
     load      physai.yaml, posts, experiment specs (every input error at once)   content/
     plan      every (post, sweep cell, seed) run                                 runs/plan.py
-    run       the stale runs, each committed to the cache as it finishes         runs/
+    run       the stale runs, each committed to the cache as it finishes;        runs/
+              notebook posts are runs too, executed by the same executor
     draw      figures, started on the executor (a future) while pages render    figures/
     render    post pages, notebook posts, site-wide pages                        render/
     gather    each post's downloads                                              artifacts/
@@ -25,7 +26,12 @@ from physai_blog.content.posts import Post, load_posts
 from physai_blog.content.spec import ExperimentSpec, load_spec
 from physai_blog.context import BuildOptions, BuildReport, Context
 from physai_blog.errors import InputError, PhysaiError, collect
-from physai_blog.figures.draw import FigureDrawing, FigurePlan, FiguresDone, plan_figures
+from physai_blog.figures.draw import (
+    FigureDrawing,
+    FigurePlan,
+    FiguresDone,
+    plan_figures,
+)
 from physai_blog.output.write import write_site
 from physai_blog.paths import CACHE_DIR, SITE_DIR
 from physai_blog.render.notebook_post import notebook_files
@@ -35,6 +41,7 @@ from physai_blog.render.references import Bibliography
 from physai_blog.runs import fingerprint
 from physai_blog.runs.cache import Cache, file_digest
 from physai_blog.runs.executor import Executor, LocalExecutor
+from physai_blog.runs.notebooks import execute_notebooks
 from physai_blog.runs.plan import Run, RunPlan, execute_runs, load_runs, plan_runs
 
 
@@ -63,8 +70,9 @@ def run_pipeline(options: BuildOptions, *, executor: Executor | None, on_event, 
         fingerprint.forget(cache.root)
         try:
             runs = run(ctx, inputs, plans)
+            notebooks = run_notebooks(ctx, inputs)
             drawing = draw(ctx, inputs, runs)
-            files = render_and_gather(ctx, inputs, runs, drawing)
+            files = render_and_gather(ctx, inputs, runs, drawing, notebooks)
         finally:
             if own and hasattr(executor, "close"):
                 executor.close()
@@ -116,7 +124,7 @@ def make_executor(options: BuildOptions, config: SiteConfig, cache: Cache,
                   zygote=None) -> Executor:
     """The local process pool, or a Dask cluster (command line over physai.yaml)."""
     if (options.executor or config.executor) == "dask":
-        from physai_blog.runs.cluster import DaskExecutor   # edge: Dask is an extra
+        from physai_blog.runs.cluster import DaskExecutor  # edge: Dask is an extra
 
         return DaskExecutor(options.root, options.scheduler or config.scheduler, threads=1,
                             cluster_options=config.cluster)
@@ -149,6 +157,20 @@ def run(ctx: Context, inputs: Inputs, plans: dict[str, list[RunPlan]]) -> dict[s
             report.warnings.append(f"{group[0].post.rel}: skipped, its experiment has not run "
                                    "(build without --only to run it)")
     return runs
+
+
+def run_notebooks(ctx: Context, inputs: Inputs) -> dict[str, str]:
+    """Notebook posts are runs: executed by the same executor (``--jobs``, timeouts, Dask),
+    cached on their code and the library versions.  Slug -> the executed notebook's key."""
+    posts = [p for p in inputs.posts if p.notebook is not None
+             and ctx.options.only in (None, p.slug)]
+    done = execute_notebooks(posts, ctx.cache, ctx.executor, ctx.on_event, ctx.config.timeout)
+    ctx.report.runs_total += len(posts)
+    ctx.report.runs_executed += [f"{slug}/notebook" for slug in done.executed]
+    ctx.report.errors.extend(done.errors)
+    if done.errors and not ctx.options.keep_going:
+        raise_errors(done.errors)
+    return done.keys
 
 
 @dataclass
@@ -192,7 +214,7 @@ def draw(ctx: Context, inputs: Inputs, runs: dict[str, list[Run]]) -> Drawing:
 
 
 def render_and_gather(ctx: Context, inputs: Inputs, runs: dict[str, list[Run]],
-                      drawing: Drawing) -> dict[str, bytes | Path]:
+                      drawing: Drawing, notebooks: dict[str, str]) -> dict[str, bytes | Path]:
     """Post pages (rendered while figures are drawn), notebook posts, each post's downloads,
     then the site-wide pages; every file of the site, gathered."""
     root, config = ctx.options.root, ctx.config
@@ -215,10 +237,12 @@ def render_and_gather(ctx: Context, inputs: Inputs, runs: dict[str, list[Run]],
     errors, rendered = list(pages.errors), []
     for post in inputs.posts:
         if post.notebook is not None:
-            try:
-                files.update(notebook_files(ctx, post, bibliography, rendered, env))
-            except PhysaiError as exc:
-                errors.append(exc)
+            if post.slug in notebooks:   # else it failed (--keep-going) or is outside --only
+                try:
+                    files.update(notebook_files(ctx, post, notebooks[post.slug], bibliography,
+                                                rendered, env))
+                except PhysaiError as exc:
+                    errors.append(exc)
             continue
         figures = done.figures(drawing.plans.get(post.slug, []))
         if post.slug not in pages.pages or figures is None:

@@ -62,6 +62,7 @@ EDGES = {
     ("runs/cluster.py", "distributed"): "Dask is an optional extra",
     ("runs/cluster.py", "dask_jobqueue"): "an optional extra of the extra",
     ("runs/notebooks.py", "nbformat"): "only a notebook post",
+    ("runs/worker.py", "physai_blog.runs.notebooks"): "nbclient & co, only for a notebook post",
     ("runs/notebooks.py", "nbclient"): "only a notebook post",
     ("runs/notebooks.py", "nbclient.exceptions"): "only a notebook post",
     ("runs/notebooks.py", "nbconvert"): "only a notebook post",

@@ -64,3 +64,50 @@ def test_notebook_front_matter_is_validated(tmp_path):
     result = cli("build", "--root", root)
     assert result.exit_code == 1
     assert "Error: posts/2026-02-10-nb.ipynb:1: missing required key 'title'" in result.output
+
+
+def test_a_notebook_post_is_a_run_of_the_build(tmp_path, monkeypatch):
+    """Executed by the build's executor in a worker: counted, reported, cached, in parallel
+    with the other notebooks (--jobs)."""
+    from physai_blog.build import build
+
+    counter = tmp_path / "runs.txt"
+    monkeypatch.setenv("PHYSAI_TEST_COUNTER", str(counter))
+    root = make_blog(tmp_path / "blog", posts={}, experiments={})
+    write_notebook(root / "posts/2026-02-10-nb.ipynb", SETUP, PLOT)
+    write_notebook(root / "posts/2026-02-11-two.ipynb", SETUP,
+                   front="---\ntitle: Two\ndate: 2026-02-11\n---")
+    events = []
+    report = build(root, jobs=2, on_event=lambda event, task: events.append((event, task.kind)))
+    assert sorted(report.runs_executed) == ["nb/notebook", "two/notebook"]
+    assert report.runs_total == 2 and ("done", "notebook") in events
+    assert counter.read_text().count("run") == 2
+    again = build(root, jobs=2)
+    assert again.runs_executed == [] and counter.read_text().count("run") == 2
+
+
+def test_a_notebook_post_runs_on_a_dask_cluster_as_locally(tmp_path, monkeypatch):
+    distributed = __import__("pytest").importorskip("distributed")
+    from physai_blog.build import build
+    from physai_blog.runs.cluster import DaskExecutor
+
+    monkeypatch.setenv("PHYSAI_TEST_COUNTER", str(tmp_path / "runs.txt"))
+    sites = {}
+    write_notebook(tmp_path / "nb.ipynb", SETUP, PLOT)   # one notebook: cell ids are random
+    for name in ("local", "dask"):
+        root = make_blog(tmp_path / name, posts={}, experiments={})
+        (root / "posts/2026-02-10-nb.ipynb").write_bytes((tmp_path / "nb.ipynb").read_bytes())
+        if name == "local":
+            build(root)
+        else:
+            with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
+                                          dashboard_address=None) as cluster:
+                executor = DaskExecutor(root, cluster.scheduler_address)
+                try:
+                    assert build(root, executor=executor).runs_executed == ["nb/notebook"]
+                finally:
+                    executor.close()
+        site = root / "site/posts/nb"
+        sites[name] = {p.relative_to(site).as_posix(): p.read_bytes()
+                       for p in site.rglob("*") if p.is_file()}
+    assert sites["local"] == sites["dask"]

@@ -97,7 +97,7 @@ def fresh_build(root: Path | str, slug: str | None = None, jobs: int | None = No
             done = run(ctx, inputs, runs)
             if ctx.report.errors:
                 raise_errors(ctx.report.errors)
-            files = render_and_gather(ctx, inputs, done, draw(ctx, inputs, done))
+            files = render_and_gather(ctx, inputs, done, draw(ctx, inputs, done), {})
             posts = [p for p in posts if f"posts/{p.slug}/index.html" in files]
         finally:
             executor.close()

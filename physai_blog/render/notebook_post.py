@@ -1,5 +1,5 @@
-"""A notebook post (``posts/<slug>.ipynb``): executed (or loaded from the cache), its page
-rendered, its downloads gathered."""
+"""A notebook post (``posts/<slug>.ipynb``), executed by the run stage: its page rendered, its
+downloads gathered."""
 
 from __future__ import annotations
 
@@ -8,14 +8,11 @@ import json
 from physai_blog.artifacts.downloads import deterministic_zip
 from physai_blog.content.posts import Post
 from physai_blog.render.page import render_notebook_body, render_post_page
-from physai_blog.runs.notebooks import execute_notebook, notebook_key
 
 
-def notebook_files(ctx, post: Post, bibliography, rendered: list, env) -> dict:
-    """Execute (or load) a notebook post; its page and downloads (``rendered`` gets its
-    page, for the site-wide pages)."""
-    key = notebook_key(post.source)
-    execute_notebook(post.source, post.rel, key, ctx.cache, post.timeout or ctx.config.timeout, 1)
+def notebook_files(ctx, post: Post, key: str, bibliography, rendered: list, env) -> dict:
+    """A notebook post's page and downloads, from its executed notebook in the cache under
+    ``key`` (``rendered`` gets its page, for the site-wide pages)."""
     folder = ctx.cache.path("notebooks", key)
     item = render_notebook_body(post, ctx.config, ctx.options.root, folder,
                                 ctx.options.keep_going, bibliography)

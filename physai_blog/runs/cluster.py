@@ -50,7 +50,7 @@ def remote_task(experiment: str, payload: dict, sources: dict[str, bytes],
             (root / rel).write_bytes(data)
         payload = dict(payload)
         outs: dict[str, Path] = {}
-        if payload["kind"] == "run":
+        if payload["kind"] in ("run", "notebook"):
             outs["out"] = base / "out"
             payload["out"], payload["workdir"] = str(outs["out"]), str(base / "work")
             (base / "work").mkdir()
@@ -165,7 +165,7 @@ class DaskExecutor:
             return Outcome(task, False, {}, {"type": answer}, log=result.get("log", ""))
         if not answer.get("ok"):
             return Outcome(task, False, answer, answer.get("error"), log=result.get("log", ""))
-        targets = ({"out": task.payload["out"]} if task.payload["kind"] == "run"
+        targets = ({"out": task.payload["out"]} if task.payload["kind"] in ("run", "notebook")
                    else task.payload["out"])
         for name, group in result["files"].items():
             folder = Path(targets[name])

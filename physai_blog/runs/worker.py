@@ -116,13 +116,28 @@ def handle(task: dict, exp, root: Path) -> dict:
             draw_figure(exp, name, data, out_dir, task.get("style"))
             drawn[name] = sorted(data.reads)
         return {"ok": True, "reads": drawn, "versions": versions()}
+    if task["kind"] == "notebook":
+        return run_notebook_task(task, root)
     raise ValueError(f"unknown task kind {task['kind']!r}")
+
+
+def run_notebook_task(task: dict, root: Path) -> dict:
+    """A notebook post is a run too: executed here, in this worker, by nbclient."""
+    from physai_blog.errors import RunError  # edge: Click, nbclient & co,
+    from physai_blog.runs.notebooks import run_notebook  # only for a notebook post
+
+    try:
+        run_notebook(root / task["rel"], task["rel"], Path(task["out"]), task["timeout"])
+    except RunError as exc:   # its message names the notebook and cell; keep its detail
+        return {"ok": False, "error": {"type": "RunError", "message": exc.message,
+                                       "detail": exc.detail}}
+    return {"ok": True, "versions": versions()}
 
 
 def _only_logged(out: Path, written: list[str]) -> None:
     """The output folder holds what the run logged through the API, nothing else: it is
     hashed, cached and published as the run's data."""
-    from physai_blog.errors import RunError   # edge: click, only for this rare error
+    from physai_blog.errors import RunError  # edge: click, only for this rare error
 
     for path in sorted(out.rglob("*")):
         rel = path.relative_to(out).as_posix()
@@ -158,7 +173,8 @@ def main(argv: list[str]) -> int:
         task_line = sys.stdin.readline()
         first = json.loads(task_line) if task_line else None
         path = root / experiment
-        exp = import_experiment(path, root, first["var"] if first else "exp")
+        if not first or first["kind"] != "notebook":   # a notebook imports no script
+            exp = import_experiment(path, root, first["var"] if first else "exp")
         configure_threads(threads)
     except BaseException as exc:  # noqa: BLE001 - reported to the parent, which decides
         import_error = user_traceback(exc, root)
