@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Protocol
 
-from physai_blog.runs.worker import PARENT_ENV
+from physai_blog.runs.lifeline import PARENT_ENV
 from physai_blog.runs.zygote import Zygote
 
 

@@ -14,16 +14,15 @@ import importlib.util
 import json
 import os
 import platform
-import signal
 import sys
 import time
 import traceback
 from pathlib import Path
 
 from physai_blog.paths import PACKAGE
+from physai_blog.runs.lifeline import PARENT_ENV, die_with_parent
 
 PACKAGE_DIR = str(PACKAGE.resolve())
-PARENT_ENV = "PHYSAI_PARENT"   # the pid a worker dies with (see die_with_parent)
 
 
 def user_traceback(exc: BaseException, root: Path) -> dict:
@@ -124,7 +123,7 @@ def handle(task: dict, exp, root: Path) -> dict:
 def run_notebook_task(task: dict, root: Path) -> dict:
     """A notebook post is a run too: executed here, in this worker, by nbclient."""
     from physai_blog.errors import RunError  # edge: Click, nbclient & co,
-    from physai_blog.runs.notebooks import run_notebook  # only for a notebook post
+    from physai_blog.runs.notebook_exec import run_notebook  # only for a notebook post
 
     try:
         run_notebook(root / task["rel"], task["rel"], Path(task["out"]), task["timeout"])
@@ -145,22 +144,6 @@ def _only_logged(out: Path, written: list[str]) -> None:
             raise RunError(f"the run wrote {rel} into its output folder itself; log observables "
                            "with log.scalars/value/array (scratch files belong in the working "
                            "folder, the current directory of the run)")
-
-
-def die_with_parent(parent: int) -> None:
-    """A worker never outlives the process that started it, however that one stops (even
-    SIGKILL): Linux kills it when its parent exits.  ``parent`` is the pid it was started by;
-    if that one is gone already, exit now."""
-    if not sys.platform.startswith("linux") or not parent:
-        return
-    import ctypes
-    PR_SET_PDEATHSIG = 1
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    except (OSError, AttributeError):
-        return
-    if os.getppid() != parent:
-        os._exit(1)
 
 
 def main(argv: list[str]) -> int:

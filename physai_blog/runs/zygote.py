@@ -30,7 +30,7 @@ import threading
 import traceback
 from pathlib import Path
 
-from physai_blog.runs.worker import PARENT_ENV, die_with_parent
+from physai_blog.runs.lifeline import PARENT_ENV, die_with_parent
 from physai_blog.runs.worker import main as worker_main
 
 
