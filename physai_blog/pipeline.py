@@ -17,6 +17,7 @@ returns its results; nothing downstream writes into a plan.
 from __future__ import annotations
 
 import time
+from concurrent.futures import wait
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,7 +42,7 @@ from physai_blog.render.references import Bibliography
 from physai_blog.runs import fingerprint
 from physai_blog.runs.cache import Cache, file_digest
 from physai_blog.runs.executor import Executor, LocalExecutor
-from physai_blog.runs.notebooks import execute_notebooks
+from physai_blog.runs.notebooks import cached_notebook, execute_notebooks
 from physai_blog.runs.plan import Run, RunPlan, execute_runs, load_runs, plan_runs
 
 
@@ -68,6 +69,7 @@ def run_pipeline(options: BuildOptions, *, executor: Executor | None, on_event, 
                       on_event or (lambda event, task: None),
                       options.jobs or inputs.config.jobs or default_jobs())
         fingerprint.forget(cache.root)
+        drawing = None
         try:
             runs = run(ctx, inputs, plans)
             notebooks = run_notebooks(ctx, inputs)
@@ -76,6 +78,8 @@ def run_pipeline(options: BuildOptions, *, executor: Executor | None, on_event, 
         finally:
             if own and hasattr(executor, "close"):
                 executor.close()
+            if drawing is not None:   # no figure batch outlives the build (nor its lock)
+                drawing.settle()
         if report.errors and not options.keep_going:
             raise_errors(report.errors)
         report.write = write_site(options.root / SITE_DIR, files, cache.root / "site-files.json",
@@ -162,10 +166,18 @@ def run(ctx: Context, inputs: Inputs, plans: dict[str, list[RunPlan]]) -> dict[s
 def run_notebooks(ctx: Context, inputs: Inputs) -> dict[str, str]:
     """Notebook posts are runs: executed by the same executor (``--jobs``, timeouts, Dask),
     cached on their code and the library versions.  Slug -> the executed notebook's key."""
-    posts = [p for p in inputs.posts if p.notebook is not None
-             and ctx.options.only in (None, p.slug)]
+    only = ctx.options.only
+    posts = [p for p in inputs.posts if p.notebook is not None and only in (None, p.slug)]
     done = execute_notebooks(posts, ctx.cache, ctx.executor, ctx.on_event, ctx.config.timeout)
-    ctx.report.runs_total += len(posts)
+    for post in inputs.posts:   # outside --only: publish what the cache has
+        if post.notebook is not None and only not in (None, post.slug):
+            key = cached_notebook(post, ctx.cache)
+            if key is None:
+                ctx.report.warnings.append(f"{post.rel}: skipped, the notebook has not run "
+                                           "(build without --only to run it)")
+            else:
+                done.keys[post.slug] = key
+    ctx.report.runs_total += sum(p.notebook is not None for p in inputs.posts)
     ctx.report.runs_executed += [f"{slug}/notebook" for slug in done.executed]
     ctx.report.errors.extend(done.errors)
     if done.errors and not ctx.options.keep_going:
@@ -186,6 +198,11 @@ class Drawing:
     @property
     def busy(self) -> bool:
         return self.future is not None and not self.future.done()
+
+    def settle(self) -> None:
+        """Wait until the batch is over, whatever it raised (the build raises its own)."""
+        if self.future is not None:
+            wait([self.future])
 
     def figures(self, ctx: Context) -> FiguresDone:
         """Wait for the figures; their errors stop the build (unless --keep-going)."""

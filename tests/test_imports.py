@@ -53,6 +53,7 @@ EDGES = {
     ("render/page.py", "pygments"): "only a figure's code listing",
     ("render/page.py", "pygments.formatters"): "only a figure's code listing",
     ("render/page.py", "pygments.lexers"): "only a figure's code listing",
+    ("render/page.py", "traceback"): "only to locate a template's error",
     ("render/pages.py", "multiprocessing"): "only many stale pages fork render workers",
     ("render/references.py", "pybtex.backends.html"): "only a blog with a bibliography",
     ("render/references.py", "pybtex.database"): "only a blog with a bibliography",

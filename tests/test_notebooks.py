@@ -111,3 +111,22 @@ def test_a_notebook_post_runs_on_a_dask_cluster_as_locally(tmp_path, monkeypatch
         sites[name] = {p.relative_to(site).as_posix(): p.read_bytes()
                        for p in site.rglob("*") if p.is_file()}
     assert sites["local"] == sites["dask"]
+
+
+def test_build_only_another_post_keeps_the_notebook_post(tmp_path, monkeypatch):
+    from conftest import FAST_EXPERIMENT, FAST_POST
+    from physai_blog.build import build
+
+    monkeypatch.setenv("PHYSAI_TEST_COUNTER", str(tmp_path / "runs.txt"))
+    root = make_blog(tmp_path / "blog", posts={"2026-02-01-fast.md": FAST_POST},
+                     experiments={"fast.py": FAST_EXPERIMENT})
+    write_notebook(root / "posts/2026-02-10-nb.ipynb", SETUP)
+    build(root)
+    report = build(root, only="fast")
+    assert sorted(report.posts) == ["fast", "nb"] and report.runs_executed == []
+    assert (root / "site/posts/nb/index.html").is_file()
+    write_notebook(root / "posts/2026-02-10-nb.ipynb", SETUP + "\nprint('changed')")
+    report = build(root, only="fast")     # not run outside --only: skipped, and said so
+    assert "posts/2026-02-10-nb.ipynb: skipped, the notebook has not run (build without " \
+           "--only to run it)" in report.warnings
+    assert report.runs_executed == [] and "nb" not in report.posts

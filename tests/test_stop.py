@@ -161,3 +161,35 @@ def test_a_stopped_build_keeps_its_finished_runs(tmp_path, monkeypatch, how):
     assert sorted(seed for seed, _ in marks(mark_file)) == [3, 4, 5]
     assert len(report.runs_executed) == 3 and report.runs_total == 6
     assert snapshot(root / "site") != before
+
+
+def test_a_failing_render_leaves_no_figure_batch_running(tmp_path, monkeypatch):
+    """serve's executor outlives a build: a build that fails while its figures are drawn
+    waits for them before giving the cache back, so nothing is committed behind the next."""
+    import threading
+
+    from physai_blog.errors import PhysaiError
+    from physai_blog.runs.executor import LocalExecutor
+
+    slow = EXPERIMENT.replace("seeds=[0, 1, 2, 3, 4, 5]", "seeds=[0, 1]") + '''
+
+@exp.figure("slow", caption="Slow.")
+def slow(data, fig):
+    time.sleep(1.5)
+    fig.add_subplot().plot([0, 1])
+'''
+    post = POST.format(seeds="") + '{{ figure("slow") }}\n'
+    root = make_blog(tmp_path / "blog", posts={"2026-03-01-stopped.md": post},
+                     experiments={"sweep.py": slow})
+    monkeypatch.setenv("STOP_MARKS", str(tmp_path / "marks.txt"))
+    (root / "templates").mkdir()
+    (root / "templates/post.html").write_text("{{ nope(1) }}")
+    executor = LocalExecutor(root, root / ".physai-cache/tmp", 1, 2, persistent=True)
+    try:
+        with pytest.raises(PhysaiError) as caught:
+            build(root, executor=executor)
+        assert caught.value.message == "templates/post.html:1: template error: 'nope' is undefined"
+        assert not [t for t in threading.enumerate() if t.name == "physai-executor"]
+        assert len(list((root / ".physai-cache/figures").iterdir())) == 1   # committed before
+    finally:
+        executor.close()

@@ -21,7 +21,7 @@ from physai_blog.paths import PACKAGE, THEME
 from physai_blog.render.citation import absolute_url, citation
 from physai_blog.content.config import SiteConfig
 from physai_blog.content.posts import Post, tag_slug
-from physai_blog.errors import PhysaiError
+from physai_blog.errors import InputError, PhysaiError
 from physai_blog.figures.draw import FigurePlan
 from physai_blog.render.directives import Call, Handlers, Scope
 from physai_blog.render.markup import latex_to_mathml, render_markdown
@@ -304,9 +304,27 @@ def claim_rows(check: ClaimCheck) -> list[dict]:
 
 
 def render_post_page(env: jinja2.Environment, config: SiteConfig, item: RenderedPost) -> bytes:
-    return env.get_template("post.html").render(
-        site=config, nav=config.nav, root="../../", page_title=item.post.title, post=item.post,
-        r=item, claim_rows=claim_rows).encode()
+    return render_template(env, "post.html", site=config, nav=config.nav, root="../../",
+                           page_title=item.post.title, post=item.post, r=item,
+                           claim_rows=claim_rows)
+
+
+def render_template(env: jinja2.Environment, name: str, **context) -> bytes:
+    """A page from a template; a template's own error (the blog's override, usually) is one
+    line naming the template file and line, never a traceback."""
+    import traceback   # edge: only to locate a template's error
+
+    try:
+        return env.get_template(name).render(**context).encode()
+    except jinja2.TemplateError as exc:
+        where = [(f.filename, f.lineno) for f in traceback.extract_tb(exc.__traceback__)
+                 if f.filename.endswith((".html", ".xml"))]
+        filename = getattr(exc, "filename", None) or (where[-1][0] if where else name)
+        line = getattr(exc, "lineno", None) or (where[-1][1] if where else None)
+        path = Path(filename)
+        shown = f"{path.parent.name}/{path.name}" if path.parent != THEME / "templates" \
+            else f"the built-in template {path.name}"
+        raise InputError(shown, line, f"template error: {exc.message or exc}") from None
 
 
 @dataclass
@@ -341,21 +359,22 @@ def render_site(env: jinja2.Environment, config: SiteConfig, rendered: list[Rend
     for post in posts:
         for tag in post.tags:
             tags.setdefault(tag, []).append(post)
-    files["index.html"] = env.get_template("index.html").render(
-        **common, root="", page_title=config.title, posts=posts, tags=sorted(tags)).encode()
+    files["index.html"] = render_template(env, "index.html", **common, root="",
+                                          page_title=config.title, posts=posts, tags=sorted(tags))
     for tag, tagged in sorted(tags.items()):
-        files[f"tags/{tag_slug(tag)}/index.html"] = env.get_template("tag.html").render(
-            **common, root="../../", page_title=f"Tag: {tag}", tag=tag, posts=tagged).encode()
+        files[f"tags/{tag_slug(tag)}/index.html"] = render_template(
+            env, "tag.html", **common, root="../../", page_title=f"Tag: {tag}", tag=tag,
+            posts=tagged)
     years: dict[int, list[Post]] = {}
     for post in posts:
         years.setdefault(post.date.year, []).append(post)
-    files["archive/index.html"] = env.get_template("archive.html").render(
-        **common, root="../", page_title="Archive", years=sorted(years.items(), reverse=True)
-    ).encode()
-    files["feed.xml"] = env.get_template("feed.xml").render(
-        **common, posts=rendered, updated=build_date,
+    files["archive/index.html"] = render_template(
+        env, "archive.html", **common, root="../", page_title="Archive",
+        years=sorted(years.items(), reverse=True))
+    files["feed.xml"] = render_template(
+        env, "feed.xml", **common, posts=rendered, updated=build_date,
         site_url=absolute_url(config.base_url, ""),
-        feed_url=absolute_url(config.base_url, "feed.xml")).encode()
+        feed_url=absolute_url(config.base_url, "feed.xml"))
     return files
 
 

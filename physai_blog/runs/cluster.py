@@ -16,8 +16,10 @@ byte-identical whichever executor ran them.  A worker that dies mid-run has its 
 from __future__ import annotations
 
 import hashlib
+import signal
 import tempfile
 from concurrent.futures import Future
+from contextlib import contextmanager
 from pathlib import Path
 
 from physai_blog.content.config import default_jobs
@@ -149,7 +151,8 @@ class DaskExecutor:
                 outcome = self._materialise(task, result)
             outcomes[id(task)] = outcome
             if finished is not None:   # committed now: a build stopped later keeps it
-                finished(outcome)
+                with signals_held():
+                    finished(outcome)
             on_event("done" if outcome.ok else "failed", task)
         return [outcomes[id(task)] for task in tasks]
 
@@ -176,6 +179,18 @@ class DaskExecutor:
                 (folder / rel).parent.mkdir(parents=True, exist_ok=True)
                 (folder / rel).write_bytes(data)
         return Outcome(task, True, answer)
+
+
+@contextmanager
+def signals_held():
+    """Ctrl+C, SIGTERM and SIGHUP wait until a commit is done (then stop the build as
+    usual): a run that came back is never lost to a stop in the middle of its commit."""
+    held = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def dask_resources(resources: dict) -> dict:

@@ -267,15 +267,24 @@ class _Batch:
                 thread.join()
             self.report.reraise()
         except BaseException:   # Ctrl+C, SIGTERM: workers live in sessions of their own
-            with self.lock:
-                self.pending.clear()   # slots take nothing more
-            for worker in list(self.live):
+            self.stop(threads)
+            raise
+        return [self.outcomes[id(task)] for task in self.tasks]
+
+    def stop(self, threads: list[threading.Thread], grace: float = 60.0) -> None:
+        """Kill the running workers, then let the slots commit what had already finished
+        (a run whose answer came in just before: its commit is under way or next)."""
+        with self.lock:
+            self.pending.clear()   # slots take nothing more
+        for worker in list(self.live):
+            if worker.proc.poll() is None:   # a reaped pid may belong to someone else now
                 try:
                     os.killpg(worker.proc.pid, signal.SIGKILL)
                 except OSError:
                     pass
-            raise
-        return [self.outcomes[id(task)] for task in self.tasks]
+        deadline = time.monotonic() + grace
+        for thread in threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
 
     def take(self, bound: str | None) -> Task | None:
         """The next task, preferring one for the script this slot's worker has imported."""
@@ -308,7 +317,7 @@ class _Batch:
         try:
             while (task := self.take(worker.experiment if worker else None)) is not None:
                 if worker is not None and worker.experiment != task.experiment:
-                    worker.close()
+                    self.retire(worker)
                     worker = None
                 if worker is None:
                     worker = self.new_worker(number, task)
@@ -319,7 +328,14 @@ class _Batch:
             self.report.fail(exc)
         finally:
             if worker is not None:
-                worker.close()
+                self.retire(worker)
+
+    def retire(self, worker: "_Worker", kill: bool = False) -> int | None:
+        """Close a worker and forget it (so an interruption never signals a stale pid)."""
+        try:
+            return worker.close(kill=kill)
+        finally:
+            self.live.discard(worker)
 
     def new_worker(self, number: int, task: Task) -> "_Worker":
         log_dir = self.pool.scratch / f"worker-{number}-{time.monotonic_ns()}"
@@ -343,14 +359,14 @@ class _Batch:
                 outcome.log = worker.log_tail()
             return outcome, worker
         outcome = Outcome(task, False, {}, {"type": answer}, log=worker.log_tail())
-        outcome.error["exit"] = worker.close(kill=True)
-        self.live.discard(worker)
+        outcome.error["exit"] = self.retire(worker, kill=True)
         return outcome, None
 
 
 class _Reporter:
     """Hands each outcome to ``finished`` (serialised across slots), then announces it; the
-    first exception a slot meets stops the others and is raised by ``execute``."""
+    first exception a slot meets stops the others taking tasks and is raised by ``execute``,
+    while what they had finished is still committed."""
 
     def __init__(self, on_event: Events, finished: Finished | None):
         self.on_event, self.finished = on_event, finished
@@ -359,8 +375,6 @@ class _Reporter:
 
     def __call__(self, outcome: Outcome) -> None:
         with self.lock:
-            if self.error is not None:
-                raise RuntimeError("the build is stopping")
             if self.finished is not None:
                 self.finished(outcome)
         self.on_event("done" if outcome.ok else "failed", outcome.task)

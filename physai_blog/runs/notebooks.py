@@ -21,7 +21,7 @@ from physai_blog.content.spec import API_VERSION, sha256
 from physai_blog.errors import RunError
 from physai_blog.runs.cache import Cache, key_of
 from physai_blog.runs.executor import Task
-from physai_blog.runs.plan import library_versions
+from physai_blog.runs.plan import exit_text, library_versions
 
 
 def notebook_key(path: Path) -> str:
@@ -44,16 +44,18 @@ def execute_notebooks(posts: list, cache: Cache, executor, on_event,
     executor as script runs (``--jobs``, timeouts, Dask); each committed as it finishes."""
     keys, todo, executed, errors = {}, [], [], []
     for post in posts:
-        key = notebook_key(post.source)
-        if cache.load("notebooks", key) is not None:
+        key = cached_notebook(post, cache)
+        if key is not None:
             keys[post.slug] = key
         else:
-            todo.append(notebook_task(post, key, cache, post.timeout or default_timeout))
+            todo.append(notebook_task(post, notebook_key(post.source), cache,
+                                      post.timeout or default_timeout))
 
     def finished(outcome) -> None:
         post, key, folder = outcome.task.context
         if outcome.ok:
-            cache.commit("notebooks", key, folder / "out", {"kind": "notebook", "source": post.rel})
+            cache.commit("notebooks", key, folder / "out", {"kind": "notebook", "source": post.rel},
+                         durable=True)
             keys[post.slug] = key
             executed.append(post.slug)
         else:
@@ -63,6 +65,12 @@ def execute_notebooks(posts: list, cache: Cache, executor, on_event,
     return NotebooksDone(keys, executed, errors)
 
 
+def cached_notebook(post, cache: Cache) -> str | None:
+    """The key of the post's executed notebook, when the cache holds it."""
+    key = notebook_key(post.source)
+    return key if cache.load("notebooks", key) is not None else None
+
+
 def notebook_task(post, key: str, cache: Cache, timeout: float) -> Task:
     folder = cache.new_tmp()
     (folder / "out").mkdir()
@@ -70,14 +78,17 @@ def notebook_task(post, key: str, cache: Cache, timeout: float) -> Task:
                "timeout": timeout}
     # The whole notebook within twice its per-cell timeout (nbclient enforces that one).
     return Task("notebook", post.rel, payload, 2 * timeout + 30, f"{post.slug} notebook",
-                context=(post, key, folder))
+                context=(post, key, folder), resources=dict(post.resources))
 
 
 def notebook_error(post, outcome) -> RunError:
     error = outcome.error or {}
     if error.get("type") == "RunError":     # a cell raised or timed out: said by the worker
         return RunError(error["message"], error.get("detail", ""))
-    if error.get("type") in ("timeout", "died"):
-        what = "timed out" if error["type"] == "timeout" else "died"
-        return RunError(f"{post.rel}: the notebook's kernel {what}", outcome.log)
+    if error.get("type") == "timeout":
+        return RunError(f"{post.rel}: the notebook timed out after {outcome.task.timeout:g} s; "
+                        "raise `timeout:` in the front matter or make it faster", outcome.log)
+    if error.get("type") == "died":
+        return RunError(f"{post.rel}: the notebook's worker died{exit_text(error.get('exit'))}",
+                        outcome.log)
     return RunError(f"{post.rel}: {error.get('message', 'failed')}", outcome.log)

@@ -21,7 +21,7 @@ import traceback
 from pathlib import Path
 
 from physai_blog.serve import reload
-from physai_blog.serve.requests import METHODS, Refused, host_allowed, request_path
+from physai_blog.serve.requests import METHODS, Refused, host_allowed, host_name, request_path
 
 LINGER_S = 1.0                         # how long a closing connection reads what is still sent
 
@@ -141,7 +141,10 @@ class Handler(http.server.SimpleHTTPRequestHandler):
             if self.request_version != "HTTP/1.0":   # HTTP/1.1 requires Host
                 raise Refused(400, "no Host header")
             return   # HTTP/1.0 need not send one (browsers always do)
-        if not host_allowed(hosts[0], dev.hosts, dev.port):
+        # Bound to every address (--host 0.0.0.0): the address this connection reached is a
+        # name of this server too; DNS names other than localhost stay refused (rebinding).
+        names = dev.hosts | {host_name(self.connection.getsockname()[0])} - {None}
+        if not host_allowed(hosts[0], names, dev.port):
             answered = " or ".join(f"{name}:{dev.port}" for name in sorted(dev.hosts))
             raise Refused(421, f"Host {hosts[0]} is not this server (it answers {answered})")
 
