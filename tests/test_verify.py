@@ -1,8 +1,8 @@
 """``verify`` compares everything a reader can download or read with a fresh rebuild.
 
-The sample blog is built once and rebuilt from scratch once (``fresh``, 2 runs each); each
-perturbation edits a copy of the published site and compares it with that rebuild, so only
-the two command-line tests rerun anything (2 runs each).
+The sample blog (its post also printing a param) is built once and rebuilt from scratch once
+(``fresh``, 2 runs each); each perturbation edits a copy of the published site and compares it
+with that rebuild, so only the two command-line tests rerun anything (2 runs each).
 """
 
 from __future__ import annotations
@@ -21,9 +21,11 @@ import pytest
 from conftest import cli, copy_sample, runs_counted
 from physai_blog.artifacts.downloads import deterministic_zip
 from physai_blog.build import build
+from physai_blog.checks.compare import Rules, compare_file
 from physai_blog.checks.verify import compare_site, fresh_build, report
 
 POST = "site/posts/decay"
+PAGE = "posts/decay/index.html"
 
 
 @pytest.fixture(scope="module")
@@ -34,6 +36,8 @@ def blog(tmp_path_factory):
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("PHYSAI_TEST_COUNTER", str(counter))
         root = copy_sample(tmp / "blog")
+        edit(root / "posts/2026-01-08-decay.md", 'the loss ends small") }}.',
+             'the loss ends small") }}. The rate is {{ param("rate") }}.')
         build(root, jobs=2)
         assert runs_counted(counter) == 2
         with fresh_build(root, jobs=2) as fresh:
@@ -258,6 +262,77 @@ def test_a_tolerance_on_printed_numbers_allows_their_rounding(blog, site):
     edit(site / "posts/decay/index.html", ">0.105 ± ", ">0.106 ± ")
     drift, _ = check(blog, site, tolerance=1e-9)
     only_row(drift, "decay/index.html  value 1 (final_loss)")
+
+
+@pytest.mark.parametrize("old, new, where, numbers", [
+    ("Figure 1.</a>", "Figure 2.</a>", "line 36", "2 1"),                  # a figure number
+    ('datetime="2026-01-08"', 'datetime="2026-02-08"', "line 28", "02 01"),   # a date
+    ("Ada Lovelace (2026)", "Ada Lovelace (2027)", "line ", "2027 2026"),     # a year
+    ("holds on 2 of 2 runs", "holds on 2 of 3 runs", "line ", "3 2"),         # a count of runs
+    ("<td>–</td><td>2</td>", "<td>–</td><td>3</td>", "line 81", "3 2"),       # seeds, seed table
+    ("over 2 seed(s)", "over 3 seed(s)", "value 1 (final_loss), line 37", "3 2"),   # ... title
+    (" (n=2)</a>", " (n=3)</a>", "value 1 (final_loss), line 37", "3 2"),     # ... value's text
+    (">0.5</a>", ">0.51</a>", "param 3 (rate), line 38", "0.51 0.5"),         # a printed param
+], ids=["figure", "date", "year", "runs", "seed-table-n", "value-title-n", "value-n", "param"])
+def test_a_tolerance_never_covers_a_number_that_is_not_measured(blog, site, old, new, where,
+                                                                 numbers):
+    """Only the numbers that print runs' values are measured; every other number on the
+    page (and a param: an input) must match exactly, whatever the tolerance."""
+    edit(site / PAGE, old, new)
+    for tolerance in (1e-9, 0.5):
+        drift, error = check(blog, site, tolerance)
+        row = only_row(drift, f"decay/index.html  {where}")
+        published, rerun = numbers.split()
+        assert re.search(rf" {published} +{rerun} .* DRIFT  {PAGE}$", row), row
+        assert error == "1 published file(s) differ from a fresh build"
+
+
+def test_a_tolerance_never_covers_numbers_in_code(blog, site):
+    edit(site / "posts/decay/code/decay.py", '"rate": 0.5', '"rate": 0.51')
+    rezip(site / "posts/decay/reproduce.zip", "decay/code/decay.py",
+          lambda text: text.replace('"steps": 20', '"steps": 21'))
+    drift, _ = check(blog, site, tolerance=0.5)
+    assert [row.split()[:3] for row in drift] == [
+        ["decay/code/decay.py", "line", "10"],
+        ["decay/reproduce.zip", "decay/code/decay.py:", "line"]], drift
+
+
+def test_a_tolerance_covers_each_measured_number_the_page_prints(blog, site):
+    """A value's text and the min in its title, a claim's number and the seed table's mean
+    and std, each moved past their rounding but within a 2 % tolerance: accepted; without
+    the tolerance, or moved past it, drift at each."""
+    page = site / PAGE
+    edit(page, ">0.104 ± ", ">0.106 ± ")
+    edit(page, "min 0.0958,", "min 0.0961,")
+    edit(page, "final_loss = 0.0958<", "final_loss = 0.0961<")
+    edit(page, "<td>0.104</td><td>0.0118</td>", "<td>0.106</td><td>0.0120</td>")
+    assert check(blog, site, tolerance=0.02) == ([], None)
+    drift, error = check(blog, site, tolerance=1e-9)
+    assert [row.split("  ")[1].split(", line")[0] for row in drift] == [
+        "value 1 (final_loss)", "value 1 (final_loss)", "line 67", "line 81", "line 81"], drift
+    assert all(row.endswith(PAGE) for row in drift)
+    assert error == "1 published file(s) differ from a fresh build"
+    edit(page, ">0.106 ± ", ">0.110 ± ")     # 5.8 %: past the tolerance and the rounding
+    drift, _ = check(blog, site, tolerance=0.02)
+    row = only_row(drift, "decay/index.html  value 1 (final_loss), line ")
+    assert "0.104" in row and "0.11" in row
+
+
+def test_a_tolerance_covers_a_fits_exponent_not_its_count_of_runs(tmp_path):
+    """fit() is not in the sample: its markup, as render/page.py writes it, compared alone."""
+    def page(exponent: str, runs: int) -> bytes:
+        title = (f"t ∝ wd^k: least-squares fit of log t on log wd over {runs} runs "
+                 "(every seed), 95 % interval")
+        return f'<p>a = <span class="fit" title="{title}">{exponent}</span></p>\n'.encode()
+
+    rules = Rules(0.02, tmp_path, lambda rel: None)
+    published = page("−0.82 ± 0.10", 9)
+    assert compare_file("index.html", published, page("−0.83 ± 0.10", 9), rules) == []
+    assert [row[1:3] for row in compare_file("index.html", published,
+                                             page("−0.90 ± 0.10", 9), rules)] == [("0.82", "0.90")]
+    assert [row[:3] for row in compare_file("index.html", published,
+                                            page("−0.82 ± 0.10", 10), rules)] == [
+        ("fit 1 (t ∝ wd^k), line 1", "9", "10")]
 
 
 def test_the_command_passes_then_fails_on_a_published_value(blog, tmp_path):

@@ -1,7 +1,13 @@
 """Comparing one published file with the same file of a fresh build: numbers within a
-tolerance (CSV cells, JSON numbers, npy arrays, numbers printed in text), everything else
-byte for byte; each difference located (CSV row and column, JSON key and line, zip member,
-the page's printed value).  ``verify.py`` says which differences a tolerance accepts."""
+tolerance (CSV cells, JSON numbers, npy arrays, the measured numbers a page prints), everything
+else byte for byte; each difference located (CSV row and column, JSON key and line, zip member,
+the page's printed value).  ``verify.py`` says which differences a tolerance accepts.
+
+A tolerance covers a number in text only where the number is measured: a CSV cell, or on a
+page one of the spans that print runs' values (below, ``_measured``).  Every other number of
+a page (figure and reference numbers, dates, years, counts of seeds and runs, the parameters
+``param()`` prints: inputs, not measurements) and every number of code, READMEs and
+requirements must match exactly, whatever the tolerance."""
 
 from __future__ import annotations
 
@@ -25,9 +31,22 @@ MAX_ROWS = 10   # differences listed per published file; past this, one row coun
 # A number in text: not part of a word, a hex digest or a version string ("2.13.0").
 NUMBER = re.compile(r"(?<![\w.])(-?(?:\d+(?:\.\d+)?|\.\d+)(?:[eE][+-]?\d+)?)(?!\w|\.\d)")
 JSON_KEY = re.compile(r'^(\s*)"((?:[^"\\]|\\.)*)"\s*:')
-# How render.py marks up what value() and fit() print.
-DIRECTIVE = re.compile(r'<a class="(?:value|param)"[^>]*?title="([^"]*)"[^>]*>.*?</a>|'
-                       r'<span class="fit" title="([^"]*)">.*?</span>', re.S)
+# How render/page.py marks up what value(), param() and fit() print: (kind, title, text).
+DIRECTIVE = re.compile(r'<a class="(value|param)"[^>]*?title="([^"]*)"[^>]*>(.*?)</a>|'
+                       r'<span class="(fit)" title="([^"]*)">(.*?)</span>', re.S)
+# In a value's title, the measured part ("final_loss: over 2 seed(s), min 0.0958, max 0.112");
+# in its text, the count of seeds that is not ("0.104 ± 0.012 (n=2)").
+VALUE_RANGE = re.compile(r", min (.*?), max (.*)$", re.S)
+SEED_COUNT = re.compile(r" \(n=\d+\)$")
+# The tables of post.html that print runs' values: each claim's numbers per run
+# ("final_loss = 0.0958, 3 * k = 15": the values, not the names) and the seed-sensitivity
+# table's mean, std, min, max and std/mean (not its cell or its n).
+CLAIM_TABLE = re.compile(r'<table class="claim-table">.*?</table>', re.S)
+CLAIM_ROW = re.compile(r"<tr><td>[^<]*</td><td>[^<]*</td><td>([^<]*)</td></tr>")
+CLAIM_NUMBER = re.compile(r" = (.*?)(?=, (?:(?! = ).)*? = |$)")
+SEED_TABLE = re.compile(r'<table class="seed-table">.*?</table>', re.S)
+SEED_ROW = re.compile(r"<tr><td><code>[^<]*</code></td><td>[^<]*</td><td>[^<]*</td>"
+                      r"((?:<td>[^<]*</td>){5})</tr>")
 
 
 def _compare(a: float, b: float, tolerance: float) -> tuple[float, bool]:
@@ -147,18 +166,75 @@ def compare_file(rel: str, old: bytes | None, new: bytes | None,
                  math.inf)]
     if rules.tolerance and rel.endswith((".json", ".ipynb")):
         return _compare_json(a, b, rel, rules)
-    return _compare_text(a, b, rules.tolerance, _locator(rel, a), rel.endswith(".html"))
+    if rules.tolerance and rel.endswith(".html"):
+        return _compare_text(a, b, _locator(rel, a), _page_numbers(a, b, rules.tolerance))
+    # A CSV holds runs' numbers, as written; code, READMEs and requirements hold none.
+    tolerance = rules.tolerance if rel.endswith(".csv") else 0.0
+    return _compare_text(a, b, _locator(rel, a),
+                         lambda x, y, pa, pb: _numbers(x, y, tolerance, printed=False))
 
 
-def _compare_text(old: str, new: str, tolerance: float, where: Callable[[int], str],
-                  printed: bool) -> list[tuple]:
-    """Numbers within the tolerance, the text around them exactly (one row at its first
-    difference: past it the two texts no longer line up)."""
+# Whether two spellings of numbers, at these offsets of the two texts, match: (|diff|, ok).
+Judge = Callable[[str, str, int, int], tuple[float, bool]]
+
+
+def _page_numbers(old: str, new: str, tolerance: float) -> Judge:
+    """A measured number (``_measured``, on both pages) within the tolerance plus its
+    rounding; any other number exactly."""
+    spans_old, spans_new = _measured(old), _measured(new)
+
+    def judge(x: str, y: str, pa: int, pb: int) -> tuple[float, bool]:
+        if _within(spans_old, pa, pa + len(x)) and _within(spans_new, pb, pb + len(y)):
+            return _numbers(x, y, tolerance, printed=True)
+        return _numbers(x, y, 0.0, printed=False)
+
+    return judge
+
+
+def _measured(page: str) -> list[tuple[int, int]]:
+    """The stretches of a page that print runs' values, sorted: a value's text (but its
+    "(n=2)") and the min and max in its title, a fit's text, each claim's numbers per run and
+    the seed table's mean, std, min, max and std/mean.  A param() prints an input: not here.
+    (A blog's own post.html that marks its tables up otherwise leaves them exact.)"""
+    spans = []
+    for match in DIRECTIVE.finditer(page):
+        if match.group(1) == "value":
+            title = VALUE_RANGE.search(match.group(2))
+            if title:
+                base = match.start(2)
+                spans += [(base + title.start(1), base + title.end(1)),
+                          (base + title.start(2), base + title.end(2))]
+            count = SEED_COUNT.search(match.group(3))
+            spans.append((match.start(3), match.start(3) + count.start() if count
+                          else match.end(3)))
+        elif match.group(4) == "fit":
+            spans.append((match.start(6), match.end(6)))
+    for table in CLAIM_TABLE.finditer(page):
+        for row in CLAIM_ROW.finditer(page, table.start(), table.end()):
+            base = row.start(1)
+            spans += [(base + m.start(1), base + m.end(1))
+                      for m in CLAIM_NUMBER.finditer(row.group(1))]
+    for table in SEED_TABLE.finditer(page):
+        spans += [(row.start(1), row.end(1))
+                  for row in SEED_ROW.finditer(page, table.start(), table.end())]
+    return sorted(spans)
+
+
+def _within(spans: list[tuple[int, int]], start: int, end: int) -> bool:
+    k = bisect.bisect_right(spans, (start, math.inf)) - 1
+    return k >= 0 and spans[k][0] <= start and end <= spans[k][1]
+
+
+def _compare_text(old: str, new: str, where: Callable[[int], str],
+                  numbers: Judge) -> list[tuple]:
+    """Numbers as ``numbers`` judges them (given both spellings and their offsets), the text
+    around them exactly (one row at its first difference: past it the two texts no longer
+    line up)."""
     a, b = NUMBER.split(old), NUMBER.split(new)   # text, number, text, ..., text
     rows, pa, pb = [], 0, 0
     for i, (x, y) in enumerate(zip(a, b)):
         if x != y and i % 2:
-            diff, ok = _numbers(x, y, tolerance, printed)
+            diff, ok = numbers(x, y, pa, pb)
             if not ok:
                 rows.append((where(pa), x, y, diff))
         elif x != y:
@@ -180,10 +256,16 @@ def _numbers(x: str, y: str, tolerance: float, printed: bool) -> tuple[float, bo
     diff = abs(a - b)
     if not tolerance:
         return diff, False
-    # Printed numbers are rounded: each is within half a unit of its last digit.
-    mantissa, _, exponent = x.lower().partition("e")
-    unit = 10.0 ** (int(exponent or 0) - len(mantissa.partition(".")[2])) if printed else 0.0
-    return diff, diff <= tolerance * max(abs(a), abs(b)) + unit
+    # Printed numbers are rounded: each is within half a unit of its last digit, so two
+    # printings of values within the tolerance are within it plus half of each unit.
+    rounding = (_unit(x) + _unit(y)) / 2 if printed else 0.0
+    return diff, diff <= tolerance * max(abs(a), abs(b)) + rounding
+
+
+def _unit(printed: str) -> float:
+    """One unit of the last digit of a printed number ("0.104": 0.001, "1.5e-05": 1e-06)."""
+    mantissa, _, exponent = printed.lower().partition("e")
+    return 10.0 ** (int(exponent or 0) - len(mantissa.partition(".")[2]))
 
 
 def _locator(rel: str, text: str) -> Callable[[int], str]:
@@ -230,14 +312,15 @@ def _json_where(lines: list[str], n: int) -> str:
 
 
 def _html_where(text: str, line: Callable[[int], int]) -> Callable[[int], str]:
-    """In a page: the value() or fit() that printed it, else the line."""
+    """In a page: the value(), param() or fit() that printed it, else the line."""
     spans = []
     for k, match in enumerate(DIRECTIVE.finditer(text), start=1):
-        if match.group(1) is not None:
-            label = f"value {k} ({html.unescape(match.group(1)).partition(':')[0]})"
+        if match.group(1) == "value":
+            label = f"value {k} ({html.unescape(match.group(2)).partition(':')[0]})"
+        elif match.group(1) == "param":
+            label = f"param {k} ({html.unescape(match.group(2)).removeprefix('parameter ')})"
         else:
-            title = html.unescape(match.group(2)).partition(",")[0]
-            label = f"fit {k} ({title.removeprefix('least-squares fit of ')})"
+            label = f"fit {k} ({html.unescape(match.group(5)).partition(':')[0]})"
         spans.append((match.start(), match.end(), label))
 
     def where(offset: int) -> str:
