@@ -59,6 +59,12 @@ def early_zygote(root: Path, scripts: list[str], jobs: int | None, figures: bool
     if not hasattr(os, "fork") or os.environ.get("PHYSAI_NO_ZYGOTE"):
         return None
     from physai_blog.runs.executor import worker_env
+    from physai_blog.runs.preload import (
+        FIGURE_MODULES,
+        WORKER_MODULES,
+        default_jobs,
+        imports_torch,
+    )
     from physai_blog.runs.zygote import Zygote
 
     texts = []
@@ -67,15 +73,9 @@ def early_zygote(root: Path, scripts: list[str], jobs: int | None, figures: bool
             texts.append((root / rel).read_text(encoding="utf-8", errors="replace"))
         except OSError:
             pass
-    modules = ["numpy", "physai_blog.runtime.experiment", "physai_blog.runtime.data", "physai_blog.runs.worker"]
-    if any("import torch" in t or "from torch" in t for t in texts):
-        modules.insert(0, "torch")
-    later = ["matplotlib", "matplotlib.pyplot"] \
-        if figures and any(".figure(" in t for t in texts) else []
-    try:
-        cores = len(os.sched_getaffinity(0))   # as config.default_jobs (not imported: yaml)
-    except AttributeError:
-        cores = os.cpu_count() or 1
+    modules = [*("torch",) * any(imports_torch(t) for t in texts), *WORKER_MODULES]
+    later = list(FIGURE_MODULES) if figures and any(".figure(" in t for t in texts) else []
+    cores = default_jobs()
     threads = max(1, cores // max(1, jobs or cores))
     return Zygote(worker_env(threads), modules, later)
 

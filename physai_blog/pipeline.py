@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from physai_blog.artifacts.post import post_downloads
-from physai_blog.content.config import SiteConfig, default_jobs, load_config
+from physai_blog.content.config import SiteConfig, load_config
 from physai_blog.content.posts import Post, load_posts
 from physai_blog.content.spec import ExperimentSpec, load_spec
 from physai_blog.context import BuildOptions, BuildReport, Context
@@ -44,6 +44,7 @@ from physai_blog.runs.cache import Cache, file_digest
 from physai_blog.runs.executor import Executor, LocalExecutor
 from physai_blog.runs.notebooks import cached_notebook, execute_notebooks
 from physai_blog.runs.plan import Run, RunPlan, execute_runs, load_runs, plan_runs
+from physai_blog.runs.preload import default_jobs
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,7 @@ EDGES = {
     ("build.py", "physai_blog.output.write"): "the no-op path's report",
     ("build.py", "physai_blog.runs.executor"): "the early fork server, when code changed",
     ("build.py", "physai_blog.runs.zygote"): "the early fork server, when code changed",
+    ("build.py", "physai_blog.runs.preload"): "the early fork server, when code changed",
     ("cli/build.py", "physai_blog.build"): "one verb's library",
     ("cli/build.py", "physai_blog.cli.progress"): "rich, only once a run or figure starts",
     ("cli/doctor.py", "physai_blog.checks.doctor"): "one verb's library",

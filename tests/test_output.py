@@ -8,7 +8,7 @@ import json
 import os
 from pathlib import Path
 
-from physai_blog.output.write import SITE_MANIFEST, prepare_back_buffer, write_site
+from physai_blog.output.write import SITE_MANIFEST, write_site
 
 
 def site_files(site: Path) -> dict[str, bytes]:
@@ -105,22 +105,6 @@ def test_files_read_from_the_cache_are_hashed_only_when_they_change(tmp_path):
     page.write_bytes(b"<p>two</p>")
     write_site(site, {"index.html": page}, state)
     assert_exact(site, {"index.html": b"<p>two</p>"})
-
-
-def test_a_first_site_gets_a_back_buffer_of_hard_links_for_the_next_build(tmp_path):
-    site, cache = tmp_path / "site", tmp_path / "cache"
-    cache.mkdir()
-    state = cache / "site-files.json"
-    write_site(site, site_v(0), state)                 # from nothing: no back buffer yet
-    assert not (cache / "site-back").exists()
-    assert prepare_back_buffer(site, cache)
-    assert_exact(cache / "site-back", site_v(0))
-    assert os.stat(cache / "site-back/index.html").st_ino == os.stat(site / "index.html").st_ino
-    assert not prepare_back_buffer(site, cache)        # there is one already
-    report = write_site(site, site_v(1), state)        # updates it in place: 2 files
-    assert report.written == 2
-    assert_exact(site, site_v(1))
-    assert_exact(cache / "site-back", site_v(0))
 
 
 def test_files_from_the_cache_are_hard_linked_and_others_copied(tmp_path):

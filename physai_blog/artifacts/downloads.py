@@ -12,11 +12,11 @@ import json
 import zipfile
 from pathlib import Path
 
-from physai_blog.runs.cache import Cache
-from physai_blog.figures.draw import Figure
-from physai_blog.runs.plan import Run
 from physai_blog.content.spec import ExperimentSpec
-from physai_blog.render.values import Observables, RunValues
+from physai_blog.figures.draw import Figure
+from physai_blog.render.values import Observables
+from physai_blog.runs.cache import Cache
+from physai_blog.runs.plan import Run
 
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 # Published manifests leave out what differs between two identical builds.

@@ -23,6 +23,7 @@ from physai_blog.content.spec import API_VERSION, ExperimentSpec
 from physai_blog.paths import runtime_files
 from physai_blog.runs.cache import Cache, key_of
 from physai_blog.runs.plan import Run
+from physai_blog.runs.preload import imports_torch as script_imports
 
 
 def rerun_command(spec: ExperimentSpec, post: Post, runs: list[Run]) -> str:
@@ -41,7 +42,7 @@ TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
 def imports_torch(code: dict[str, bytes]) -> bool:
     """Whether the experiment or one of its local modules imports torch: the test the
     executor uses to preload torch, over every file of the bundle's ``code/``."""
-    return any(b"import torch" in data or b"from torch" in data for rel, data in code.items()
+    return any(script_imports(data) for rel, data in code.items()
                if rel.endswith(".py") and not rel.startswith("code/physai_blog/"))
 
 

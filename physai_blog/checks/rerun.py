@@ -8,7 +8,7 @@ import shutil
 from pathlib import Path
 
 from physai_blog.build import early_zygote
-from physai_blog.content.config import default_jobs, load_config
+from physai_blog.content.config import load_config
 from physai_blog.content.posts import load_posts
 from physai_blog.errors import InputError
 from physai_blog.figures.draw import draw_figures, plan_figures
@@ -17,6 +17,7 @@ from physai_blog.pipeline import Inputs, load_specs, plan, raise_errors
 from physai_blog.runs.cache import Cache
 from physai_blog.runs.executor import LocalExecutor
 from physai_blog.runs.plan import RunPlan, execute_runs
+from physai_blog.runs.preload import default_jobs
 
 
 def select_posts(root: Path, slug: str | None):

@@ -22,8 +22,10 @@ from numbers that moved within it is accepted, and only that:
 - a manifest's ``sha256`` and ``bytes`` of a file, when they are those of the published file
   (itself compared within the tolerance);
 - a zip's container, when it is the zip a build writes for its published members;
-- a number printed on the page, within the tolerance plus one unit of its last printed digit
-  (both sides are rounded);
+- a measured number printed on the page (a value and its min/max, a fit, the numbers of a
+  claim, the seed table's statistics), within the tolerance plus half a unit of the last
+  printed digit of each side; every other number on the page (figure numbers, dates,
+  counts, params) and every number in code, READMEs and requirements matches exactly;
 - figures are not compared (their pixels and coordinates follow the data; the data behind
   each one are compared in its zip).
 """
@@ -39,13 +41,14 @@ from typing import Iterator
 
 from physai_blog.checks.compare import MAX_ROWS, Rules, _read, compare_file, compare_run
 from physai_blog.checks.rerun import select_posts
-from physai_blog.content.config import default_jobs
 from physai_blog.context import BuildOptions, BuildReport, Context
 from physai_blog.errors import PhysaiError
+from physai_blog.paths import SITE_DIR
 from physai_blog.pipeline import Inputs, draw, raise_errors, render_and_gather, run
 from physai_blog.runs.cache import Cache
 from physai_blog.runs.executor import LocalExecutor
 from physai_blog.runs.plan import RunPlan
+from physai_blog.runs.preload import default_jobs
 
 
 @dataclass
@@ -113,7 +116,7 @@ def verify(root: Path | str, slug: str | None = None, jobs: int | None = None,
     """Rebuild from scratch and compare with everything published; every row returned."""
     root = Path(root).resolve()
     selected = select_posts(root, slug)
-    site = root / "site"
+    site = root / SITE_DIR
     if not (site / "index.html").exists():
         raise PhysaiError(f"{site}: no published site to verify against; run `physai-blog "
                           "build` first")

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from physai_blog.cli.options import ROOT
+from physai_blog.paths import SITE_DIR
 
 
 @click.command("build")
@@ -53,7 +54,7 @@ def build(root, only, jobs, keep_going, drafts, verbose, quiet, executor, schedu
     if verbose and not quiet:
         for name, reason in sorted(report.run_reasons.items()):
             click.echo(f"  ran {name}: {reason}", err=True)
-    destination = Path(root).resolve() / "site" / "index.html"
+    destination = Path(root).resolve() / SITE_DIR / "index.html"
     if not quiet and report.up_to_date:
         click.echo(f"Up to date: {len(report.posts)} post(s), {report.runs_total} run(s) and "
                    f"{report.figures_total} figure(s) cached, nothing to do "

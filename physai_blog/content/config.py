@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -95,10 +94,3 @@ def load_config(root: Path) -> SiteConfig:
     values, errors = SITE.validate(data, lines, rel)
     collect(errors)
     return SiteConfig(**values)
-
-
-def default_jobs() -> int:
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not Linux
-        return max(1, os.cpu_count() or 1)

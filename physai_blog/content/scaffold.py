@@ -14,11 +14,10 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from physai_blog.paths import SCAFFOLD
-
 from physai_blog.content.config import CONFIG_FILE
 from physai_blog.content.posts import DATE_PREFIX
 from physai_blog.errors import PhysaiError
+from physai_blog.paths import SCAFFOLD
 from physai_blog.runtime.names import SLUG, slugify
 
 TEMPLATES = SCAFFOLD

@@ -14,7 +14,15 @@ import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from physai_blog.content.schema import Invalid, Option, Schema, Type, did_you_mean, number, shown
+from physai_blog.content.schema import (
+    Invalid,
+    Option,
+    Schema,
+    Type,
+    did_you_mean,
+    number,
+    shown,
+)
 from physai_blog.errors import InputError, collect
 from physai_blog.runtime.names import FIGURE_NAME, sweep_cells  # noqa: F401 - re-exported
 

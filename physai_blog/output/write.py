@@ -354,25 +354,3 @@ def _swap(site: Path, stage: Path, back: Path | None) -> None:
         except OSError:
             shutil.rmtree(stage, ignore_errors=True)
 
-
-def prepare_back_buffer(site: Path, cache_root: Path) -> bool:
-    """After a build that wrote site/ from nothing there is no back buffer; make one now, a
-    copy of site/ in hard links, so the next small rebuild replaces a few files instead of
-    building a folder tree.  (The build server does this after answering its client.)"""
-    back, state = cache_root / "site-back", cache_root / "site-files.json"
-    if back.exists() or not state.exists() or site.is_symlink() or not site.is_dir():
-        return False
-    tmp = cache_root / "tmp" / f"site-back-{os.getpid()}"
-    shutil.rmtree(tmp, ignore_errors=True)
-    try:
-        for dirpath, _, filenames in os.walk(site):
-            folder = os.path.join(tmp, os.path.relpath(dirpath, site))
-            os.makedirs(folder, exist_ok=True)
-            for name in filenames:
-                os.link(os.path.join(dirpath, name), os.path.join(folder, name),
-                        follow_symlinks=False)
-        os.rename(tmp, back)
-    except OSError:
-        shutil.rmtree(tmp, ignore_errors=True)
-        return False
-    return True

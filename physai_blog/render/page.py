@@ -17,17 +17,25 @@ from pathlib import Path
 import jinja2
 
 from physai_blog import __version__
-from physai_blog.paths import PACKAGE, THEME
-from physai_blog.render.citation import absolute_url, citation
 from physai_blog.content.config import SiteConfig
 from physai_blog.content.posts import Post, tag_slug
 from physai_blog.errors import InputError, PhysaiError
 from physai_blog.figures.draw import FigurePlan
+from physai_blog.paths import PACKAGE, THEME
+from physai_blog.render.citation import absolute_url, citation
 from physai_blog.render.directives import Call, Handlers, Scope
 from physai_blog.render.markup import latex_to_mathml, render_markdown
 from physai_blog.render.references import Bibliography, Citations
-from physai_blog.render.values import (ClaimCheck, Observables, check_claim, fit, format_number,
-                                       format_values, show_number, summarize)
+from physai_blog.render.values import (
+    ClaimCheck,
+    Observables,
+    check_claim,
+    fit,
+    format_number,
+    format_values,
+    show_number,
+    summarize,
+)
 
 
 class ClaimFailed(PhysaiError):
@@ -312,7 +320,7 @@ def render_post_page(env: jinja2.Environment, config: SiteConfig, item: Rendered
 def render_template(env: jinja2.Environment, name: str, **context) -> bytes:
     """A page from a template; a template's own error (the blog's override, usually) is one
     line naming the template file and line, never a traceback."""
-    import traceback   # edge: only to locate a template's error
+    import traceback  # edge: only to locate a template's error
 
     try:
         return env.get_template(name).render(**context).encode()

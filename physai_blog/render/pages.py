@@ -13,8 +13,12 @@ from physai_blog.content.config import SiteConfig
 from physai_blog.content.posts import Post
 from physai_blog.errors import PhysaiError
 from physai_blog.render.markup import new_converter
-from physai_blog.render.page import (CachedPage, render_post_body, render_post_page,
-                                     render_site)
+from physai_blog.render.page import (
+    CachedPage,
+    render_post_body,
+    render_post_page,
+    render_site,
+)
 from physai_blog.render.values import observables
 from physai_blog.runs.cache import Cache, file_digest, key_of
 

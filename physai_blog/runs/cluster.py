@@ -22,7 +22,6 @@ from concurrent.futures import Future
 from contextlib import contextmanager
 from pathlib import Path
 
-from physai_blog.content.config import default_jobs
 from physai_blog.errors import PhysaiError
 from physai_blog.runs.executor import (
     Events,
@@ -32,6 +31,7 @@ from physai_blog.runs.executor import (
     in_background,
     worker_env,
 )
+from physai_blog.runs.preload import default_jobs
 
 RETRIES = 2
 

@@ -24,6 +24,11 @@ from pathlib import Path
 from typing import Callable, Protocol
 
 from physai_blog.runs.lifeline import PARENT_ENV
+from physai_blog.runs.preload import (
+    FIGURE_MODULES,
+    WORKER_MODULES,
+    script_imports_torch,
+)
 from physai_blog.runs.zygote import Zygote
 
 
@@ -156,22 +161,10 @@ class _Worker:
         return code
 
 
-# Imported by the zygote once figures are to be drawn (not for a build that only runs).
-FIGURE_MODULES = ("matplotlib", "matplotlib.pyplot")
-
-
 def preload_for(task: Task, root: Path) -> tuple:
     """What the zygote should have imported before forking a worker for ``task``."""
     modules = FIGURE_MODULES if task.kind == "figures" else ()
-    return ("torch", *modules) if _imports_torch(root / task.experiment) else modules
-
-
-def _imports_torch(path: Path) -> bool:
-    try:
-        text = path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return False
-    return "import torch" in text or "from torch" in text
+    return ("torch", *modules) if script_imports_torch(root / task.experiment) else modules
 
 
 class LocalExecutor:
@@ -197,11 +190,9 @@ class LocalExecutor:
         """The build's zygote, started with the first tasks (None where fork is not usable)."""
         if self._zygote is None and hasattr(os, "fork") and hasattr(socket, "send_fds") \
                 and not os.environ.get("PHYSAI_NO_ZYGOTE"):
-            modules = ["numpy", "physai_blog.runtime.experiment", "physai_blog.runtime.data",
-                       "physai_blog.runs.worker"]
-            if any(_imports_torch(self.root / task.experiment) for task in tasks):
-                modules.insert(0, "torch")
-            self._zygote = Zygote(worker_env(self.threads), modules)
+            torch = any(script_imports_torch(self.root / task.experiment) for task in tasks)
+            self._zygote = Zygote(worker_env(self.threads),
+                                  [*("torch",) * torch, *WORKER_MODULES])
         return self._zygote
 
     def close(self) -> None:

@@ -146,8 +146,6 @@ class Zygote:
     def __init__(self, env: dict, modules: list[str], later: list[str] = ()):
         """Import ``modules`` before serving; ``later`` ones while no request is waiting."""
         self.env = env
-        #: Owned by someone else (the build server): users of it do not close it.
-        self.shared = False
         self._sock, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self._lock = threading.Lock()
         self.proc = subprocess.Popen(
@@ -179,8 +177,8 @@ class Zygote:
         return ForkedProcess(pid, os.fdopen(stdin_w, "wb"), status_r)
 
     def close(self) -> None:
-        if self.shared or self._sock.fileno() == -1:
-            return   # closed already, or not ours to close
+        if self._sock.fileno() == -1:
+            return   # closed already
         try:
             self._sock.close()
         finally:

@@ -20,8 +20,15 @@ import time
 import traceback
 from pathlib import Path
 
+from physai_blog.paths import SITE_DIR
 from physai_blog.serve import reload
-from physai_blog.serve.requests import METHODS, Refused, host_allowed, host_name, request_path
+from physai_blog.serve.requests import (
+    METHODS,
+    Refused,
+    host_allowed,
+    host_name,
+    request_path,
+)
 
 LINGER_S = 1.0                         # how long a closing connection reads what is still sent
 
@@ -86,7 +93,7 @@ class Handler(http.server.SimpleHTTPRequestHandler):
 
     def __init__(self, request, client_address, server: SiteServer):
         # the base class handles the request inside __init__, so the folder is passed here
-        super().__init__(request, client_address, server, directory=str(server.dev.root / "site"))
+        super().__init__(request, client_address, server, directory=str(server.dev.root / SITE_DIR))
 
     def log_message(self, format, *args):  # quiet: the terminal is for builds
         pass

@@ -25,9 +25,11 @@ from pathlib import Path
 from typing import Callable
 
 from physai_blog.build import build
-from physai_blog.content.config import default_jobs, load_config
+from physai_blog.content.config import load_config
 from physai_blog.errors import PhysaiError
+from physai_blog.paths import CACHE_DIR
 from physai_blog.runs.executor import LocalExecutor
+from physai_blog.runs.preload import default_jobs
 from physai_blog.serve.handler import SiteServer
 from physai_blog.serve.reload import BuildState
 from physai_blog.serve.requests import host_names, is_loopback
@@ -199,7 +201,7 @@ class DevServer:
         except PhysaiError:
             return None   # the build reports the config error
         if self._local is None:
-            self._local = LocalExecutor(self.root, self.root / ".physai-cache" / "tmp",
+            self._local = LocalExecutor(self.root, self.root / CACHE_DIR / "tmp",
                                         self.jobs or default_jobs(), default_jobs(),
                                         persistent=True)
         return self._local

@@ -1,0 +1,36 @@
+"""What a worker should find imported, and how many cores a pool may use: named once for the
+executor, the build's early fork server and reproduce.zip's README.  Standard library only:
+a build imports it before it knows whether anything will run."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+# Every worker imports these; the fork server imports them once for all of its workers.
+WORKER_MODULES = ("numpy", "physai_blog.runtime.experiment", "physai_blog.runtime.data",
+                  "physai_blog.runs.worker")
+# Imported once figures are to be drawn (not for a build that only runs).
+FIGURE_MODULES = ("matplotlib", "matplotlib.pyplot")
+TORCH = re.compile(rb"^\s*(?:import|from)\s+torch\b", re.M)
+
+
+def imports_torch(code: str | bytes) -> bool:
+    """Whether a script's text imports torch (then its workers preload it)."""
+    return bool(TORCH.search(code.encode() if isinstance(code, str) else code))
+
+
+def script_imports_torch(path: Path) -> bool:
+    try:
+        return imports_torch(path.read_bytes())
+    except OSError:
+        return False
+
+
+def default_jobs() -> int:
+    """The cores this process may use (its CPU affinity, where the system has one)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
