@@ -7,7 +7,7 @@ fast path does not apply):
               notebook posts are runs too, executed by the same executor
     draw      figures, started on the executor (a future) while pages render    figures/
     render    post pages, notebook posts, site-wide pages                        render/
-    gather    each post's downloads                                              artifacts/
+    gather    each published post's downloads                                    artifacts/
     write     the site, staged and swapped in at once                           output/
 
 Gather, then write: a failure anywhere leaves ``site/`` exactly as it was.  Each stage
@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import time
 from concurrent.futures import wait
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from physai_blog.artifacts.post import post_downloads
@@ -75,7 +75,8 @@ def run_pipeline(options: BuildOptions, *, executor: Executor | None, on_event, 
             runs = run(ctx, inputs, plans)
             notebooks = run_notebooks(ctx, inputs)
             drawing = draw(ctx, inputs, runs)
-            files = render_and_gather(ctx, inputs, runs, drawing, notebooks)
+            rendered = render(ctx, inputs, runs, drawing, notebooks)
+            files = {**rendered.files, **gather(ctx, inputs, runs, rendered)}
         finally:
             if own and hasattr(executor, "close"):
                 executor.close()
@@ -231,10 +232,19 @@ def draw(ctx: Context, inputs: Inputs, runs: dict[str, list[Run]]) -> Drawing:
     return Drawing(plans, work, future)
 
 
-def render_and_gather(ctx: Context, inputs: Inputs, runs: dict[str, list[Run]],
-                      drawing: Drawing, notebooks: dict[str, str]) -> dict[str, bytes | Path]:
-    """Post pages (rendered while figures are drawn), notebook posts, each post's downloads,
-    then the site-wide pages; every file of the site, gathered."""
+@dataclass
+class Rendered:
+    """What the render stage returns: the site's pages, and what the gather stage needs."""
+
+    files: dict[str, bytes | Path]          # theme assets, every page, notebook posts' files
+    due: list = field(default_factory=list)  # (post, its page's URL, its Figures) to gather
+    job: RenderJob | None = None             # reads a post's values, once
+
+
+def render(ctx: Context, inputs: Inputs, runs: dict[str, list[Run]], drawing: Drawing,
+           notebooks: dict[str, str]) -> Rendered:
+    """Post pages (rendered while figures are drawn), notebook posts, the site-wide pages.
+    A post whose page or figures failed (--keep-going) is left out, with its downloads."""
     root, config = ctx.options.root, ctx.config
     env = environment(root, ctx.cache.root / "jinja")
     bib_rel = config.bibliography
@@ -249,32 +259,40 @@ def render_and_gather(ctx: Context, inputs: Inputs, runs: dict[str, list[Run]],
                 (not p.experiment or p.slug in runs)]
     # No forked render workers while a thread drives the figure workers (fork + threads).
     pages = render_post_pages(job, markdown, site_inputs, 1 if drawing.busy else ctx.jobs)
-    done = drawing.figures(ctx)      # posts whose figures failed are left out (--keep-going)
+    done = drawing.figures(ctx)
     ctx.report.failed_claims.extend(pages.failed_claims)
-    files: dict[str, bytes | Path] = {**theme_assets(), **pages.files}
-    errors, rendered = list(pages.errors), []
+    out = Rendered({**theme_assets(), **pages.files}, job=job)
+    errors, shown = list(pages.errors), []
     for post in inputs.posts:
         if post.notebook is not None:
             if post.slug in notebooks:   # else it failed (--keep-going) or is outside --only
                 try:
-                    files.update(notebook_files(ctx, post, notebooks[post.slug], bibliography,
-                                                rendered, env))
+                    out.files.update(notebook_files(ctx, post, notebooks[post.slug],
+                                                    bibliography, shown, env))
                 except PhysaiError as exc:
                     errors.append(exc)
             continue
         figures = done.figures(drawing.plans.get(post.slug, []))
         if post.slug not in pages.pages or figures is None:
-            files.pop(f"posts/{post.slug}/index.html", None)
+            out.files.pop(f"posts/{post.slug}/index.html", None)
             continue
-        item = pages.pages[post.slug]
-        rendered.append(item)
+        shown.append(pages.pages[post.slug])
         if post.experiment:
-            for rel, value in post_downloads(ctx.cache, root, post,
-                                             inputs.specs[post.experiment], runs[post.slug],
-                                             figures, job.observables(post), item.url).items():
-                files[f"posts/{post.slug}/{rel}"] = value
+            out.due.append((post, pages.pages[post.slug].url, figures))
     collect(errors)
-    files.update(site_pages(ctx.cache, config, env, rendered, site_inputs))
+    out.files.update(site_pages(ctx.cache, config, env, shown, site_inputs))
+    return out
+
+
+def gather(ctx: Context, inputs: Inputs, runs: dict[str, list[Run]],
+           rendered: Rendered) -> dict[str, bytes | Path]:
+    """Each published post's downloads: raw data, figure zips, code, reproduce.zip."""
+    files: dict[str, bytes | Path] = {}
+    for post, url, figures in rendered.due:
+        downloads = post_downloads(ctx.cache, ctx.options.root, post,
+                                   inputs.specs[post.experiment], runs[post.slug], figures,
+                                   rendered.job.observables(post), url)
+        files.update({f"posts/{post.slug}/{rel}": value for rel, value in downloads.items()})
     return files
 
 

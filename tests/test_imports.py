@@ -45,6 +45,7 @@ EDGES = {
     ("cli/serve.py", "physai_blog.serve.server"): "one verb's library",
     ("cli/verify.py", "physai_blog.checks.verify"): "one verb's library",
     ("checks/compare.py", "numpy"): "only a published .npy file needs it",
+    ("checks/observables.py", "numpy"): "only a run with arrays needs it",
     ("content/front_matter.py", "physai_blog.content.yamlio"): "PyYAML, only for changed front matter",
     ("content/posts.py", "physai_blog.content.yamlio"): "PyYAML, only for changed front matter",
     ("output/write.py", "ctypes"): "renameat2, Linux only",

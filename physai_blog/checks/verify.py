@@ -39,12 +39,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
-from physai_blog.checks.compare import MAX_ROWS, Rules, _read, compare_file, compare_run
+from physai_blog.checks.compare import MAX_ROWS, Rules, _read, compare_file
+from physai_blog.checks.observables import compare_run
 from physai_blog.checks.rerun import select_posts
 from physai_blog.context import BuildOptions, BuildReport, Context
 from physai_blog.errors import PhysaiError
 from physai_blog.paths import SITE_DIR
-from physai_blog.pipeline import Inputs, draw, raise_errors, render_and_gather, run
+from physai_blog.pipeline import Inputs, draw, gather, raise_errors, render, run
 from physai_blog.runs.cache import Cache
 from physai_blog.runs.executor import LocalExecutor
 from physai_blog.runs.plan import RunPlan
@@ -100,7 +101,8 @@ def fresh_build(root: Path | str, slug: str | None = None, jobs: int | None = No
             done = run(ctx, inputs, runs)
             if ctx.report.errors:
                 raise_errors(ctx.report.errors)
-            files = render_and_gather(ctx, inputs, done, draw(ctx, inputs, done), {})
+            rendered = render(ctx, inputs, done, draw(ctx, inputs, done), {})
+            files = {**rendered.files, **gather(ctx, inputs, done, rendered)}
             posts = [p for p in posts if f"posts/{p.slug}/index.html" in files]
         finally:
             executor.close()
