@@ -40,6 +40,10 @@ def build(root: Path | str = ".", *, jobs: int | None = None, only: str | None =
     zygote = None
     if executor is None and executor_name in (None, "local") and started[3]:
         zygote = early_zygote(root, started[3], jobs)
+    if (root / "physai.yaml").is_file():
+        # The build's cache folder, from the start: the load stage keeps its parse of
+        # physai.yaml there (content/config.py), as it keeps front matter.
+        (root / CACHE_DIR).mkdir(exist_ok=True)
     try:
         # The edge: a build with nothing to do never imports the pipeline.
         from physai_blog.pipeline import run_pipeline

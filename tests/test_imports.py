@@ -22,7 +22,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "physai_blog"
 NO_OP_MODULES = {
     "physai_blog", "physai_blog.build", "physai_blog.context", "physai_blog.errors",
     "physai_blog.paths", "physai_blog.output", "physai_blog.output.write", "physai_blog.runs",
-    "physai_blog.runs.fingerprint",
+    "physai_blog.runs.fingerprint", "physai_blog.runs.digests", "physai_blog.cli.summary",
     "physai_blog.cli", "physai_blog.cli.main", "physai_blog.cli.options",
     *(f"physai_blog.cli.{verb}" for verb in
       ("build", "clean", "doctor", "new", "run", "serve", "verify")),
@@ -48,12 +48,14 @@ EDGES = {
     ("checks/observables.py", "numpy"): "only a run with arrays needs it",
     ("content/front_matter.py", "physai_blog.content.yamlio"): "PyYAML, only for changed front matter",
     ("content/posts.py", "physai_blog.content.yamlio"): "PyYAML, only for changed front matter",
+    ("figures/draw.py", "physai_blog.runs.executor"): "subprocess, sockets, threads: only once "
+                                                      "a figure is due",
     ("output/write.py", "ctypes"): "renameat2, Linux only",
     ("output/write.py", "ctypes.util"): "renameat2, Linux only",
     ("pipeline.py", "physai_blog.runs.cluster"): "Dask is an optional extra",
     ("render/markup.py", "latex2mathml.converter"): "only a post with math",
-    ("render/page.py", "pygments"): "only a figure's code listing",
-    ("render/page.py", "pygments.formatters"): "only a figure's code listing",
+    ("render/page.py", "pygments.formatters"): "only a notebook's code listing, or the "
+                                               "highlighting CSS when no copy is cached",
     ("render/page.py", "pygments.lexers"): "only a figure's code listing",
     ("render/page.py", "traceback"): "only to locate a template's error",
     ("render/pages.py", "multiprocessing"): "only many stale pages fork render workers",
@@ -61,9 +63,12 @@ EDGES = {
     ("render/references.py", "pybtex.database"): "only a blog with a bibliography",
     ("render/references.py", "pybtex.plugin"): "only a blog with a bibliography",
     ("render/references.py", "pybtex.scanner"): "only a blog with a bibliography",
+    ("render/values.py", "statistics"): "decimal and fractions, only once a value is summarized",
     ("runs/cache.py", "fcntl"): "POSIX only",
     ("runs/cluster.py", "distributed"): "Dask is an optional extra",
     ("runs/cluster.py", "dask_jobqueue"): "an optional extra of the extra",
+    ("runs/plan.py", "physai_blog.runs.executor"): "subprocess, sockets, threads: only once a "
+                                                   "run is due",
     ("runs/notebook_exec.py", "nbformat"): "only a notebook post",
     ("runs/worker.py", "physai_blog.runs.notebook_exec"): "nbclient & co, only for a notebook post",
     ("runs/notebook_exec.py", "nbclient"): "only a notebook post",

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from physai_blog.cli.options import ROOT
+from physai_blog.cli.summary import plain_summary
 from physai_blog.paths import SITE_DIR
 
 
@@ -60,9 +61,14 @@ def build(root, only, jobs, keep_going, drafts, verbose, quiet, executor, schedu
                    f"{report.figures_total} figure(s) cached, nothing to do "
                    f"({report.seconds * 1000:.0f} ms) -> {destination}")
     elif not quiet:
-        from physai_blog.cli.progress import print_summary
+        # Without rich when nothing ran and stdout is not a terminal (cli/summary.py).
+        text = plain_summary(report, str(destination)) if progress is None else None
+        if text is not None:
+            click.echo(text, nl=False)
+        else:
+            from physai_blog.cli.progress import print_summary
 
-        print_summary(report, progress, destination=str(destination))
+            print_summary(report, progress, destination=str(destination))
     problems = report.failed_claims + [e.format_message() for e in report.errors]
     for message in problems:
         click.echo(f"Error: {message}", err=True)

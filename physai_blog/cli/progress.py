@@ -25,26 +25,14 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
+from physai_blog.cli.summary import format_seconds, summary_rows, written_line
+
 KINDS = {"run": "runs", "figures": "figures"}
 
 
 def slug_of(label: str) -> str:
     """Task labels are "<slug> <run label>" (or "<slug> figures")."""
     return label.split(" ", 1)[0]
-
-
-def format_seconds(seconds: float | None) -> str:
-    if seconds is None:
-        return "–"
-    if seconds < 1:
-        return f"{seconds * 1000:.0f} ms"
-    if seconds < 60:
-        return f"{seconds:.1f} s"
-    minutes, secs = divmod(int(round(seconds)), 60)
-    if minutes < 60:
-        return f"{minutes}:{secs:02d} min"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}:{minutes:02d} h"
 
 
 @dataclass
@@ -198,43 +186,17 @@ def _bar(done: int, total: int, width: int = 24) -> Text:
     return Text("━" * filled, style="green") + Text("━" * (width - filled), style="grey37")
 
 
-SUMMARY_ROWS = 20
-
-
 def summary_table(report, progress: BuildProgress | None = None) -> Table:
-    """The table every build ends with."""
-    executed = len(report.runs_executed)
-    cached = max(0, report.runs_total - executed)
-    drawn = len(report.figures_drawn)
-    times = progress.time_per_post(report) if progress else {}
-    runs_per_post: dict[str, int] = {}
-    for key in report.runs_executed:
-        slug = key.split("/", 1)[0]
-        runs_per_post[slug] = runs_per_post.get(slug, 0) + 1
-    figs_per_post: dict[str, int] = {}
-    for key in report.figures_drawn:
-        slug = key.split("/", 1)[0]
-        figs_per_post[slug] = figs_per_post.get(slug, 0) + 1
-
+    """The table every build ends with (its rows: ``summary.summary_rows``)."""
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, header_style="bold")
     table.add_column("post")
     table.add_column("runs executed", justify="right")
     table.add_column("figures drawn", justify="right")
     table.add_column("time", justify="right")
-    # A big blog lists the posts that did work, and counts the others in one row.
-    shown = report.posts if len(report.posts) <= SUMMARY_ROWS else \
-        [slug for slug in report.posts if slug in runs_per_post or slug in figs_per_post]
-    for slug in shown:
-        runs = runs_per_post.get(slug, 0)
-        figs = figs_per_post.get(slug, 0)
-        work = times.get(slug)
-        table.add_row(slug, str(runs) if runs else "–", str(figs) if figs else "–",
-                      format_seconds(work) if work else "cached" if not (runs or figs) else "–")
-    if len(shown) < len(report.posts):
-        table.add_row(f"{len(report.posts) - len(shown)} other post(s)", "–", "–", "cached")
-    table.add_row("total", f"{executed} of {report.runs_total} ({cached} cached)",
-                  f"{drawn} of {report.figures_total}", format_seconds(report.seconds),
-                  style="bold")
+    rows = summary_rows(report, progress.time_per_post(report) if progress else {})
+    for row in rows[:-1]:
+        table.add_row(*row)
+    table.add_row(*rows[-1], style="bold")
     return table
 
 
@@ -253,7 +215,4 @@ def print_summary(report, progress: BuildProgress | None = None,
         console.print(summary_table(report, progress))
     if report.runs_executed:
         console.print(f"slowest runs: {slowest_runs(report)}", highlight=False, soft_wrap=True)
-    w = report.write
-    written = f"{w.written} file(s) written" if w and w.swapped else "site unchanged"
-    console.print(f"{written} -> {destination}" if destination else written,
-                  highlight=False, soft_wrap=True)
+    console.print(written_line(report, destination), highlight=False, soft_wrap=True)

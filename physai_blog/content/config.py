@@ -1,4 +1,8 @@
-"""The site config, ``physai.yaml``: typed, validated up front, every error with file and line."""
+"""The site config, ``physai.yaml``: typed, validated up front, every error with file and line.
+
+Parsed as front matter is, through a ``MappingCache`` (``.physai-cache/physai-yaml.json``,
+keyed by the file's text): a build whose physai.yaml did not change does not import YAML.
+"""
 
 from __future__ import annotations
 
@@ -17,11 +21,13 @@ from physai_blog.content.schema import (
     number,
     text,
 )
-from physai_blog.content.yamlio import load_mapping
+from physai_blog.content.front_matter import MappingCache
 from physai_blog.errors import InputError, collect
 from physai_blog.links import safe_href
+from physai_blog.paths import CACHE_DIR
 
 CONFIG_FILE = "physai.yaml"
+CONFIG_CACHE = "physai-yaml.json"   # in the blog's cache folder
 
 
 @dataclass(frozen=True)
@@ -90,7 +96,12 @@ def load_config(root: Path) -> SiteConfig:
         raise InputError(rel, exc.object[: exc.start].count(b"\n") + 1, "not valid UTF-8")
     except OSError as exc:
         raise InputError(rel, None, f"cannot read: {exc.strerror or exc}")
-    data, lines = load_mapping(source, rel)
+    cache = root / CACHE_DIR
+    # Kept only where a build made the cache folder (build.py, before loading): `doctor` or
+    # `verify` on a blog without one writes nothing.
+    mappings = MappingCache(cache / CONFIG_CACHE if cache.is_dir() else None)
+    data, lines = mappings.load(source, rel)
+    mappings.save()
     values, errors = SITE.validate(data, lines, rel)
     collect(errors)
     return SiteConfig(**values)

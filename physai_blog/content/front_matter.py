@@ -1,7 +1,7 @@
-"""Parsed front matter, kept between builds by the sha256 of its text.
+"""Parsed front matter (and physai.yaml), kept between builds by the sha256 of its text.
 
 Parsing 200 front matters with YAML is a fifth of a one-post rebuild; with this cache a build
-whose front matter did not change does not even import YAML.
+whose front matter and physai.yaml did not change does not even import YAML.
 """
 
 from __future__ import annotations
@@ -17,8 +17,10 @@ from pathlib import Path
 class MappingCache:
     """Parsed front matter by the sha256 of its text: parsing 200 front matters is a fifth
     of a one-post rebuild.  Stored as checksummed JSON (values JSON cannot hold, like dates,
-    are tagged; a mapping with anything else is simply not cached).  Errors are never
-    cached: a bad front matter is parsed, and reported, every time."""
+    are tagged; a mapping with anything else is simply not cached), every mapping's keys in
+    the file's order, so that a cached parse reports its invalid keys in the order a fresh
+    one does.  Errors are never cached: a bad front matter is parsed, and reported, every
+    time."""
 
     def __init__(self, path: Path | None):
         self.path = path
@@ -26,7 +28,8 @@ class MappingCache:
         self.used: set[str] = set()
         try:
             saved = json.loads(path.read_bytes()) if path is not None else {}
-            if saved.get("checksum") == _checksum(saved.get("entries")):
+            if saved.get("checksum") == _checksum(saved.get("entries")) and \
+                    saved.get("format") == FORMAT:
                 self.entries = saved["entries"]
         except (OSError, ValueError, AttributeError):
             pass
@@ -57,14 +60,18 @@ class MappingCache:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}")
-            tmp.write_text(json.dumps({"checksum": _checksum(entries), "entries": entries},
-                                      sort_keys=True))
+            # Not sort_keys: each mapping keeps its keys in the file's order (the checksum
+            # is over the sorted form, so it does not depend on that order).
+            tmp.write_text(json.dumps({"checksum": _checksum(entries), "format": FORMAT,
+                                       "entries": entries}))
             os.replace(tmp, self.path)
         except OSError:
             pass
 
 
 _UNCACHEABLE = object()
+#: 2: keys in file order (files of format 1 kept them sorted, and are parsed again).
+FORMAT = 2
 
 
 def _checksum(entries) -> str:

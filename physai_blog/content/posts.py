@@ -7,6 +7,7 @@ the errors of all posts are collected before the build stops.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -131,19 +132,32 @@ class Post:
 
 
 def split_front_matter(text: str, rel: str) -> tuple[str, int, str, int]:
-    """(front matter text, its first line, body, body's first line)."""
-    lines = text.splitlines(keepends=True)
-    if not lines or lines[0].strip() != "---":
-        raise InputError(rel, 1, "missing front matter: the file must start with a `---` line")
-    for i in range(1, len(lines)):
-        if lines[i].strip() in ("---", "..."):
-            return "".join(lines[1:i]), 2, "".join(lines[i + 1:]), i + 2
+    """(front matter text, its first line, body, body's first line).  Lines are
+    ``str.splitlines``'s; only the head of the file is split when the front matter ends in
+    it (every line of a prefix but its last is a line of the whole text)."""
+    for lines in (text[:_HEAD].splitlines(keepends=True), None):
+        whole = lines is None
+        if whole:
+            lines = text.splitlines(keepends=True)
+        if not lines or lines[0].strip() != "---":
+            raise InputError(rel, 1, "missing front matter: the file must start with a `---` "
+                                     "line")
+        for i in range(1, len(lines) if whole or len(text) <= _HEAD else len(lines) - 1):
+            if lines[i].strip() in ("---", "..."):
+                end = sum(map(len, lines[:i + 1]))
+                return "".join(lines[1:i]), 2, text[end:], i + 2
+        if len(text) <= _HEAD:
+            break
     raise InputError(rel, 1, "front matter is not closed: add a `---` line after it")
 
 
-def read_post(path: Path, root: Path, warnings: list[str], mappings=None) -> Post:
+_HEAD = 4096   # characters: front matter is usually far shorter
+
+
+def read_post(path: Path, root: Path, warnings: list[str], mappings=None,
+              experiments: frozenset[str] | None = None) -> Post:
     """A post from its file; ``mappings`` (a front_matter_cache.MappingCache) may know its
-    front matter."""
+    front matter; ``experiments``: the casefolded names in ``experiments/``, when known."""
     rel = path.relative_to(root).as_posix()
     if path.suffix == ".ipynb":
         return read_notebook_post(path, root, rel, warnings)
@@ -165,7 +179,8 @@ def read_post(path: Path, root: Path, warnings: list[str], mappings=None) -> Pos
         from physai_blog.content.yamlio import load_mapping
 
         data, lines = load_mapping(fm_text, rel, fm_line)
-    return post_from_front_matter(data, lines, path, rel, root, body, body_line, warnings)
+    return post_from_front_matter(data, lines, path, rel, root, body, body_line, warnings,
+                                  experiments)
 
 
 def read_notebook_post(path: Path, root: Path, rel: str, warnings: list[str]) -> Post:
@@ -184,7 +199,8 @@ def read_notebook_post(path: Path, root: Path, rel: str, warnings: list[str]) ->
 
 
 def post_from_front_matter(data: dict, lines: dict, path: Path, rel: str, root: Path, body: str,
-                           body_line: int, warnings: list[str]) -> Post:
+                           body_line: int, warnings: list[str],
+                           experiments: frozenset[str] | None = None) -> Post:
     values, errors = FRONT_MATTER.validate(data, lines, rel, warnings)
     match = DATE_PREFIX.match(path.stem)
     slug = values["slug"] or (match.group(2) if match else path.stem)
@@ -193,7 +209,7 @@ def post_from_front_matter(data: dict, lines: dict, path: Path, rel: str, root: 
                                  f"name) must be {SLUG_RULE}; rename the file or set `slug:`"))
     try:
         experiment = _experiment_path(values["experiment"], "experiment" in data, slug, rel,
-                                      lines.get("experiment"), root)
+                                      lines.get("experiment"), root, experiments)
     except InputError as exc:
         errors.append(exc)
     collect(errors)
@@ -202,10 +218,13 @@ def post_from_front_matter(data: dict, lines: dict, path: Path, rel: str, root: 
 
 
 def _experiment_path(value: str | None, given: bool, slug: str, rel: str, line: int | None,
-                     root: Path) -> str | None:
+                     root: Path, experiments: frozenset[str] | None = None) -> str | None:
     """The experiment script, relative to the root: ``value`` when ``given`` (None: no
-    experiment), else experiments/<slug>.py if it exists."""
+    experiment), else experiments/<slug>.py if it exists (not even a stat when the listing
+    of ``experiments/`` says it does not)."""
     if not given:
+        if experiments is not None and f"{slug}.py".casefold() not in experiments:
+            return None
         default = root / EXPERIMENTS_DIR / f"{slug}.py"
         return default.relative_to(root).as_posix() if default.is_file() else None
     if value is None:
@@ -239,10 +258,14 @@ def load_posts(root: Path, warnings: list[str], include_drafts: bool = False,
     """Every post, newest first; all errors of all posts collected into one report.
     ``front_matter_cache``: a file keeping parsed front matter (front_matter_cache.py)."""
     mappings = MappingCache(front_matter_cache) if front_matter_cache is not None else None
+    try:
+        experiments = frozenset(name.casefold() for name in os.listdir(root / EXPERIMENTS_DIR))
+    except OSError:
+        experiments = frozenset()
     posts, errors = [], []
     for path in post_files(root):
         try:
-            post = read_post(path, root, warnings, mappings)
+            post = read_post(path, root, warnings, mappings, experiments)
         except InputError as exc:
             errors.extend(getattr(exc, "errors", [exc]))
             continue

@@ -10,13 +10,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from physai_blog.content.spec import API_VERSION, ExperimentSpec, FigureSpec, sha256
 from physai_blog.errors import RunError
 from physai_blog.runs.cache import Cache, key_of
-from physai_blog.runs.executor import Executor, Task
 from physai_blog.runs.fingerprint import installed_versions
 from physai_blog.runs.plan import Run
+
+if TYPE_CHECKING:   # the pool's module loads with the first stale figure (figure_task)
+    from physai_blog.runs.executor import Executor, Task
 
 
 @lru_cache(maxsize=None)
@@ -120,12 +123,15 @@ def draw_figures(plans: list[FigurePlan], cache: Cache, executor: Executor, styl
                  timeout: float, on_event=None) -> FiguresDone:
     """Load cached figures; draw the rest now, one worker task per post."""
     drawing = FigureDrawing(plans, cache, style, timeout)
-    executor.execute(drawing.tasks, on_event, drawing.finished)
+    if drawing.tasks:
+        executor.execute(drawing.tasks, on_event, drawing.finished)
     return drawing.result()
 
 
 def figure_task(group: list[FigurePlan], cache: Cache, style: dict, timeout: float) -> Task:
     """One worker task drawing every stale figure of one post (one import of its script)."""
+    from physai_blog.runs.executor import Task   # edge: subprocess, sockets, threads
+
     first = group[0]
     folders = {p.figure.name: cache.new_tmp() for p in group}
     runs = [[str(cache.path("runs", r.key)), r.label, r.params, r.cell, r.seed]

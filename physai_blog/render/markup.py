@@ -10,30 +10,45 @@ Each is replaced by an opaque token, python-markdown renders the rest, and the t
 swapped for the HTML of their handler.  So the directives never meet Markdown's escaping,
 and every error can name the file line it came from.  Math becomes MathML at build time:
 no script, no network, typeset by the browser.
+
+With a ``Fragments`` store (``fragments.py``), the HTML of each formula and fenced code block
+is taken from the post's last render when its source is unchanged, so an edit elsewhere in
+the post needs neither latex2mathml nor a Pygments lexer.
 """
 
 from __future__ import annotations
 
 import ast
 import functools
+import hashlib
 import importlib
 import re
 import shlex
 from dataclasses import dataclass
 from difflib import get_close_matches
 from html import escape
+from pathlib import Path
 from typing import Callable
 
 import markdown
+import pygments
 from markdown.extensions.codehilite import CodeHiliteExtension
 from markdown.extensions.extra import extensions as extra
 from markdown.extensions.sane_lists import SaneListExtension
 from markdown.extensions.toc import TocExtension
+from markdown.preprocessors import Preprocessor
 
+from physai_blog import __version__
 from physai_blog.errors import InputError
 from physai_blog.render.directives import BLOCKS
 from physai_blog.render.directives import CALLS as DIRECTIVES
+from physai_blog.render.fragments import Fragments, dist_version
 from physai_blog.render.typography import smarten
+
+try:   # fenced_code's own helper, with the loop mirrored below (Markdown 3.5 on)
+    from markdown.extensions.attr_list import get_attrs_and_remainder
+except ImportError:  # pragma: no cover - an older Markdown: code blocks are never kept
+    get_attrs_and_remainder = None
 
 FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 INLINE_CODE = re.compile(r"(`+)(?:.+?)\1", re.S)
@@ -134,9 +149,11 @@ def _is_block(text: str, start: int, end: int) -> bool:
 def render_markdown(body: str, rel: str, body_line: int, handlers: dict[str, Handler],
                     math: Callable[[str, bool, int], str],
                     errors: list[InputError] | None = None,
-                    converter: markdown.Markdown | None = None) -> tuple[str, str]:
+                    converter: markdown.Markdown | None = None,
+                    fragments: Fragments | None = None) -> tuple[str, str]:
     """(HTML, table of contents HTML) of a post body.  The first bad directive raises; with an
-    ``errors`` list, every one is appended there instead and the scan goes on (``doctor``)."""
+    ``errors`` list, every one is appended there instead and the scan goes on (``doctor``).
+    ``fragments``: the post's kept code blocks (its formulas go through ``math``)."""
     out: list[str] = []
     swaps: dict[str, tuple[str, bool]] = {}
     line = body_line
@@ -174,9 +191,8 @@ def render_markdown(body: str, rel: str, body_line: int, handlers: dict[str, Han
         line += chunk.count("\n")
 
     md = converter if converter is not None else new_converter()
-    md.reset()
     # Typographic quotes and dashes, before the tokens are swapped back (as smarty did).
-    html = smarten(md.convert("".join(out)))
+    html = smarten(_convert(md, "".join(out), fragments))
 
     def swap(match: re.Match) -> str:   # a block token owns its paragraph
         key = match.group(1) or match.group(2)
@@ -188,6 +204,19 @@ def render_markdown(body: str, rel: str, body_line: int, handlers: dict[str, Han
     if swaps:
         html = SWAPPED.sub(swap, html)
     return html, smarten(getattr(md, "toc", ""))
+
+
+def _convert(md: markdown.Markdown, text: str, fragments: Fragments | None) -> str:
+    """Markdown to HTML, with the post's kept code blocks (if ``md`` takes them)."""
+    md.reset()
+    kept = md.preprocessors[_KeptCode.NAME] if _KeptCode.NAME in md.preprocessors else None
+    if kept is not None:
+        kept.fragments = fragments
+    try:
+        return md.convert(text)
+    finally:
+        if kept is not None:
+            kept.fragments = None
 
 
 def _replace(match: re.Match, raw: str, rel: str, here: int, block: bool, handlers: dict,
@@ -215,13 +244,89 @@ def new_converter() -> markdown.Markdown:
     Extensions are given as instances: by name, python-markdown first scans the entry
     points of every installed package (importlib.metadata, ~40 ms per process).  The
     instances are those of "extra" (its sub-extensions), "codehilite", "toc" and
-    "sane_lists"; no "smarty": typography.smarten does it in one pass."""
-    return markdown.Markdown(
+    "sane_lists"; no "smarty": typography.smarten does it in one pass.  Around fenced_code,
+    the two preprocessors that take code blocks from, and give them to, a post's fragments."""
+    md = markdown.Markdown(
         extensions=[*(importlib.import_module(f"markdown.extensions.{name}").makeExtension()
                       for name in extra),
                     CodeHiliteExtension(css_class="highlight", guess_lang=False),
                     TocExtension(permalink=False, toc_depth="2-3"), SaneListExtension()],
         output_format="html")
+    kept = _KeptCode(md)
+    md.preprocessors.register(kept, _KeptCode.NAME, 26)           # fenced_code is 25
+    md.preprocessors.register(_KeepCode(md, kept), "physai_keep_code", 24)
+    return md
+
+
+class _KeptCode(Preprocessor):
+    """Just before fenced_code: every fenced block whose HTML the post kept goes into the
+    stash as fenced_code would put it there; the others are left to fenced_code, in order.
+    The loop is fenced_code's own (its regex, its skip of a bad attribute list, the same
+    placeholder lines), so fenced_code then meets exactly the blocks it would have met and
+    no others: a placeholder holds no fence."""
+
+    NAME = "physai_kept_code"
+
+    def __init__(self, md: markdown.Markdown):
+        super().__init__(md)
+        self.fragments: Fragments | None = None
+        self.missed: list[str] = []
+        self.stashed: int | None = None
+
+    def run(self, lines: list[str]) -> list[str]:
+        self.missed, self.stashed = [], None
+        if self.fragments is None or get_attrs_and_remainder is None or \
+                not any("```" in line or "~~~" in line for line in lines):
+            return lines
+        pattern = self.md.preprocessors["fenced_code_block"].FENCED_BLOCK_RE
+        text, index = "\n".join(lines), 0
+        while match := pattern.search(text, index):
+            if match.group("attrs"):
+                _, remainder = get_attrs_and_remainder(match.group("attrs"))
+                if remainder:
+                    index = match.end("attrs")
+                    continue
+            html = self.fragments.get("code", match.group(0))
+            if html is None:
+                self.missed.append(match.group(0))
+                index = match.end()
+                continue
+            placeholder = self.md.htmlStash.store(html)
+            text = f"{text[:match.start()]}\n{placeholder}\n{text[match.end():]}"
+            index = match.start() + 1 + len(placeholder)
+        self.stashed = len(self.md.htmlStash.rawHtmlBlocks)
+        return text.split("\n")
+
+
+class _KeepCode(Preprocessor):
+    """Just after fenced_code: the HTML it stashed for the blocks ``_KeptCode`` missed, one
+    per block in order, is kept in the post's fragments (nothing is kept if the count
+    differs)."""
+
+    def __init__(self, md: markdown.Markdown, kept: _KeptCode):
+        super().__init__(md)
+        self.kept = kept
+
+    def run(self, lines: list[str]) -> list[str]:
+        kept = self.kept
+        if kept.fragments is not None and kept.stashed is not None:
+            new = self.md.htmlStash.rawHtmlBlocks[kept.stashed:]
+            if len(new) == len(kept.missed) and all(isinstance(h, str) for h in new):
+                for source, html in zip(kept.missed, new):
+                    kept.fragments.put("code", source, html)
+        return lines
+
+
+@functools.lru_cache(maxsize=None)
+def fragment_salt() -> str:
+    """What the HTML of a formula or code block depends on besides its source: this module
+    (the converter's options, the MathML post-processing) and the libraries' versions."""
+    try:
+        code = Path(__file__).read_bytes()
+    except OSError:
+        code = __version__.encode()
+    versions = f"{markdown.__version__}\0{pygments.__version__}\0{dist_version('latex2mathml')}"
+    return hashlib.sha256(code + b"\0" + versions.encode()).hexdigest()
 
 
 def _dispatch(handlers: dict[str, Handler], directive: Directive, rel: str) -> str:
@@ -234,12 +339,20 @@ def _dispatch(handlers: dict[str, Handler], directive: Directive, rel: str) -> s
     return handler(directive)
 
 
-def latex_to_mathml(tex: str, display: bool, rel: str, line: int) -> str:
-    """MathML for a TeX formula; a formula the converter cannot read is an error at its line."""
+def latex_to_mathml(tex: str, display: bool, rel: str, line: int,
+                    fragments: Fragments | None = None) -> str:
+    """MathML for a TeX formula; a formula the converter cannot read is an error at its line.
+    ``fragments``: the post's kept formulas (an error is never kept)."""
+    source = ("display\0" if display else "inline\0") + tex
+    if fragments is not None and (html := fragments.get("math", source)) is not None:
+        return html
     try:
-        return _mathml(tex, display)
+        html = _mathml(tex, display)
     except _MathError as exc:
         raise InputError(rel, line, f"cannot typeset math ${tex.strip()}$: {exc}")
+    if fragments is not None:
+        fragments.put("math", source, html)
+    return html
 
 
 class _MathError(Exception):

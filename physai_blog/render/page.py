@@ -10,20 +10,24 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
 from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import jinja2
+import pygments
+from pygments import highlight
 
 from physai_blog import __version__
 from physai_blog.content.config import SiteConfig
 from physai_blog.content.posts import Post, tag_slug
 from physai_blog.errors import InputError, PhysaiError
-from physai_blog.figures.draw import FigurePlan
 from physai_blog.paths import PACKAGE, THEME
 from physai_blog.render.citation import absolute_url, citation
 from physai_blog.render.directives import Call, Handlers, Scope
+from physai_blog.render.fragments import Fragments
 from physai_blog.render.markup import latex_to_mathml, render_markdown
 from physai_blog.render.references import Bibliography, Citations
 from physai_blog.render.values import (
@@ -36,6 +40,10 @@ from physai_blog.render.values import (
     show_number,
     summarize,
 )
+from physai_blog.runs.digests import DIGESTS
+
+if TYPE_CHECKING:   # a text-only build never loads the figure stage
+    from physai_blog.figures.draw import FigurePlan
 
 
 class ClaimFailed(PhysaiError):
@@ -96,7 +104,7 @@ class PostRenderer(Handlers):
 
     def __init__(self, post: Post, config: SiteConfig, root: Path, obs: Observables | None,
                  figures: dict[str, FigurePlan], experiment_name: str | None, keep_going: bool,
-                 bibliography: Bibliography):
+                 bibliography: Bibliography, fragments: Fragments | None = None):
         super().__init__(Scope(post.rel, root, post.experiment if experiment_name else None,
                                obs.sweep if obs is not None else {}, list(figures),
                                obs.param_names() if obs is not None else []))
@@ -105,6 +113,7 @@ class PostRenderer(Handlers):
         self.obs, self.figure_plans = obs, figures
         self.experiment_name = experiment_name
         self.keep_going = keep_going
+        self.fragments = fragments
         self.figures: list[FigureRef] = []
         self.claims: list[ClaimCheck] = []
         self.failed: list[str] = []
@@ -207,7 +216,7 @@ class PostRenderer(Handlers):
         return self.citations.cite(call.result, call.line)
 
     def math(self, tex: str, display: bool, line: int) -> str:
-        return latex_to_mathml(tex, display, self.post.rel, line)
+        return latex_to_mathml(tex, display, self.post.rel, line, self.fragments)
 
 
 def seed_table(obs: Observables | None) -> list[dict]:
@@ -238,11 +247,12 @@ def seed_table(obs: Observables | None) -> list[dict]:
 def render_post_body(post: Post, config: SiteConfig, root: Path, obs: Observables | None,
                      figures: dict[str, FigurePlan], experiment_name: str | None,
                      keep_going: bool, bibliography: Bibliography,
-                     converter=None) -> RenderedPost:
+                     converter=None, fragments: Fragments | None = None) -> RenderedPost:
+    """``fragments``: the post's formulas and code blocks kept from its last render."""
     renderer = PostRenderer(post, config, root, obs, figures, experiment_name, keep_going,
-                            bibliography)
+                            bibliography, fragments)
     html, toc = render_markdown(post.body, post.rel, post.body_line, renderer.handlers(),
-                                renderer.math, converter=converter)
+                                renderer.math, converter=converter, fragments=fragments)
     url = absolute_url(config.base_url, f"posts/{post.slug}/")
     authors = post.authors or [config.author]
     words = len(post.body.split())
@@ -259,7 +269,6 @@ def render_notebook_body(post: Post, config: SiteConfig, root: Path, folder: Pat
                          keep_going: bool, bibliography: Bibliography) -> RenderedPost:
     """A notebook post: Markdown cells through the same pipeline, code cells highlighted,
     every image output a numbered figure with data/code links."""
-    from pygments import highlight
     from pygments.formatters import HtmlFormatter
     from pygments.lexers import PythonLexer
 
@@ -346,14 +355,18 @@ class CachedPage:
 
 
 def templates_digest(root: Path) -> str:
-    """Every template and static file of the theme and of the blog, and the package version."""
+    """Every template and static file of the theme and of the blog, and the package's code
+    and version (each file by its sha256, known from its stat signature if hashed before)."""
     h = hashlib.sha256(__version__.encode())
-    for folder in (THEME, root / "templates", PACKAGE):
-        if not folder.is_dir():
-            continue
-        for path in sorted(folder.rglob("*")):
-            if path.is_file() and "__pycache__" not in path.parts:
-                h.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes())
+    for folder in (str(THEME), str(root / "templates"), str(PACKAGE)):
+        files = []
+        for dirpath, dirnames, filenames in os.walk(folder):
+            dirnames[:] = [d for d in dirnames if d != "__pycache__"]
+            files.extend(os.path.join(dirpath, name) for name in filenames)
+        for path in sorted(files, key=lambda p: os.path.relpath(p, folder).split(os.sep)):
+            digest = DIGESTS.digest(path)
+            if digest is not None:
+                h.update(os.path.relpath(path, folder).encode() + b"\0" + digest)
     return h.hexdigest()
 
 
@@ -386,15 +399,42 @@ def render_site(env: jinja2.Environment, config: SiteConfig, rendered: list[Rend
     return files
 
 
-def theme_assets() -> dict[str, bytes]:
-    """The theme's static files, plus the code-highlighting CSS for light and dark mode."""
-    from pygments.formatters import HtmlFormatter
-
+def theme_assets(cache_root: Path | None = None) -> dict[str, bytes]:
+    """The theme's static files, plus the code-highlighting CSS for light and dark mode
+    (kept in ``cache_root`` for the Pygments version that made it, when given)."""
     files = {f"assets/{p.name}": p.read_bytes() for p in sorted((THEME / "static").iterdir())
              if p.is_file()}
+    files["assets/pygments.css"] = pygments_css(cache_root)
+    return files
+
+
+def pygments_css(cache_root: Path | None = None) -> bytes:
+    """Pygments' CSS for the ``friendly`` (light) and ``monokai`` (dark) styles.  Making it
+    loads Pygments' HTML formatter and both styles (~5 ms in a fresh process), so a build
+    keeps it in the cache, checksummed, by Pygments' version; a damaged copy is remade."""
+    path = cache_root / "pygments-css.json" if cache_root is not None else None
+    if path is not None:
+        try:
+            kept = json.loads(path.read_bytes())
+            css = kept["css"].encode()
+            if kept["pygments"] == pygments.__version__ and \
+                    kept["sha256"] == hashlib.sha256(css).hexdigest():
+                return css
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            pass
+    from pygments.formatters import HtmlFormatter
+
     light = HtmlFormatter(style="friendly").get_style_defs(".highlight")
     dark = HtmlFormatter(style="monokai").get_style_defs(".highlight")
     dark = "\n".join("  " + line for line in dark.splitlines())
-    files["assets/pygments.css"] = (
-        f"{light}\n@media (prefers-color-scheme: dark) {{\n{dark}\n}}\n").encode()
-    return files
+    css = f"{light}\n@media (prefers-color-scheme: dark) {{\n{dark}\n}}\n".encode()
+    if path is not None:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(f".{path.name}.{os.getpid()}")
+            tmp.write_text(json.dumps({"pygments": pygments.__version__, "css": css.decode(),
+                                       "sha256": hashlib.sha256(css).hexdigest()}))
+            os.replace(tmp, path)
+        except OSError:
+            pass
+    return css

@@ -1,7 +1,8 @@
 """Post pages into the cache: each keyed by its source, its runs' and figures' keys and the
 site-wide inputs, so an unchanged page is never rendered again; many stale pages are rendered
-in forked worker processes (CPU-bound Python).  Then the site-wide pages (index, tags,
-archive, feed), cached by what they show of each post."""
+in forked worker processes (CPU-bound Python).  A post's formulas and code blocks come from
+its last render where their source is unchanged (``fragments.py``).  Then the site-wide pages
+(index, tags, archive, feed), cached by what they show of each post."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from pathlib import Path
 from physai_blog.content.config import SiteConfig
 from physai_blog.content.posts import Post
 from physai_blog.errors import PhysaiError
-from physai_blog.render.markup import new_converter
+from physai_blog.render.fragments import Fragments, FragmentStore
+from physai_blog.render.markup import fragment_salt, new_converter
 from physai_blog.render.page import (
     CachedPage,
     render_post_body,
@@ -45,16 +47,17 @@ class RenderJob:
         spec = self.specs.get(post.experiment) if post.experiment else None
         return observables(self.runs[post.slug], self.cache, spec.sweep) if spec else None
 
-    def render(self, post: Post, key: str, converter):
+    def render(self, post: Post, key: str, converter, fragments: Fragments | None = None):
         """Render a post page into the cache (under ``key``); what the site-wide pages need
         of it, or the PhysaiError that stops it.  Runs in forked render workers too: storing
-        there keeps the page bytes out of the pipe and the hashing parallel."""
+        there keeps the page bytes out of the pipe and the hashing parallel.  ``fragments``:
+        the post's kept formulas and code blocks (and those this render adds)."""
         spec = self.specs.get(post.experiment) if post.experiment else None
         fig_plans = {p.figure.name: p for p in self.figures.get(post.slug, [])}
         try:
             item = render_post_body(post, self.config, self.root, self.observables(post), fig_plans,
                                     spec.path.name if spec else None, self.keep_going,
-                                    self.bibliography, converter)
+                                    self.bibliography, converter, fragments)
             html = render_post_page(self.env, self.config, item)
         except PhysaiError as exc:
             return exc
@@ -88,15 +91,20 @@ def render_post_pages(job: RenderJob, posts: list[Post], site_inputs: dict,
             out.files[f"posts/{post.slug}/index.html"] = entry[0]
         else:
             stale.append((post, key))
+    store = None
     if stale:   # read here, before render workers fork: its warnings reach the report
         job.bibliography.preload()
-    for post, key, outcome in render_pages(job, stale, jobs):
+        store = FragmentStore(job.cache.root, fragment_salt(), [post.rel for post in posts])
+    for post, key, outcome, used in render_pages(job, stale, jobs, store):
         if isinstance(outcome, PhysaiError):
             out.errors.append(outcome)
         else:
+            store.keep(post.rel, used)
             out.pages[post.slug] = outcome
             out.files[f"posts/{post.slug}/index.html"] = job.cache.file_path("pages", key,
                                                                               ".html")
+    if store is not None:
+        store.save()
     for post in posts:
         page = out.pages.get(post.slug)
         if page is not None:
@@ -105,38 +113,53 @@ def render_post_pages(job: RenderJob, posts: list[Post], site_inputs: dict,
     return out
 
 
-def render_pages(job: RenderJob, stale: list, jobs: int):
-    """Render stale post pages, in forked worker processes when there are many."""
+def render_pages(job: RenderJob, stale: list, jobs: int, store: FragmentStore | None):
+    """Render stale post pages, in forked worker processes when there are many: (post, key,
+    outcome, the fragments its render used)."""
+    if not stale:
+        return []
     if len(stale) < PARALLEL_RENDER_MIN or jobs < 2 or not hasattr(os, "fork"):
         converter = new_converter()
-        return [(post, key, job.render(post, key, converter)) for post, key in stale]
+        done = []
+        for post, key in stale:
+            fragments = store.post(post.rel)
+            done.append((post, key, job.render(post, key, converter, fragments),
+                         fragments.used))
+        return done
     import multiprocessing
 
+    store.load([post.rel for post, _ in stale])    # read once, here; the workers inherit it
     chunks = [stale[i::jobs] for i in range(jobs)]
     context = multiprocessing.get_context("fork")
-    with context.Pool(jobs, initializer=_render_init, initargs=(job,)) as pool:
+    with context.Pool(jobs, initializer=_render_init, initargs=(job, store)) as pool:
         results = pool.map(_render_chunk, [[(post.slug, key) for post, key in c] for c in chunks])
-    by_slug = {slug: outcome for chunk in results for slug, outcome in chunk}
-    return [(post, key, _revive(by_slug[post.slug])) for post, key in stale]
+    by_slug = {slug: (outcome, used) for chunk in results for slug, outcome, used in chunk}
+    return [(post, key, _revive(by_slug[post.slug][0]), by_slug[post.slug][1])
+            for post, key in stale]
 
 
-# Per forked render worker: its job and converter, set by the pool's initializer in the
-# child (multiprocessing hands pool functions no other state); never used in the parent.
+# Per forked render worker: its job, fragment store and converter, set by the pool's
+# initializer in the child (multiprocessing hands pool functions no other state); never
+# used in the parent.
 _WORKER: dict = {}
 
 
-def _render_init(job: RenderJob) -> None:
-    _WORKER["job"], _WORKER["converter"] = job, new_converter()
+def _render_init(job: RenderJob, store: FragmentStore) -> None:
+    _WORKER["job"], _WORKER["store"], _WORKER["converter"] = job, store, new_converter()
 
 
 def _render_chunk(pages: list[tuple[str, str]]) -> list:
+    """Render some pages; the fragments each used go back to the build process, which alone
+    writes the fragment files."""
     job = _WORKER["job"]
     out = []
     for slug, key in pages:
-        outcome = job.render(job.posts_by_slug[slug], key, _WORKER["converter"])
+        post = job.posts_by_slug[slug]
+        fragments = _WORKER["store"].post(post.rel)
+        outcome = job.render(post, key, _WORKER["converter"], fragments)
         if isinstance(outcome, PhysaiError):   # exceptions with custom __init__ do not pickle
             outcome = ("error", outcome.message, outcome.detail)
-        out.append((slug, outcome))
+        out.append((slug, outcome, fragments.used))
     return out
 
 

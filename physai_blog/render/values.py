@@ -11,7 +11,6 @@ import ast
 import json
 import math
 import operator
-import statistics
 from dataclasses import dataclass, field
 from difflib import get_close_matches
 
@@ -133,8 +132,17 @@ def format_number(x: float, fmt: str | None = None) -> str:
 
 def summarize(xs: list[float]) -> dict:
     n = len(xs)
-    return {"n": n, "mean": statistics.fmean(xs), "std": statistics.stdev(xs) if n > 1 else 0.0,
+    stats = _statistics()
+    return {"n": n, "mean": stats.fmean(xs), "std": stats.stdev(xs) if n > 1 else 0.0,
             "min": min(xs), "max": max(xs)}
+
+
+def _statistics():
+    """The standard library's statistics (its exact stdev), loaded with the first value: it
+    brings decimal and fractions, which a post without values never needs."""
+    import statistics   # edge: decimal and fractions, only once a value is summarized
+
+    return statistics
 
 
 def format_values(xs: list[float], fmt: str | None = None) -> str:
@@ -181,8 +189,8 @@ def power_law(points: list[tuple[float, float]]) -> Fit:
         raise ValueError(f"a power-law fit needs at least 3 positive points at 2 or more x "
                          f"values; it had {n} of {len(points)} point(s) positive, at x = "
                          f"{', '.join(format_number(x) for x in xs) or 'none'}")
-    mx = statistics.fmean(p[0] for p in pts)
-    my = statistics.fmean(p[1] for p in pts)
+    mx = _statistics().fmean(p[0] for p in pts)
+    my = _statistics().fmean(p[1] for p in pts)
     sxx = sum((p[0] - mx) ** 2 for p in pts)
     slope = sum((p[0] - mx) * (p[1] - my) for p in pts) / sxx
     intercept = my - slope * mx
@@ -225,8 +233,9 @@ _COMPARE = {ast.Lt: operator.lt, ast.LtE: operator.le, ast.Gt: operator.gt,
             ast.GtE: operator.ge, ast.Eq: operator.eq, ast.NotEq: operator.ne}
 _FUNCTIONS = {"abs": abs, "log": math.log, "log10": math.log10, "exp": math.exp,
               "sqrt": math.sqrt}
-AGGREGATES = {"mean": statistics.fmean, "std": lambda xs: statistics.stdev(xs) if len(xs) > 1
-              else 0.0, "median": statistics.median}
+AGGREGATES = {"mean": lambda xs: _statistics().fmean(xs),
+              "std": lambda xs: _statistics().stdev(xs) if len(xs) > 1 else 0.0,
+              "median": lambda xs: _statistics().median(xs)}
 CLAIM_FUNCTIONS = sorted([*_FUNCTIONS, *AGGREGATES, "min", "max", "exponent", "at"])
 
 

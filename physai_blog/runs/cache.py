@@ -24,6 +24,7 @@ from pathlib import Path
 
 from physai_blog.errors import CacheLocked
 from physai_blog.paths import CACHE_DIR
+from physai_blog.runs.digests import DIGESTS
 
 MANIFEST = "manifest.json"
 
@@ -37,11 +38,10 @@ def file_sha256(path: Path | str) -> str:
 
 
 def file_digest(path: Path) -> str | None:
-    """sha256 of a small input file (a post, an included image), or None if unreadable."""
-    try:
-        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-    except OSError:
-        return None
+    """sha256 of a small input file (a post, an included image), or None if unreadable;
+    known from its stat signature when it was hashed before (``digests.py``)."""
+    digest = DIGESTS.digest(path)
+    return digest.hex() if digest is not None else None
 
 
 def canonical(obj) -> bytes:

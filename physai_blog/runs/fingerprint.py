@@ -5,7 +5,9 @@ they import, templates, assets, the bibliography), the physai-blog package itsel
 versions that key runs, and the build options.  When it matches the last successful build and
 ``site/`` still holds what that build wrote, there is nothing to do: no Markdown, no Jinja, no
 YAML is even imported.  Content hashes, not mtimes, so a touched-but-unchanged file costs
-nothing and an edit that keeps the mtime is still seen.
+nothing and an edit that keeps the mtime is still seen; each file's hash is reused while its
+stat signature (with ctime) is unchanged (``digests.py``), so the check stats the inputs
+rather than reading them.
 """
 
 from __future__ import annotations
@@ -19,17 +21,28 @@ import sys
 from pathlib import Path
 
 from physai_blog.paths import PACKAGE
+from physai_blog.runs.digests import DIGESTS
 
 INPUT_DIRS = ("posts", "experiments", "templates", "assets")
 STATE = "last-build.json"
 
 
-def _walk(folder: Path):
+def _walk(folder: Path | str):
+    """Every file under ``folder`` but hidden ones and ``__pycache__``, as path strings."""
     for dirpath, dirnames, filenames in os.walk(folder):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d != "__pycache__")
         for name in sorted(filenames):
             if not name.startswith("."):
-                yield Path(dirpath) / name
+                yield os.path.join(dirpath, name)
+
+
+def inputs(root: Path, extra: list[str]) -> list[str]:
+    """The path of every input of the fingerprint, sorted."""
+    paths = [os.path.join(root, "physai.yaml"), *(os.path.join(root, rel) for rel in extra)]
+    for name in INPUT_DIRS:
+        paths.extend(_walk(os.path.join(root, name)))
+    paths.extend(_walk(PACKAGE))
+    return sorted(set(paths))
 
 
 def installed_versions() -> dict:
@@ -56,20 +69,15 @@ def fingerprint(root: Path, extra: list[str], options: dict,
     ``experiments/`` and of each extra input (the modules the experiments import)."""
     h = hashlib.sha256(json.dumps({"options": options, "versions": installed_versions()},
                                   sort_keys=True).encode())
-    paths = [root / "physai.yaml", *(root / rel for rel in extra)]
-    for name in INPUT_DIRS:
-        paths.extend(_walk(root / name))
-    paths.extend(_walk(PACKAGE))
-    code_paths = {root / rel for rel in extra} | set(_walk(root / "experiments"))
-    for path in sorted(set(paths)):
-        h.update(str(path).encode() + b"\0")
-        try:
-            digest = hashlib.sha256(path.read_bytes()).digest()
-        except OSError:
-            digest = b"missing"
+    code_paths = {os.path.join(root, rel) for rel in extra} | \
+        set(_walk(os.path.join(root, "experiments")))
+    prefix = len(str(root)) + 1
+    for path in inputs(root, extra):
+        h.update(path.encode() + b"\0")
+        digest = DIGESTS.digest(path) or b"missing"
         h.update(digest)
-        if code is not None and path in code_paths and path.suffix == ".py":
-            code[path.relative_to(root).as_posix()] = digest.hex()
+        if code is not None and path in code_paths and path.endswith(".py"):
+            code[path[prefix:].replace(os.sep, "/")] = digest.hex()
     return h.hexdigest()
 
 
@@ -95,9 +103,12 @@ def check(root: Path, cache_dir: Path, site: Path, options: dict) -> tuple[dict 
     state = _state(cache_dir)
     extra = state.get("extra", [])
     code: dict[str, str] = {}
+    DIGESTS.load(cache_dir)
     now = fingerprint(root, extra, options, code)
     if state and state.get("site") == _site_seal(site) and state.get("fingerprint") == now:
+        DIGESTS.save(cache_dir)   # what a touch taught it, if anything
         return state, (now, extra, code, [])
+    DIGESTS.save(cache_dir)
     before = state.get("code") if isinstance(state.get("code"), dict) else {}
     changed = sorted(rel for rel, digest in code.items() if before.get(rel) != digest)
     return None, (now, extra, code, changed)
@@ -119,6 +130,7 @@ def remember(root: Path, cache_dir: Path, site: Path, options: dict, extra: list
     tmp = cache_dir / f".{STATE}.{os.getpid()}"
     tmp.write_text(json.dumps(state, sort_keys=True, indent=1) + "\n")
     os.replace(tmp, cache_dir / STATE)
+    DIGESTS.save(cache_dir)
 
 
 def forget(cache_dir: Path) -> None:

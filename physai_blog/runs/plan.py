@@ -12,14 +12,17 @@ import signal
 from dataclasses import dataclass
 from difflib import get_close_matches
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from physai_blog.content.posts import Post
 from physai_blog.content.spec import API_VERSION, ExperimentSpec, sha256
 from physai_blog.errors import InputError, RunError
 from physai_blog.runs.cache import Cache, key_of
-from physai_blog.runs.executor import Executor, Task
 from physai_blog.runs.fingerprint import installed_versions
 from physai_blog.runtime.names import run_label
+
+if TYPE_CHECKING:   # the pool's module loads with the first stale run (run_task)
+    from physai_blog.runs.executor import Executor, Task
 
 
 @lru_cache(maxsize=None)
@@ -149,6 +152,8 @@ def plan_runs(post: Post, spec: ExperimentSpec, default_timeout: float,
 
 
 def run_task(plan: RunPlan, cache: Cache) -> Task:
+    from physai_blog.runs.executor import Task   # edge: subprocess, sockets, threads
+
     folder = cache.new_tmp()
     (folder / "out").mkdir()
     (folder / "work").mkdir()
@@ -197,7 +202,8 @@ def execute_runs(plans: list[RunPlan], cache: Cache, executor: Executor,
             errors.append(run_error(plan, outcome))
         shutil.rmtree(folder, ignore_errors=True)  # the run's scratch folder, its cwd
 
-    executor.execute([run_task(plan, cache) for plan in todo.values()], on_event, finished)
+    if todo:   # nothing stale: the executor is not even made (runs/lazy.py)
+        executor.execute([run_task(plan, cache) for plan in todo.values()], on_event, finished)
     remember(plans, manifests, cache)
     return RunsDone(manifests, executed, reasons, errors)
 
