@@ -66,6 +66,8 @@ def test_the_common_case_is_plain():
 
 
 def test_runs_or_a_terminal_need_rich(monkeypatch):
+    for name in ("FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE", "NO_COLOR"):
+        monkeypatch.delenv(name, raising=False)   # whatever an earlier test left
     report = Report(["a"], runs_total=1, runs_executed=["a/seed-0"], run_seconds={"a/seed-0": 1})
     assert plain_summary(report, "", width=80) is None
     monkeypatch.setenv("FORCE_COLOR", "1")
