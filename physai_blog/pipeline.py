@@ -20,6 +20,7 @@ import time
 from concurrent.futures import wait
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from physai_blog.artifacts.post import post_downloads
 from physai_blog.content.config import SiteConfig, load_config
@@ -41,11 +42,13 @@ from physai_blog.render.pages import RenderJob, render_post_pages, site_pages
 from physai_blog.render.references import Bibliography
 from physai_blog.runs import fingerprint
 from physai_blog.runs.cache import Cache, file_digest
-from physai_blog.runs.executor import Executor, LocalExecutor
+from physai_blog.runs.lazy import Deferred
 from physai_blog.runs.notebooks import cached_notebook, execute_notebooks
 from physai_blog.runs.plan import Run, RunPlan, execute_runs, load_runs, plan_runs
 from physai_blog.runs.preload import default_jobs
 
+if TYPE_CHECKING:
+    from physai_blog.runs.executor import Executor
 
 @dataclass(frozen=True)
 class Inputs:
@@ -65,7 +68,9 @@ def run_pipeline(options: BuildOptions, *, executor: Executor | None, on_event, 
     cache = Cache(options.root / CACHE_DIR, warn=report.warnings.append)
     with cache.lock():
         own = executor is None   # a caller's executor (serve's) outlives the build
-        executor = executor or make_executor(options, inputs.config, cache, zygote)
+        # Made on first use: a build with nothing stale never loads the local pool.
+        executor = executor or Deferred(lambda: make_executor(options, inputs.config, cache,
+                                                              zygote))
         ctx = Context(options, inputs.config, cache, executor, report,
                       on_event or (lambda event, task: None),
                       options.jobs or inputs.config.jobs or default_jobs())
@@ -134,6 +139,8 @@ def make_executor(options: BuildOptions, config: SiteConfig, cache: Cache,
 
         return DaskExecutor(options.root, options.scheduler or config.scheduler, threads=1,
                             cluster_options=config.cluster)
+    from physai_blog.runs.executor import LocalExecutor  # edge: only once a task is due
+
     jobs = options.jobs or config.jobs or default_jobs()
     return LocalExecutor(options.root, cache.root / "tmp", jobs, default_jobs(), zygote=zygote)
 

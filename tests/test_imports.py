@@ -53,6 +53,8 @@ EDGES = {
     ("output/write.py", "ctypes"): "renameat2, Linux only",
     ("output/write.py", "ctypes.util"): "renameat2, Linux only",
     ("pipeline.py", "physai_blog.runs.cluster"): "Dask is an optional extra",
+    ("pipeline.py", "physai_blog.runs.executor"): "the local pool, only once a task is due",
+    ("runs/notebooks.py", "physai_blog.runs.executor"): "the pool, only once a notebook is due",
     ("render/markup.py", "latex2mathml.converter"): "only a post with math",
     ("render/page.py", "pygments.formatters"): "only a notebook's code listing, or the "
                                                "highlighting CSS when no copy is cached",

@@ -20,7 +20,6 @@ from pathlib import Path
 from physai_blog.content.spec import API_VERSION, sha256
 from physai_blog.errors import RunError
 from physai_blog.runs.cache import Cache, key_of
-from physai_blog.runs.executor import Task
 from physai_blog.runs.plan import exit_text, library_versions
 
 
@@ -61,7 +60,8 @@ def execute_notebooks(posts: list, cache: Cache, executor, on_event,
         else:
             errors.append(notebook_error(post, outcome))
 
-    executor.execute(todo, on_event, finished)
+    if todo:   # nothing stale: the executor is not even made (runs/lazy.py)
+        executor.execute(todo, on_event, finished)
     return NotebooksDone(keys, executed, errors)
 
 
@@ -71,7 +71,11 @@ def cached_notebook(post, cache: Cache) -> str | None:
     return key if cache.load("notebooks", key) is not None else None
 
 
-def notebook_task(post, key: str, cache: Cache, timeout: float) -> Task:
+def notebook_task(post, key: str, cache: Cache, timeout: float):
+    from physai_blog.runs.executor import (
+        Task,  # edge: the pool, only once a notebook is due
+    )
+
     folder = cache.new_tmp()
     (folder / "out").mkdir()
     payload = {"kind": "notebook", "var": None, "rel": post.rel, "out": str(folder / "out"),
