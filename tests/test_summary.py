@@ -66,8 +66,13 @@ def test_the_common_case_is_plain():
 
 
 def test_runs_or_a_terminal_need_rich(monkeypatch):
+    # Whatever an earlier test left: colour variables, a width, an in-process Jupyter kernel
+    # (rich takes ipykernel in sys.modules for a terminal), a stdin replaced by a capture.
     for name in ("FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE", "NO_COLOR"):
-        monkeypatch.delenv(name, raising=False)   # whatever an earlier test left
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("COLUMNS", "80")
+    monkeypatch.delitem(sys.modules, "ipykernel", raising=False)
+    monkeypatch.setattr(sys, "stdin", io.StringIO())
     report = Report(["a"], runs_total=1, runs_executed=["a/seed-0"], run_seconds={"a/seed-0": 1})
     assert plain_summary(report, "", width=80) is None
     monkeypatch.setenv("FORCE_COLOR", "1")
