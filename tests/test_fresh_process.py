@@ -132,3 +132,11 @@ def test_a_text_post_edit_loads_none_of_the_heavy_libraries(tmp_path):
                   "ctypes.util", "numpy", "matplotlib"):
         assert heavy not in loaded, heavy
     assert "An edit." in (root / "site/posts/text/index.html").read_text()
+
+
+def test_python_dash_m_is_the_command(tmp_path):
+    """``python -m physai_blog`` runs the CLI (a user without the console script on PATH)."""
+    root = make_blog(tmp_path / "blog", {"2026-03-01-t.md": "---\ntitle: T\ndate: 2026-03-01\n---\n\nHi.\n"}, {})
+    out = subprocess.run([sys.executable, "-m", "physai_blog", "build", "--root", str(root)],
+                         capture_output=True, text=True, check=True).stdout
+    assert out.startswith("Built 1 post(s)") and (root / "site/index.html").exists()
