@@ -67,11 +67,16 @@ _MAIN = re.compile(
     re.S,
 )
 # Per protected element, its own tags (and comments, which hide tags), to find where it ends.
-_END = {name: re.compile(r"<!--(?:.*?-->|.*)|<(/?)(?i:" + name + r")(?=[\s/>])" + _ATTRS + r">",
-                         re.S)
-        for name in _PROTECTED}
-_RAW_END = {name: re.compile(r"</(?i:" + name + r")(?=[\s/>])" + _ATTRS + r">")
-            for name in _RAW_TEXT}
+# Built on first use (re's own cache keeps them): most pages protect one or two kinds, and
+# compiling all at import was ~12 ms of a one-post rebuild.
+def _end(name: str) -> re.Pattern:
+    return re.compile(r"<!--(?:.*?-->|.*)|<(/?)(?i:" + name + r")(?=[\s/>])" + _ATTRS + r">",
+                      re.S)
+
+
+def _raw_end(name: str) -> re.Pattern:
+    return re.compile(r"</(?i:" + name + r")(?=[\s/>])" + _ATTRS + r">")
+
 
 # Inline elements: looking back from a quote goes through their tags to the text before.
 _INLINE = frozenset(
@@ -205,10 +210,10 @@ def _protected_end(html: str, start: int, name: str) -> int:
     """Where the protected element ``name``, whose start tag ends at ``start``, ends (after its
     end tag, counting nested elements of the same name; the end of ``html`` if it never does)."""
     if name in _RAW_TEXT:  # no tags inside: the first end tag ends it
-        m = _RAW_END[name].search(html, start)
+        m = _raw_end(name).search(html, start)
         return m.end() if m else len(html)
     depth = 1
-    for m in _END[name].finditer(html, start):
+    for m in _end(name).finditer(html, start):
         if m.group(1):
             depth -= 1
             if depth == 0:
