@@ -7,6 +7,7 @@ its last render where their source is unchanged (``fragments.py``).  Then the si
 from __future__ import annotations
 
 import os
+import signal
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -145,6 +146,11 @@ _WORKER: dict = {}
 
 
 def _render_init(job: RenderJob, store: FragmentStore) -> None:
+    # The fork inherits the CLI's stop handlers, which raise Stopped: the pool's terminate()
+    # at shutdown would print that as a traceback. A worker just ends; the parent stops.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _WORKER["job"], _WORKER["store"], _WORKER["converter"] = job, store, new_converter()
 
 
