@@ -20,6 +20,7 @@ import traceback
 from pathlib import Path
 
 from physai_blog.paths import PACKAGE
+from physai_blog.runs.devices import gpu_record
 from physai_blog.runs.lifeline import PARENT_ENV, die_with_parent
 
 PACKAGE_DIR = str(PACKAGE.resolve())
@@ -104,6 +105,8 @@ def handle(task: dict, exp, root: Path) -> dict:
                               task.get("max_checkpoint_bytes"))
         wall = time.perf_counter() - start
         _only_logged(Path(task["out"]), written)
+        if "devices" in task:   # a run given GPUs records what it ran on
+            info.update(gpu_record())
         return {"ok": True, "wall_time": round(wall, 3), "versions": versions(), **info}
     if task["kind"] == "figures":
         from physai_blog.runtime.data import load_data
@@ -158,6 +161,8 @@ def main(argv: list[str]) -> int:
         task_line = sys.stdin.readline()
         first = json.loads(task_line) if task_line else None
         path = root / experiment
+        if first and "devices" in first:   # before torch can look: CUDA reads it once
+            os.environ["CUDA_VISIBLE_DEVICES"] = first["devices"]
         if not first or first["kind"] != "notebook":   # a notebook imports no script
             exp = import_experiment(path, root, first["var"] if first else "exp")
         configure_threads(threads)
