@@ -150,6 +150,7 @@ def run(ctx: Context, inputs: Inputs, plans: dict[str, list[RunPlan]]) -> dict[s
     only = ctx.options.only
     wanted = [p for slug, group in plans.items() if only in (None, slug) for p in group]
     done = execute_runs(wanted, ctx.cache, ctx.executor, ctx.on_event)
+    ctx.cache.prune_checkpoints({p.key for group in plans.values() for p in group})
     # Posts outside --only still publish what the cache has.
     manifests = {**load_runs([p for s, g in plans.items() if only not in (None, s) for p in g],
                              ctx.cache), **done.manifests}

@@ -25,7 +25,7 @@ NO_OP_MODULES = {
     "physai_blog.runs.fingerprint", "physai_blog.runs.digests", "physai_blog.cli.summary",
     "physai_blog.cli", "physai_blog.cli.main", "physai_blog.cli.options",
     *(f"physai_blog.cli.{verb}" for verb in
-      ("build", "clean", "doctor", "new", "run", "serve", "verify")),
+      ("build", "cache", "clean", "doctor", "new", "run", "serve", "verify")),
 }
 
 # (module, what it imports inside a function): why that import waits.
@@ -88,6 +88,8 @@ EDGES = {
     ("runtime/experiment.py", "matplotlib"): "only when a figure is drawn",
     ("runtime/experiment.py", "matplotlib.pyplot"): "only when a figure is drawn",
     ("serve/server.py", "watchfiles"): "only once serve watches files",
+    ("cli/cache.py", "physai_blog.runs.share"): "one verb's library",
+    ("runs/share.py", "fsspec"): "an optional extra, only for a store at a URL",
 }
 
 

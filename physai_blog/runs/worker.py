@@ -98,8 +98,10 @@ def handle(task: dict, exp, root: Path) -> dict:
         os.chdir(task["workdir"])
         info = device_info()
         start = time.perf_counter()
+        saved = task.get("checkpoints")
         written = execute_run(exp, task["params"], task["seed"], Path(task["out"]),
-                              info["device"])
+                              info["device"], Path(saved) if saved else None,
+                              task.get("max_checkpoint_bytes"))
         wall = time.perf_counter() - start
         _only_logged(Path(task["out"]), written)
         return {"ok": True, "wall_time": round(wall, 3), "versions": versions(), **info}
