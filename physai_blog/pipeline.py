@@ -189,6 +189,9 @@ def run_notebooks(ctx: Context, inputs: Inputs) -> dict[str, str]:
                 done.keys[post.slug] = key
     ctx.report.runs_total += sum(p.notebook is not None for p in inputs.posts)
     ctx.report.runs_executed += [f"{slug}/notebook" for slug in done.executed]
+    for slug in done.executed:
+        ctx.report.run_reasons[f"{slug}/notebook"] = done.reasons.get(slug, "")
+        ctx.report.run_seconds[f"{slug}/notebook"] = done.seconds.get(slug, 0)
     ctx.report.errors.extend(done.errors)
     if done.errors and not ctx.options.keep_going:
         raise_errors(done.errors)

@@ -131,11 +131,12 @@ def run_notebook_task(task: dict, root: Path) -> dict:
     from physai_blog.runs.notebook_exec import run_notebook  # only for a notebook post
 
     try:
-        run_notebook(root / task["rel"], task["rel"], Path(task["out"]), task["timeout"])
+        wall = run_notebook(root / task["rel"], task["rel"], Path(task["out"]), task["timeout"],
+                            task.get("inputs", []))
     except RunError as exc:   # its message names the notebook and cell; keep its detail
         return {"ok": False, "error": {"type": "RunError", "message": exc.message,
                                        "detail": exc.detail}}
-    return {"ok": True, "versions": versions()}
+    return {"ok": True, "versions": versions(), "wall_time": round(wall, 3)}
 
 
 def _only_logged(out: Path, written: list[str]) -> None:
