@@ -102,6 +102,8 @@ FRONT_MATTER = Schema([
            "Largest stored output of one run; default: physai.yaml's."),
     Option("resources", RESOURCES, {},
            "What each run needs, e.g. {gpu: 1}; added to the experiment's `resources`."),
+    Option("inputs", TEXT_LIST, [], "A notebook post's input files (or folders), beside it: "
+                                    "copied into its working folder, part of its cache key."),
     Option("markdown", MARKDOWN, None,
            "How this post's Markdown is read; default: physai.yaml's `markdown`."),
     _al_folio("layout", "page layout"),

@@ -98,8 +98,10 @@ def handle(task: dict, exp, root: Path) -> dict:
         os.chdir(task["workdir"])
         info = device_info()
         start = time.perf_counter()
+        saved = task.get("checkpoints")
         written = execute_run(exp, task["params"], task["seed"], Path(task["out"]),
-                              info["device"])
+                              info["device"], Path(saved) if saved else None,
+                              task.get("max_checkpoint_bytes"))
         wall = time.perf_counter() - start
         _only_logged(Path(task["out"]), written)
         return {"ok": True, "wall_time": round(wall, 3), "versions": versions(), **info}
@@ -126,11 +128,12 @@ def run_notebook_task(task: dict, root: Path) -> dict:
     from physai_blog.runs.notebook_exec import run_notebook  # only for a notebook post
 
     try:
-        run_notebook(root / task["rel"], task["rel"], Path(task["out"]), task["timeout"])
+        wall = run_notebook(root / task["rel"], task["rel"], Path(task["out"]), task["timeout"],
+                            task.get("inputs", []))
     except RunError as exc:   # its message names the notebook and cell; keep its detail
         return {"ok": False, "error": {"type": "RunError", "message": exc.message,
                                        "detail": exc.detail}}
-    return {"ok": True, "versions": versions()}
+    return {"ok": True, "versions": versions(), "wall_time": round(wall, 3)}
 
 
 def _only_logged(out: Path, written: list[str]) -> None:
