@@ -252,7 +252,8 @@ def render_post_body(post: Post, config: SiteConfig, root: Path, obs: Observable
     renderer = PostRenderer(post, config, root, obs, figures, experiment_name, keep_going,
                             bibliography, fragments)
     html, toc = render_markdown(post.body, post.rel, post.body_line, renderer.handlers(),
-                                renderer.math, converter=converter, fragments=fragments)
+                                renderer.math, converter=converter, fragments=fragments,
+                                dialect=post.markdown or config.markdown)
     url = absolute_url(config.base_url, f"posts/{post.slug}/")
     authors = post.authors or [config.author]
     words = len(post.body.split())
