@@ -150,6 +150,7 @@ def run(ctx: Context, inputs: Inputs, plans: dict[str, list[RunPlan]]) -> dict[s
     only = ctx.options.only
     wanted = [p for slug, group in plans.items() if only in (None, slug) for p in group]
     done = execute_runs(wanted, ctx.cache, ctx.executor, ctx.on_event)
+    ctx.cache.prune_checkpoints({p.key for group in plans.values() for p in group})
     # Posts outside --only still publish what the cache has.
     manifests = {**load_runs([p for s, g in plans.items() if only not in (None, s) for p in g],
                              ctx.cache), **done.manifests}
@@ -188,6 +189,9 @@ def run_notebooks(ctx: Context, inputs: Inputs) -> dict[str, str]:
                 done.keys[post.slug] = key
     ctx.report.runs_total += sum(p.notebook is not None for p in inputs.posts)
     ctx.report.runs_executed += [f"{slug}/notebook" for slug in done.executed]
+    for slug in done.executed:
+        ctx.report.run_reasons[f"{slug}/notebook"] = done.reasons.get(slug, "")
+        ctx.report.run_seconds[f"{slug}/notebook"] = done.seconds.get(slug, 0)
     ctx.report.errors.extend(done.errors)
     if done.errors and not ctx.options.keep_going:
         raise_errors(done.errors)

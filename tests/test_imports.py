@@ -25,7 +25,7 @@ NO_OP_MODULES = {
     "physai_blog.runs.fingerprint", "physai_blog.runs.digests", "physai_blog.cli.summary",
     "physai_blog.cli", "physai_blog.cli.main", "physai_blog.cli.options",
     *(f"physai_blog.cli.{verb}" for verb in
-      ("build", "clean", "doctor", "new", "run", "serve", "verify")),
+      ("build", "cache", "clean", "doctor", "new", "run", "serve", "verify")),
 }
 
 # (module, what it imports inside a function): why that import waits.
@@ -58,8 +58,9 @@ EDGES = {
     ("render/markup.py", "latex2mathml.converter"): "only a post with math",
     ("render/page.py", "pygments.formatters"): "only a notebook's code listing, or the "
                                                "highlighting CSS when no copy is cached",
-    ("render/page.py", "pygments.lexers"): "only a figure's code listing",
     ("render/page.py", "traceback"): "only to locate a template's error",
+    ("render/notebook_post.py", "pygments.formatters"): "only a notebook's code listing",
+    ("render/notebook_post.py", "pygments.lexers"): "only a notebook's code listing",
     ("render/pages.py", "multiprocessing"): "only many stale pages fork render workers",
     ("render/references.py", "pybtex.backends.html"): "only a blog with a bibliography",
     ("render/references.py", "pybtex.database"): "only a blog with a bibliography",
@@ -77,6 +78,7 @@ EDGES = {
     ("runs/notebook_exec.py", "nbclient.exceptions"): "only a notebook post",
     ("runs/notebook_exec.py", "nbconvert"): "only a notebook post",
     ("runs/notebook_exec.py", "nbconvert.preprocessors"): "only a notebook post",
+    ("runs/notebook_exec.py", "traitlets.config"): "the kernel's IPC transport, only a notebook post",
     ("runs/lifeline.py", "ctypes"): "prctl, Linux only",
     ("runs/worker.py", "importlib"): "importlib.metadata, once per run's versions",
     ("runs/worker.py", "physai_blog.errors"): "Click, only for one rare error in a worker",
@@ -87,6 +89,8 @@ EDGES = {
     ("runtime/experiment.py", "matplotlib"): "only when a figure is drawn",
     ("runtime/experiment.py", "matplotlib.pyplot"): "only when a figure is drawn",
     ("serve/server.py", "watchfiles"): "only once serve watches files",
+    ("cli/cache.py", "physai_blog.runs.share"): "one verb's library",
+    ("runs/share.py", "fsspec"): "an optional extra, only for a store at a URL",
 }
 
 

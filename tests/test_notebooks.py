@@ -54,7 +54,7 @@ def test_a_failing_cell_names_the_notebook_and_cell(tmp_path, monkeypatch):
     write_notebook(root / "posts/2026-02-10-nb.ipynb", SETUP, "raise ValueError('boom')")
     result = cli("build", "--root", root)
     assert result.exit_code == 1
-    assert "Error: posts/2026-02-10-nb.ipynb: cell 3 raised ValueError: boom" in result.output
+    assert "Error: posts/2026-02-10-nb.ipynb: cell 3 (`raise ValueError('boom')`) raised ValueError: boom" in result.output
     assert not (root / "site").exists()
 
 

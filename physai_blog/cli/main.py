@@ -8,7 +8,7 @@ import sys
 
 import click
 
-from physai_blog.cli import build, clean, doctor, new, run, serve, verify
+from physai_blog.cli import build, cache, clean, doctor, new, run, serve, verify
 from physai_blog.errors import PhysaiError, Stopped
 
 
@@ -41,6 +41,7 @@ def main():
 
 
 main.add_command(build.build)
+main.add_command(cache.cache_group)
 main.add_command(clean.clean)
 main.add_command(run.run_command)
 main.add_command(verify.verify_command)

@@ -51,7 +51,9 @@ def summary_rows(report, times: dict[str, float]) -> list[tuple[str, str, str, s
         runs = runs_per_post.get(slug, 0)
         figs = figs_per_post.get(slug, 0)
         work = times.get(slug)
-        rows.append((slug, str(runs) if runs else "–", str(figs) if figs else "–",
+        said = getattr(report, "run_reasons", {}).get(f"{slug}/notebook")   # a notebook says why
+        rows.append((slug, said if said else str(runs) if runs else "–",
+                     str(figs) if figs else "–",
                      format_seconds(work) if work else "cached" if not (runs or figs) else "–"))
     if len(shown) < len(report.posts):
         rows.append((f"{len(report.posts) - len(shown)} other post(s)", "–", "–", "cached"))

@@ -1,25 +1,30 @@
 """A notebook post as input: ``posts/<slug>.ipynb``, front matter in its first cell (plain
-``json``; executing it is a run, ``runs/notebooks.py``)."""
+``json``; executing it is a run, ``runs/notebooks.py``).
+
+Cells are numbered as Jupyter shows them to the author, from 1, the front-matter cell not
+counted.  A notebook whose code cells hold ``exp = Experiment(...)`` *is* an experiment: its
+code cells, in order, are the experiment script (``notebook_script``, the same text every
+time), its Markdown cells the post's prose.
+"""
 
 from __future__ import annotations
 
+import ast
 import json
+import re
 from pathlib import Path
 
 from physai_blog.errors import InputError
 
+# A cell magic or a shell line is IPython, not Python: kept as a comment in the script.
+MAGIC = re.compile(r"^\s*(%|!)")
+CELL_MARK = "# In[{n}]:"
+
 
 def read_notebook(path: Path, rel: str) -> tuple[str, list[dict]]:
     """(front matter text, cells) of a notebook post; the first cell holds the front matter."""
-    try:
-        nb = json.loads(path.read_text(encoding="utf-8"))
-    except UnicodeDecodeError:
-        raise InputError(rel, None, "not valid UTF-8")
-    except ValueError as exc:
-        raise InputError(rel, getattr(exc, "lineno", None), f"not a valid notebook (JSON): {exc}")
-    cells = nb.get("cells") if isinstance(nb, dict) else None
-    if not isinstance(cells, list) or not cells:
-        raise InputError(rel, None, "a notebook post needs cells, the first holding the front matter")
+    nb = load_json(path, rel)
+    cells = nb["cells"]
     source = cell_source(cells[0])
     lines = source.splitlines()
     if not lines or lines[0].strip() != "---" or "---" not in [l.strip() for l in lines[1:]]:
@@ -29,6 +34,88 @@ def read_notebook(path: Path, rel: str) -> tuple[str, list[dict]]:
     return "\n".join(lines[1:end]) + "\n", cells[1:]
 
 
+def load_json(path: Path, rel: str) -> dict:
+    try:
+        nb = json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise InputError(rel, None, "not valid UTF-8")
+    except ValueError as exc:
+        raise InputError(rel, getattr(exc, "lineno", None), f"not a valid notebook (JSON): {exc}")
+    cells = nb.get("cells") if isinstance(nb, dict) else None
+    if not isinstance(cells, list) or not cells:
+        raise InputError(rel, None, "a notebook post needs cells, the first holding the front matter")
+    return nb
+
+
 def cell_source(cell: dict) -> str:
     source = cell.get("source", "")
     return "".join(source) if isinstance(source, list) else str(source)
+
+
+def kernel_name(nb: dict) -> str:
+    """The kernel the notebook asks for (``python3`` when it names none)."""
+    spec = nb.get("metadata", {}).get("kernelspec") or {}
+    return str(spec.get("name") or "python3")
+
+
+def code_cells(cells: list[dict]) -> list[tuple[int, str]]:
+    """(Jupyter's 1-based number, source) of every code cell after the front matter."""
+    return [(n, cell_source(c)) for n, c in enumerate(cells, start=1)
+            if c.get("cell_type") == "code"]
+
+
+def first_line(source: str) -> str:
+    return next((line.strip() for line in source.splitlines() if line.strip()), "")
+
+
+def notebook_script(cells: list[dict], rel: str) -> str:
+    """The code cells as one Python script, deterministic (what nbconvert's script exporter
+    gives, without its volatile header): each cell under ``# In[N]:``, IPython magics
+    commented out, and ``exp.main()`` appended when the cells do not call it, so that the
+    script runs on its own like any experiment."""
+    parts = [f"# The code cells of {Path(rel).name}, in order (cells numbered as in Jupyter).\n"]
+    for n, source in code_cells(cells):
+        lines = [("# " + line if MAGIC.match(line) else line) for line in source.splitlines()]
+        parts.append(f"\n\n{CELL_MARK.format(n=n)}\n" + "\n".join(lines).rstrip() + "\n")
+    script = "".join(parts)
+    var = experiment_var(script)
+    if var and f"{var}.main(" not in script:
+        script += f'\n\nif __name__ == "__main__":\n    {var}.main()\n'
+    return script
+
+
+def experiment_var(script: str) -> str | None:
+    """The name bound by a top-level ``name = Experiment(...)``, or None (a plain notebook)."""
+    try:
+        tree = ast.parse(script)
+    except SyntaxError:
+        return None
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
+            func = node.value.func
+            called = func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
+            if called == "Experiment" and isinstance(node.targets[0], ast.Name):
+                return node.targets[0].id
+    return None
+
+
+def cell_at(script: str, line: int) -> tuple[int, int] | None:
+    """(cell number, line within the cell) of a line of ``notebook_script``'s text."""
+    lines = script.splitlines()
+    for i in range(min(line, len(lines)) - 1, -1, -1):
+        match = re.fullmatch(r"# In\[(\d+)\]:", lines[i])
+        if match:
+            return int(match.group(1)), line - i - 1
+    return None
+
+
+def prose(cells: list[dict]) -> str:
+    """The Markdown cells of a notebook, the post's body."""
+    return "\n\n".join(cell_source(c).strip("\n") for c in cells
+                       if c.get("cell_type") == "markdown") + "\n"
+
+
+def script_name(path: Path) -> str:
+    """The file name of a notebook's script: ``<slug>.py``, without the date of the post."""
+    match = re.match(r"^\d{4}-\d{2}-\d{2}-(.+)$", path.stem)
+    return (match.group(1) if match else path.stem) + ".py"

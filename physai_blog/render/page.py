@@ -255,7 +255,8 @@ def render_post_body(post: Post, config: SiteConfig, root: Path, obs: Observable
     renderer = PostRenderer(post, config, root, obs, figures, experiment_name, keep_going,
                             bibliography, fragments)
     html, toc = render_markdown(post.body, post.rel, post.body_line, renderer.handlers(),
-                                renderer.math, converter=converter, fragments=fragments)
+                                renderer.math, converter=converter, fragments=fragments,
+                                dialect=post.markdown or config.markdown)
     url = absolute_url(config.base_url, f"posts/{post.slug}/")
     authors = post.authors or [config.author]
     words = len(post.body.split())
@@ -265,55 +266,6 @@ def render_post_body(post: Post, config: SiteConfig, root: Path, obs: Observable
                         url=url, reading_minutes=max(1, round(words / 220)),
                         has_data=obs is not None, failed_claims=renderer.failed,
                         extra_files=renderer.extra_files,
-                        references=renderer.citations.references())
-
-
-def render_notebook_body(post: Post, config: SiteConfig, root: Path, folder: Path,
-                         keep_going: bool, bibliography: Bibliography) -> RenderedPost:
-    """A notebook post: Markdown cells through the same pipeline, code cells highlighted,
-    every image output a numbered figure with data/code links."""
-    from pygments.formatters import HtmlFormatter
-    from pygments.lexers import PythonLexer
-
-    renderer = PostRenderer(post, config, root, None, {}, None, keep_going, bibliography)
-    cells = json.loads((folder / "cells.json").read_text())
-    parts, toc = [], ""
-    formatter = HtmlFormatter(cssclass="highlight")
-    for cell in cells:
-        if cell["type"] == "markdown":
-            html, _ = render_markdown(cell["source"], f"{post.rel} (cell {cell['index']})", 1,
-                                      renderer.handlers(), renderer.math)
-            parts.append(html)
-            continue
-        if cell["type"] != "code" or not cell["source"].strip():
-            continue
-        code = highlight(cell["source"], PythonLexer(), formatter)
-        parts.append(f'<div class="nb-input">{code}</div>')
-        for output in cell["outputs"]:
-            if output["kind"] == "text":
-                parts.append(f'<pre class="nb-output">{escape(output["text"])}</pre>')
-            elif output["kind"] == "html":
-                parts.append(f'<div class="nb-output">{output["html"]}</div>')
-            elif output["kind"] == "image":
-                ref = FigureRef(len(renderer.figures) + 1, f"cell{cell['index']}",
-                                f"figures/{output['file']}", f"Output of cell {cell['index']}.",
-                                f"Figure drawn by cell {cell['index']} of the notebook",
-                                f"data/{post.slug}-outputs.zip", f"code/cell-{cell['index']}.py",
-                                f"code/{post.slug}.py")
-                renderer.figures.append(ref)
-                parts.append(renderer._figure_html(ref))
-    parts.append(f'<p class="nb-downloads">Downloads: <a href="{post.slug}.ipynb" download>the '
-                 f'executed notebook</a> · <a href="code/{post.slug}.py">as a script</a> '
-                 f'(nbconvert) · <a href="data/{post.slug}-outputs.zip" download>the files it '
-                 "wrote</a>.</p>")
-    url = absolute_url(config.base_url, f"posts/{post.slug}/")
-    words = sum(len(c["source"].split()) for c in cells)
-    return RenderedPost(post=post, html="\n".join(parts), toc=toc, figures=renderer.figures,
-                        claims=renderer.claims, seed_table=[], has_data=False,
-                        citation=citation(post.title, post.authors or [config.author], post.date,
-                                          config.title, url),
-                        url=url, reading_minutes=max(1, round(words / 220)),
-                        failed_claims=renderer.failed, extra_files=renderer.extra_files,
                         references=renderer.citations.references())
 
 

@@ -3,6 +3,7 @@
     runs/<key>/       one run's observables + manifest.json
     figures/<key>/    one drawn figure + manifest.json
     tmp/              entries being written (renamed into place when complete)
+    checkpoints/<key>/  the last ``log.checkpoint`` of a run not finished yet
     lock              held by the build that uses the cache
 
 An entry is written in ``tmp/`` and renamed into place, so a killed build leaves no partial
@@ -258,6 +259,21 @@ class Cache:
         tmp = folder / f".{slug}.json.{os.getpid()}"
         tmp.write_text(json.dumps(merged, sort_keys=True, indent=1) + "\n")
         os.replace(tmp, path)
+
+    # -- checkpoints of unfinished runs (``log.checkpoint``): scratch, never an entry -------
+    def checkpoints(self, key: str) -> Path:
+        return self.root / "checkpoints" / key
+
+    def prune_checkpoints(self, keep: set[str]) -> None:
+        """Delete the checkpoints of runs no post has any more (a script or params edited
+        since): a checkpoint is kept only while its run may still resume from it."""
+        try:
+            names = os.listdir(self.root / "checkpoints")
+        except OSError:
+            return
+        for name in names:
+            if name not in keep:
+                shutil.rmtree(self.root / "checkpoints" / name, ignore_errors=True)
 
     def clear_tmp(self) -> None:
         shutil.rmtree(self.root / "tmp", ignore_errors=True)

@@ -56,6 +56,7 @@ def remote_task(experiment: str, payload: dict, sources: dict[str, bytes],
             outs["out"] = base / "out"
             payload["out"], payload["workdir"] = str(outs["out"]), str(base / "work")
             (base / "work").mkdir()
+            payload["checkpoints"] = checkpoint_folder(payload.get("checkpoints"), base)
         else:
             runs = []
             for path, label, params, cell, seed in payload["runs"]:
@@ -76,6 +77,15 @@ def remote_task(experiment: str, payload: dict, sources: dict[str, bytes],
         sums = {name: {rel: hashlib.sha256(data).hexdigest() for rel, data in group.items()}
                 for name, group in files.items()}
         return {"answer": answer, "files": files, "sha256": sums, "log": log}
+
+
+def checkpoint_folder(wanted: str | None, scratch: Path) -> str | None:
+    """The run's checkpoint folder in the build's cache where this worker sees that cache
+    (the same machine, a shared filesystem): a run lost with its worker resumes on another.
+    Elsewhere a scratch folder: checkpoints then last only as long as the task."""
+    if wanted and Path(wanted).parent.parent.is_dir():
+        return wanted
+    return str(scratch / "checkpoints") if wanted else None
 
 
 class DaskExecutor:

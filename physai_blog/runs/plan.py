@@ -158,7 +158,9 @@ def run_task(plan: RunPlan, cache: Cache) -> Task:
     (folder / "out").mkdir()
     (folder / "work").mkdir()
     payload = {"kind": "run", "var": plan.spec.var, "params": plan.params, "seed": plan.seed,
-               "out": str(folder / "out"), "workdir": str(folder / "work")}
+               "out": str(folder / "out"), "workdir": str(folder / "work"),
+               "checkpoints": str(cache.checkpoints(plan.key)),
+               "max_checkpoint_bytes": plan.max_output_mb * 1e6}
     return Task("run", plan.spec.rel, payload, plan.timeout,
                 f"{plan.post.slug} {plan.label}", context=(plan, folder),
                 deps=list(plan.spec.deps),
@@ -197,6 +199,7 @@ def execute_runs(plans: list[RunPlan], cache: Cache, executor: Executor,
             manifests[plan.key] = cache.commit("runs", plan.key, folder / "out",
                                                run_manifest(plan, outcome.result), durable=True)
             cache.remember(plan.post.slug, {plan.label: plan.key})
+            shutil.rmtree(cache.checkpoints(plan.key), ignore_errors=True)  # done with it
             executed.append(plan)
         else:
             errors.append(run_error(plan, outcome))
@@ -214,7 +217,8 @@ def run_manifest(plan: RunPlan, result: dict) -> dict:
             "inputs": run_inputs(plan.spec, plan.params, plan.seed),
             "params": plan.params, "cell": plan.cell, "seed": plan.seed,
             "versions": result.get("versions", {}), "device": result.get("device"),
-            "device_name": result.get("device_name"), "wall_time": result.get("wall_time")}
+            "device_name": result.get("device_name"), "wall_time": result.get("wall_time"),
+            **{k: result[k] for k in ("gpu", "determinism") if k in result}}
 
 
 def explain(plan: RunPlan, cache: Cache) -> str:

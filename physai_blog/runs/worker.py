@@ -21,6 +21,7 @@ import traceback
 from pathlib import Path
 
 from physai_blog.paths import PACKAGE
+from physai_blog.runs.devices import gpu_record
 from physai_blog.runs.lifeline import PARENT_ENV, die_with_parent
 
 PACKAGE_DIR = str(PACKAGE.resolve())
@@ -99,10 +100,14 @@ def handle(task: dict, exp, root: Path) -> dict:
         os.chdir(task["workdir"])
         info = device_info()
         start = time.perf_counter()
+        saved = task.get("checkpoints")
         written = execute_run(exp, task["params"], task["seed"], Path(task["out"]),
-                              info["device"])
+                              info["device"], Path(saved) if saved else None,
+                              task.get("max_checkpoint_bytes"))
         wall = time.perf_counter() - start
         _only_logged(Path(task["out"]), written)
+        if "devices" in task:   # a run given GPUs records what it ran on
+            info.update(gpu_record())
         return {"ok": True, "wall_time": round(wall, 3), "versions": versions(), **info}
     if task["kind"] == "figures":
         from physai_blog.runtime.data import load_data
@@ -138,11 +143,12 @@ def run_notebook_task(task: dict, root: Path) -> dict:
     from physai_blog.runs.notebook_exec import run_notebook  # only for a notebook post
 
     try:
-        run_notebook(root / task["rel"], task["rel"], Path(task["out"]), task["timeout"])
+        wall = run_notebook(root / task["rel"], task["rel"], Path(task["out"]), task["timeout"],
+                            task.get("inputs", []))
     except RunError as exc:   # its message names the notebook and cell; keep its detail
         return {"ok": False, "error": {"type": "RunError", "message": exc.message,
                                        "detail": exc.detail}}
-    return {"ok": True, "versions": versions()}
+    return {"ok": True, "versions": versions(), "wall_time": round(wall, 3)}
 
 
 def _only_logged(out: Path, written: list[str]) -> None:
@@ -168,6 +174,8 @@ def main(argv: list[str]) -> int:
         task_line = sys.stdin.readline()
         first = json.loads(task_line) if task_line else None
         path = root / experiment
+        if first and "devices" in first:   # before torch can look: CUDA reads it once
+            os.environ["CUDA_VISIBLE_DEVICES"] = first["devices"]
         if not first or first["kind"] != "notebook":   # a notebook imports no script
             exp = import_experiment(path, root, first["var"] if first else "exp")
         configure_threads(threads)

@@ -22,11 +22,14 @@ import argparse
 import csv
 import json
 import math
+import pickle
 import random
+import shutil
 import sys
 import time
 from pathlib import Path
 
+from physai_blog.runtime import checkpoint
 from physai_blog.runtime.data import ARRAYS, SCALARS, VALUES, load_data
 from physai_blog.runtime.names import FIGURE_NAME, IDENTIFIER, run_label, sweep_cells
 
@@ -65,9 +68,13 @@ def _number(name: str, x, what: str) -> float | int:
 class Log:
     """Collects one run's observables, then writes them as plain files."""
 
-    def __init__(self, out_dir: Path, device: str = "cpu"):
+    def __init__(self, out_dir: Path, device: str = "cpu", checkpoints: Path | None = None,
+                 max_checkpoint_bytes: float | None = None):
         self.out_dir = Path(out_dir)
+        #: Where to put tensors: "cpu", or "cuda" in a run granted a GPU (``resources``).
         self.device = device
+        self._checkpoints = Path(checkpoints) if checkpoints is not None else None
+        self._max_checkpoint = max_checkpoint_bytes
         self._rows: list[dict] = []
         self._columns: dict[str, None] = {}
         self._values: dict[str, float] = {}
@@ -95,6 +102,38 @@ class Log:
         if hasattr(x, "detach"):
             x = x.detach().cpu().numpy()
         self._arrays[name] = np.ascontiguousarray(np.asarray(x))
+
+    def checkpoint(self, state: dict) -> None:
+        """Save ``state`` (any picklable dict: tensors, optimizer state, step...) with the
+        observables logged so far and the RNG states, atomically; a run stopped later
+        continues from here at the next build (``resume``)."""
+        if self._checkpoints is None:
+            return
+        observables = {"rows": self._rows, "columns": list(self._columns),
+                       "values": self._values, "arrays": self._arrays}
+        try:
+            data = checkpoint.encode(state, observables)
+        except (pickle.PicklingError, TypeError, AttributeError) as exc:
+            raise ObservableError(f"checkpoint state is not picklable: {exc}", *_user_frame())
+        if self._max_checkpoint is not None and len(data) > self._max_checkpoint:
+            raise ObservableError(
+                f"checkpoint is {len(data) / 1e6:.1f} MB, over the limit of "
+                f"{self._max_checkpoint / 1e6:g} MB (`max_output_mb` covers checkpoints too)",
+                *_user_frame())
+        checkpoint.write(self._checkpoints, data)
+
+    def resume(self):
+        """The state of the last ``checkpoint`` of this run, or None (a fresh start).  The
+        observables logged before it and the RNG states come back with it."""
+        saved = checkpoint.read(self._checkpoints) if self._checkpoints is not None else None
+        if saved is None:
+            return None
+        observables = saved["observables"]
+        self._rows, self._values = observables["rows"], observables["values"]
+        self._columns = dict.fromkeys(observables["columns"])
+        self._arrays = observables["arrays"]
+        checkpoint.restore_rng(saved["rng"])
+        return saved["state"]
 
     def _check_name(self, name: str, what: str) -> None:
         if not isinstance(name, str) or not IDENTIFIER.match(name):
@@ -197,7 +236,9 @@ class Experiment:
                 label = run_label(cell, seed)
                 if not args.figures_only:
                     start = time.perf_counter()
-                    execute_run(self, params, seed, out / "data" / label)
+                    saved = out / "checkpoints" / label
+                    execute_run(self, params, seed, out / "data" / label, checkpoints=saved)
+                    shutil.rmtree(saved, ignore_errors=True)
                     print(f"{label}: {time.perf_counter() - start:.1f} s", flush=True)
                 entries.append((out / "data" / label, label, params, cell, seed))
         data = load_data(entries, self.sweep, {**self.params, **overrides})
@@ -215,12 +256,14 @@ def seed_everything(seed: int) -> None:
 
 
 def execute_run(exp: Experiment, params: dict, seed: int, out_dir: Path,
-                device: str = "cpu") -> list[str]:
-    """Seed, call the run function, write its observables; return the files written."""
+                device: str = "cpu", checkpoints: Path | None = None,
+                max_checkpoint_bytes: float | None = None) -> list[str]:
+    """Seed, call the run function, write its observables; return the files written.
+    ``checkpoints``: the run's checkpoint folder (``log.checkpoint``/``log.resume``)."""
     if exp.run_function is None:
         raise RuntimeError("the experiment has no @exp.run function")
     seed_everything(seed)
-    log = Log(out_dir, device)
+    log = Log(out_dir, device, checkpoints, max_checkpoint_bytes)
     exp.run_function(dict(params), seed, log)
     return log.write()
 

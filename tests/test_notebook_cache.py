@@ -1,0 +1,85 @@
+"""A plain notebook's cache key is its code (jupyter-cache's rule), and the build says so."""
+
+from __future__ import annotations
+
+import json
+
+import nbformat
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output, new_raw_cell
+
+from conftest import cli, make_blog
+
+FRONT = "---\ntitle: Slope\ndate: 2026-02-10\ninputs: [xy.csv]\n---"
+LOAD = ("import os\nimport numpy as np\nfrom physai_blog.runtime import notebook as nb\n"
+        "with open(os.environ['PHYSAI_TEST_COUNTER'], 'a') as fh:\n    fh.write('run\\n')\n"
+        "x, y = np.loadtxt('xy.csv', delimiter=',').T\n"
+        "slope = nb.log_value('slope', np.polyfit(x, y, 1)[0])\nprint(round(slope, 3))")
+PROSE = "The slope is {{ value('slope', fmt='.2f') }}: {{ claim('slope > 1.5', 'steep') }}."
+
+
+def notebook(prose=PROSE, code=LOAD, counts=None, output=None):
+    cell = new_code_cell(code, execution_count=counts)
+    if output:
+        cell.outputs = [new_output("stream", name="stdout", text=output)]
+    nb = new_notebook(cells=[new_raw_cell(FRONT), new_markdown_cell(prose), cell])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    return nb
+
+
+def test_save_and_outputs_do_not_rerun_code_and_inputs_do(tmp_path, monkeypatch):
+    counter = tmp_path / "runs.txt"
+    monkeypatch.setenv("PHYSAI_TEST_COUNTER", str(counter))
+    root = make_blog(tmp_path / "blog", posts={}, experiments={})
+    (root / "posts/xy.csv").write_text("0,0\n1,2\n2,4\n")
+    path = root / "posts/2026-02-10-slope.ipynb"
+    nbformat.write(notebook(), path)
+    first = cli("build", "-v", "--root", root)
+    assert first.exit_code == 0, first.output
+    assert "ran slope/notebook: notebook executed (new notebook)" in first.output
+    assert "without encryption" not in first.output
+    html = (root / "site/posts/slope/index.html").read_text()
+    assert ">2.00</a>" in html and "steep" in html and "claim-pass" in html
+    assert (root / "site/posts/slope/data/values.csv").read_text().startswith("name,value\nslope,2.0")
+    # Save in Jupyter: execution counts, outputs, cell ids and metadata change; code does not
+    saved = notebook(counts=7, output="2.0\n")
+    saved.metadata["widgets"] = {"state": {}}
+    nbformat.write(saved, path)
+    again = cli("build", "-v", "--root", root)
+    assert again.exit_code == 0 and counter.read_text().count("run") == 1, again.output
+    # prose edits re-render from the cache
+    nbformat.write(notebook(prose="Now {{ value('slope') }}."), path)
+    assert cli("build", "--root", root).exit_code == 0
+    assert counter.read_text().count("run") == 1
+    assert "Now <a" in (root / "site/posts/slope/index.html").read_text()
+    # a declared input is part of the key
+    (root / "posts/xy.csv").write_text("0,0\n1,3\n2,6\n")
+    changed = cli("build", "-v", "--root", root)
+    assert "ran slope/notebook: notebook executed (inputs changed)" in changed.output
+    assert counter.read_text().count("run") == 2
+    nbformat.write(notebook(code=LOAD + "\nprint('more')"), path)
+    edited = cli("build", "-v", "--root", root)
+    assert "notebook executed (code changed)" in edited.output
+    bundle = (root / "site/posts/slope/slope-bundle.zip")
+    import zipfile
+
+    names = zipfile.ZipFile(bundle).namelist()
+    assert {"slope.ipynb", "inputs/xy.csv", "requirements.txt", "manifest.json",
+            "physai_blog/runtime/notebook.py"} <= set(names)
+    manifest = json.loads(zipfile.ZipFile(bundle).read("manifest.json"))
+    assert manifest["kernel"] == "python3" and "numpy" in manifest["versions"]
+    assert len(manifest["sha256"]["inputs/xy.csv"]) == 64
+
+
+def test_an_undeclared_file_beside_the_notebook_is_named_in_the_error(tmp_path, monkeypatch):
+    monkeypatch.setenv("PHYSAI_TEST_COUNTER", str(tmp_path / "runs.txt"))
+    root = make_blog(tmp_path / "blog", posts={}, experiments={})
+    (root / "posts/xy.csv").write_text("0,0\n1,2\n")
+    nb = notebook()
+    nb.cells[0].source = FRONT.replace("inputs: [xy.csv]\n", "")
+    nbformat.write(nb, root / "posts/2026-02-10-slope.ipynb")
+    result = cli("build", "--root", root)
+    assert result.exit_code == 1
+    assert ("posts/2026-02-10-slope.ipynb: cell 2 (`import os`) raised FileNotFoundError: "
+            "xy.csv not found.; a file beside the notebook must be listed in its front "
+            "matter's `inputs:`") in result.output
