@@ -15,13 +15,15 @@ $(BIN)/physai-blog: pyproject.toml
 
 .PHONY: setup site test clean
 setup: $(BIN)/physai-blog
-	@# The browser tests drive Debian's chromium (never `playwright install`); skipped without it.
-	@test -x /usr/bin/chromium || { \
+	@# The browser tests drive Debian's chromium (never `playwright install`); the al-folio tests
+	@# use Debian's kramdown (GFM) as the oracle and its jekyll. Each is skipped without them.
+	@test -x /usr/bin/chromium -a -x /usr/bin/jekyll && ruby -rkramdown -rkramdown-parser-gfm -e '' 2>/dev/null || { \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; \
 	  elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then SUDO=sudo; \
-	  else echo "note: /usr/bin/chromium is missing and root is needed to install it: the browser tests will be skipped"; exit 0; fi; \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null \
-	    || echo "note: could not install chromium: the browser tests will be skipped"; }
+	  else echo "note: chromium, jekyll or ruby-kramdown is missing and root is needed to install them: their tests will be skipped"; exit 0; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq \
+	    chromium ruby-kramdown ruby-kramdown-parser-gfm jekyll >/dev/null \
+	    || echo "note: could not install chromium, jekyll or ruby-kramdown: their tests will be skipped"; }
 
 site: setup
 	$(BIN)/physai-blog build

@@ -84,6 +84,7 @@ EDGES = {
     ("runs/lifeline.py", "ctypes"): "prctl, Linux only",
     ("runs/worker.py", "importlib"): "importlib.metadata, once per run's versions",
     ("runs/worker.py", "physai_blog.errors"): "Click, only for one rare error in a worker",
+    ("runs/worker.py", "physai_blog.figures.spec"): "matplotlib: the worker's, never the build's",
     ("runs/worker.py", "physai_blog.runtime.data"): "numpy: the worker's, never the build's",
     ("runs/worker.py", "physai_blog.runtime.experiment"): "numpy: the worker's, never the build's",
     ("runtime/experiment.py", "numpy"): "the runtime's heavy libraries, on first use",

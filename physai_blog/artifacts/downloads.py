@@ -79,6 +79,8 @@ def post_artifacts(runs: list[Run], figures: list[Figure], spec: ExperimentSpec,
     by_label = {run.label: run for run in runs}
     for fig in figures:
         files[f"figures/{fig.file}"] = cache.path("figures", fig.key) / fig.file
+        if fig.chart:
+            files[f"figures/{fig.chart}"] = cache.path("figures", fig.key) / fig.chart
         bundle = {}
         for read in fig.reads:
             label, _, rel = read.partition("/")

@@ -96,7 +96,7 @@ def doctor(root: Path | str = ".") -> DoctorReport:
         errors: list[InputError] = []
         try:
             render_markdown(post.body, post.rel, post.body_line, checks.handlers(), checks.math,
-                            errors)
+                            errors, dialect=post.markdown or config.markdown)
         except PhysaiError as exc:  # pragma: no cover - render_markdown collects them all
             errors.append(exc)
         report.problems.extend(e.message for e in errors)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from physai_blog.content.schema import (
+    MARKDOWN,
     POSITIVE_INTEGER,
     REQUIRED,
     Invalid,
@@ -75,6 +76,9 @@ SITE = Schema([
            "Dask scheduler address; default: a LocalCluster (or `cluster`)."),
     Option("cluster", mapping("a mapping like {kind: slurm, cores: 8, memory: 16GB}"), {},
            "A cluster to start for the dask executor: {kind: local|slurm|pbs|..., its options}."),
+    Option("markdown", MARKDOWN,
+           "python-markdown", "How posts' Markdown is read: `kramdown` gives al-folio posts the "
+           "structure Jekyll's kramdown (GFM) gives them (front matter `markdown` overrides it)."),
 ], subject="key {key!r}", expected="{subject}: expected {text}, got {value}")
 
 

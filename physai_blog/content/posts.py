@@ -17,6 +17,7 @@ from physai_blog.content.notebook import experiment_var, notebook_script, prose,
 from physai_blog.content.schema import (
     ANY,
     BOOLEAN,
+    MARKDOWN,
     REQUIRED,
     Invalid,
     Option,
@@ -103,6 +104,8 @@ FRONT_MATTER = Schema([
            "What each run needs, e.g. {gpu: 1}; added to the experiment's `resources`."),
     Option("inputs", TEXT_LIST, [], "A notebook post's input files (or folders), beside it: "
                                     "copied into its working folder, part of its cache key."),
+    Option("markdown", MARKDOWN, None,
+           "How this post's Markdown is read; default: physai.yaml's `markdown`."),
     _al_folio("layout", "page layout"),
     _al_folio("giscus_comments", "comments switch"),
     _al_folio("related_posts", "related-posts switch"),

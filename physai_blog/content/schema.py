@@ -254,5 +254,14 @@ def choice(noun: str, *values: str) -> Type:
     return Type(" or ".join(values), convert, str)
 
 
+def _markdown(value) -> str:
+    if value not in ("python-markdown", "kramdown"):
+        raise Invalid()
+    return value
+
+
+#: How a post's Markdown is read (``render/kramdown.py``).
+MARKDOWN = Type("python-markdown or kramdown", _markdown, str)
+
 #: Another tool's key: any value, kept nowhere.
 ANY = Type("any", lambda value: value)

@@ -43,6 +43,7 @@ from physai_blog.errors import InputError
 from physai_blog.render.directives import BLOCKS
 from physai_blog.render.directives import CALLS as DIRECTIVES
 from physai_blog.render.fragments import Fragments, dist_version
+from physai_blog.render.kramdown import KramdownExtension, math_block
 from physai_blog.render.typography import smarten
 
 try:   # fenced_code's own helper, with the loop mirrored below (Markdown 3.5 on)
@@ -149,19 +150,23 @@ def _is_block(text: str, start: int, end: int) -> bool:
 def render_markdown(body: str, rel: str, body_line: int, handlers: dict[str, Handler],
                     math: Callable[[str, bool, int], str],
                     errors: list[InputError] | None = None,
-                    converter: markdown.Markdown | None = None,
-                    fragments: Fragments | None = None) -> tuple[str, str]:
+                    converter: Converters | markdown.Markdown | None = None,
+                    fragments: Fragments | None = None,
+                    dialect: str = "python-markdown") -> tuple[str, str]:
     """(HTML, table of contents HTML) of a post body.  The first bad directive raises; with an
     ``errors`` list, every one is appended there instead and the scan goes on (``doctor``).
-    ``fragments``: the post's kept code blocks (its formulas go through ``math``)."""
+    ``fragments``: the post's kept code blocks (its formulas go through ``math``).
+    ``dialect``: ``kramdown`` converts with kramdown's rules (``kramdown.py``)."""
     out: list[str] = []
     swaps: dict[str, tuple[str, bool]] = {}
     line = body_line
+    kramdown_rules = dialect == "kramdown"
+    indent = ""                   # kramdown: a block token keeps its line's indentation
 
     def token(html: str, block: bool) -> str:
         key = TOKEN.format(len(swaps))
         swaps[key] = (html, block)
-        return f"\n\n{key}\n\n" if block else key
+        return f"\n\n{indent}{key}\n\n{indent}" if block else key
 
     for is_code, chunk in _prose_chunks(body):
         if is_code:
@@ -179,6 +184,10 @@ def render_markdown(body: str, rel: str, body_line: int, handlers: dict[str, Han
             seen = start
             raw = chunk[start:end]
             block = _is_block(chunk, start, end)
+            if kramdown_rules:
+                indent = _indent(chunk, start)
+            if match.group("display"):     # physai's rule: always display
+                block = math_block(chunk, start, end) if kramdown_rules else True
             try:
                 out.append(_replace(match, raw, rel, here, block, handlers, math, token))
             except InputError as exc:
@@ -190,20 +199,30 @@ def render_markdown(body: str, rel: str, body_line: int, handlers: dict[str, Han
         out.append(chunk[pos:])
         line += chunk.count("\n")
 
-    md = converter if converter is not None else new_converter()
+    md = _converter(converter, dialect)
     # Typographic quotes and dashes, before the tokens are swapped back (as smarty did).
     html = smarten(_convert(md, "".join(out), fragments))
+    return _swap_back(html, swaps), smarten(getattr(md, "toc", ""))
 
-    def swap(match: re.Match) -> str:   # a block token owns its paragraph
+
+def _converter(given: Converters | markdown.Markdown | None, dialect: str) -> markdown.Markdown:
+    if isinstance(given, Converters):
+        return given.get(dialect)
+    if given is not None and dialect == "python-markdown":
+        return given
+    return new_converter(dialect)
+
+
+def _swap_back(html: str, swaps: dict[str, tuple[str, bool]]) -> str:
+    """Each token's HTML in place of the token; a block token owns its paragraph."""
+    def swap(match: re.Match) -> str:
         key = match.group(1) or match.group(2)
         if key not in swaps:
             return match.group(0)
         snippet, block = swaps[key]
         return snippet if block or match.group(2) else f"<p>{snippet}</p>"
 
-    if swaps:
-        html = SWAPPED.sub(swap, html)
-    return html, smarten(getattr(md, "toc", ""))
+    return SWAPPED.sub(swap, html) if swaps else html
 
 
 def _convert(md: markdown.Markdown, text: str, fragments: Fragments | None) -> str:
@@ -233,24 +252,44 @@ def _replace(match: re.Match, raw: str, rel: str, here: int, block: bool, handle
         return token(_dispatch(handlers, Directive("cite", [match.group("cite_body")], {}, here,
                                                    False), rel), False)
     if match.group("display"):
-        return token(math(raw[2:-2], True, here), True)
+        return token(math(raw[2:-2], block, here), block)
     return token(math(raw[1:-1], False, here), False)
 
 
-def new_converter() -> markdown.Markdown:
+def _indent(text: str, start: int) -> str:
+    """The whitespace before ``start`` on its line ("" when text comes first)."""
+    prefix = text[text.rfind("\n", 0, start) + 1:start]
+    return prefix if not prefix.strip() else ""
+
+
+class Converters:
+    """A build's Markdown converters, one per dialect, each made on first use."""
+
+    def __init__(self):
+        self.made: dict[str, markdown.Markdown] = {}
+
+    def get(self, dialect: str) -> markdown.Markdown:
+        if dialect not in self.made:
+            self.made[dialect] = new_converter(dialect)
+        return self.made[dialect]
+
+
+def new_converter(dialect: str = "python-markdown") -> markdown.Markdown:
     """A Markdown converter; building one costs more than converting a post, so a build
     makes one per process and passes it to ``render_markdown`` (which resets it).
 
     Extensions are given as instances: by name, python-markdown first scans the entry
     points of every installed package (importlib.metadata, ~40 ms per process).  The
     instances are those of "extra" (its sub-extensions), "codehilite", "toc" and
-    "sane_lists"; no "smarty": typography.smarten does it in one pass.  Around fenced_code,
-    the two preprocessors that take code blocks from, and give them to, a post's fragments."""
+    "sane_lists" (kramdown's rules instead, for the ``kramdown`` dialect); no "smarty":
+    typography.smarten does it in one pass.  Around fenced_code, the two preprocessors that
+    take code blocks from, and give them to, a post's fragments."""
+    rules = KramdownExtension() if dialect == "kramdown" else SaneListExtension()
     md = markdown.Markdown(
         extensions=[*(importlib.import_module(f"markdown.extensions.{name}").makeExtension()
                       for name in extra),
                     CodeHiliteExtension(css_class="highlight", guess_lang=False),
-                    TocExtension(permalink=False, toc_depth="2-3"), SaneListExtension()],
+                    TocExtension(permalink=False, toc_depth="2-3"), rules],
         output_format="html")
     kept = _KeptCode(md)
     md.preprocessors.register(kept, _KeptCode.NAME, 26)           # fenced_code is 25

@@ -15,7 +15,7 @@ from physai_blog.content.config import SiteConfig
 from physai_blog.content.posts import Post
 from physai_blog.errors import PhysaiError
 from physai_blog.render.fragments import Fragments, FragmentStore
-from physai_blog.render.markup import fragment_salt, new_converter
+from physai_blog.render.markup import Converters, fragment_salt
 from physai_blog.render.page import (
     CachedPage,
     render_post_body,
@@ -120,7 +120,7 @@ def render_pages(job: RenderJob, stale: list, jobs: int, store: FragmentStore | 
     if not stale:
         return []
     if len(stale) < PARALLEL_RENDER_MIN or jobs < 2 or not hasattr(os, "fork"):
-        converter = new_converter()
+        converter = Converters()
         done = []
         for post, key in stale:
             fragments = store.post(post.rel)
@@ -151,7 +151,7 @@ def _render_init(job: RenderJob, store: FragmentStore) -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGHUP, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _WORKER["job"], _WORKER["store"], _WORKER["converter"] = job, store, new_converter()
+    _WORKER["job"], _WORKER["store"], _WORKER["converter"] = job, store, Converters()
 
 
 def _render_chunk(pages: list[tuple[str, str]]) -> list:

@@ -10,6 +10,7 @@ Errors carry the script's own traceback (our frames stripped) and its file:line.
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import json
 import linecache
@@ -23,6 +24,7 @@ import types
 from pathlib import Path
 
 from physai_blog.paths import PACKAGE
+from physai_blog.runs.devices import gpu_record
 from physai_blog.runs.lifeline import PARENT_ENV, die_with_parent
 
 PACKAGE_DIR = str(PACKAGE.resolve())
@@ -161,22 +163,35 @@ def handle(task: dict, exp, root: Path) -> dict:
                               task.get("max_checkpoint_bytes"))
         wall = time.perf_counter() - start
         _only_logged(Path(task["out"]), written)
+        if "devices" in task:   # a run given GPUs records what it ran on
+            info.update(gpu_record())
         return {"ok": True, "wall_time": round(wall, 3), "versions": versions(), **info}
     if task["kind"] == "figures":
         from physai_blog.runtime.data import load_data
 
-        drawn = {}
+        drawn, static = {}, {}
         for name in task["names"]:
             data = load_data([(Path(p), label, params, cell, seed)
                               for p, label, params, cell, seed in task["runs"]],
                              task["sweep"], task["params"])
             out_dir = Path(task["out"][name])
-            draw_figure(exp, name, data, out_dir, task.get("style"))
+            reasons: list = []
+            draw_figure(exp, name, data, out_dir, task.get("style"), on_drawn=functools.partial(
+                _chart, reasons, data, name, out_dir / f"{name}.js"))
             drawn[name] = sorted(data.reads)
-        return {"ok": True, "reads": drawn, "versions": versions()}
+            if reasons and reasons[0]:
+                static[name] = reasons[0]
+        return {"ok": True, "reads": drawn, "static": static, "versions": versions()}
     if task["kind"] == "notebook":
         return run_notebook_task(task, root)
     raise ValueError(f"unknown task kind {task['kind']!r}")
+
+
+def _chart(reasons: list, data, name: str, path: Path, fig) -> None:
+    """The interactive chart of a drawn figure, beside it; why not, when it stays static."""
+    from physai_blog.figures.spec import write_chart   # matplotlib: the worker's
+
+    reasons.append(write_chart(fig, data, name, path))
 
 
 def run_notebook_task(task: dict, root: Path) -> dict:
@@ -216,6 +231,8 @@ def main(argv: list[str]) -> int:
         task_line = sys.stdin.readline()
         first = json.loads(task_line) if task_line else None
         path = root / experiment
+        if first and "devices" in first:   # before torch can look: CUDA reads it once
+            os.environ["CUDA_VISIBLE_DEVICES"] = first["devices"]
         if not first or first["kind"] != "notebook":   # a notebook imports no script
             exp = import_experiment(path, root, first["var"] if first else "exp")
         configure_threads(threads)
