@@ -79,6 +79,8 @@ EDGES = {
     ("runs/notebook_exec.py", "nbconvert"): "only a notebook post",
     ("runs/notebook_exec.py", "nbconvert.preprocessors"): "only a notebook post",
     ("runs/notebook_exec.py", "traitlets.config"): "the kernel's IPC transport, only a notebook post",
+    ("runs/preload.py", "physai_blog.content.notebook"): "only a notebook post's experiment",
+    ("runs/worker.py", "physai_blog.content.notebook"): "only a notebook post's experiment",
     ("runs/lifeline.py", "ctypes"): "prctl, Linux only",
     ("runs/worker.py", "importlib"): "importlib.metadata, once per run's versions",
     ("runs/worker.py", "physai_blog.errors"): "Click, only for one rare error in a worker",
