@@ -13,6 +13,7 @@ import threading
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import numpy as np
 import pytest
 
 from conftest import make_blog
@@ -226,3 +227,30 @@ def test_charts_under_a_sub_path_in_both_themes(sub_path_url, page_of, scheme):
         x => [...x.cssRules]).find(r => r.media && r.media.mediaText === 'print');
         return s ? s.cssText : ''; }""")
     assert ".chart { display: none; }" in print_media
+
+
+def test_the_explorer_plots_a_chosen_series_for_a_chosen_seed(site, page_of):
+    v = page_of((site / "posts/charts/index.html").as_uri())
+    v.page.locator("#explore").scroll_into_view_if_needed()
+    v.page.wait_for_selector("#explore .u-over", timeout=15000)
+    assert "1 series (loss)" in v.page.inner_text("#explore .explore-list")
+    v.page.select_option("#explore-y", "loss")
+    v.page.uncheck("#explore-cells-0")           # rate 0.1 off: only rate 0.3
+    v.page.uncheck("#explore-seeds-0")           # seed 0 off: only seed 1
+    v.page.check("#explore-yscale-log")
+    spec = v.page.evaluate("() => document.querySelector('#explore .chart').physaiChart.spec")
+    (line,) = spec["series"]
+    assert spec["runs"][line["run"]]["seed"] == 1 and spec["runs"][line["run"]]["cell"] == {
+        "rate": 0.3} and spec["y"]["scale"] == "log"
+    rows = runs_of(site)[("0.3", 1)]
+    assert line["y"] == [float(r["loss"]) for r in rows]
+    v.page.focus("#explore .chart-plot")
+    v.page.keyboard.press("ArrowRight")
+    tip = v.page.inner_text("#explore .chart-tip")
+    assert "rate = 0.3 · seed 1" in tip and f"loss = {rows[1]['loss']}" in tip
+    v.page.check("#explore-mode-value")
+    spec = v.page.evaluate("() => document.querySelector('#explore .chart').physaiChart.spec")
+    assert spec["x"]["label"] == "rate" and spec["series"][0]["y"] == [
+        float(np.exp(-0.3 * 40))]
+    assert v.errors == [] and elsewhere(v) == []
+    v.page.locator("#explore").screenshot(path=str(ARTIFACTS / "explorer.png"))
