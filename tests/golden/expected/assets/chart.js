@@ -233,6 +233,19 @@
   // -- drawing -------------------------------------------------------------------------------
   Chart.prototype.px = function (v, which) { return this.u.valToPos(v, which, true); };
 
+  // One projection per axis and frame: valToPos per point is most of the time of a long line.
+  Chart.prototype.projector = function (which) {
+    var u = this.u, sc = u.scales[which], b = u.bbox, a = this.spec[which];
+    if (a.scale === "symlog") return function (v) { return u.valToPos(v, which, true); };
+    var log = a.scale === "log", f = log ? Math.log10 : function (v) { return v; };
+    var lo = f(sc.min), span = f(sc.max) - lo, flip = (which === "y") !== !!a.invert;
+    var start = which === "x" ? b.left : b.top, size = which === "x" ? b.width : b.height;
+    return function (v) {
+      var t = (f(v) - lo) / span;
+      return start + (flip ? 1 - t : t) * size;
+    };
+  };
+
   Chart.prototype.ok = function (v, which) {
     return v !== null && isFinite(v) && (this.spec[which].scale !== "log" || v > 0);
   };
@@ -261,9 +274,10 @@
       ctx.lineWidth = s.width * PT * r;
       ctx.setLineDash(s.dash.map(function (d) { return d * s.width * PT * r; }));
       ctx.beginPath();
+      var px = this.projector("x"), py = this.projector("y");
       for (var i = 0; i < s.x.length; i++) {
         if (!this.ok(s.x[i], "x") || !this.ok(s.y[i], "y")) { pen = false; continue; }
-        var X = this.px(s.x[i], "x"), Y = this.px(s.y[i], "y");
+        var X = px(s.x[i]), Y = py(s.y[i]);
         if (pen) ctx.lineTo(X, Y); else ctx.moveTo(X, Y);
         pen = true;
       }
