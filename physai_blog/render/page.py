@@ -79,6 +79,7 @@ class FigureRef:
     data: str | None = None
     code: str | None = None
     experiment: str | None = None
+    chart: str | None = None          # the interactive chart's script (figures/spec.py)
 
 
 @dataclass
@@ -127,7 +128,8 @@ class PostRenderer(Handlers):
             caption = plan.figure.caption
         ref = FigureRef(len(self.figures) + 1, name, f"figures/{plan.file}", caption,
                         plan.figure.alt or caption or name, f"data/{name}.zip",
-                        f"code/{name}.py", f"code/{self.experiment_name}")
+                        f"code/{name}.py", f"code/{self.experiment_name}",
+                        f"figures/{plan.figure.name}.js")
         self.figures.append(ref)
         return self._figure_html(ref)
 
@@ -148,7 +150,8 @@ class PostRenderer(Handlers):
                      f'<a href="{ref.code}">code</a> · '
                      f'<a href="{ref.experiment}">experiment</a></span>')
         caption = escape(ref.caption)
-        return (f'<figure class="figure" id="fig-{escape(ref.name)}">'
+        chart = f' data-chart="{escape(ref.chart)}"' if ref.chart else ""
+        return (f'<figure class="figure" id="fig-{escape(ref.name)}"{chart}>'
                 f'<img src="{escape(ref.src)}" alt="{escape(ref.alt)}" loading="lazy">'
                 f'<figcaption><a class="fig-num" href="#fig-{escape(ref.name)}">Figure '
                 f'{ref.number}.</a> {caption}{links}</figcaption></figure>')
