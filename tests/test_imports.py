@@ -47,6 +47,7 @@ EDGES = {
     ("checks/compare.py", "numpy"): "only a published .npy file needs it",
     ("checks/observables.py", "numpy"): "only a run with arrays needs it",
     ("content/front_matter.py", "physai_blog.content.yamlio"): "PyYAML, only for changed front matter",
+    ("content/scaffold.py", "physai_blog.content.scaffold_notebook"): "only `new --notebook`",
     ("content/posts.py", "physai_blog.content.yamlio"): "PyYAML, only for changed front matter",
     ("figures/draw.py", "physai_blog.runs.executor"): "subprocess, sockets, threads: only once "
                                                       "a figure is due",

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import re
 import subprocess
 import sys
 import zipfile
@@ -169,3 +170,65 @@ def test_run_and_verify_take_a_notebook_experiment(tmp_path, monkeypatch):
     assert ran.exit_code == 0 and "final_loss" in ran.output, ran.output
     verified = cli("verify", "decay", "--root", root)
     assert verified.exit_code == 0, verified.output
+
+
+PLAIN = '''\
+import numpy as np
+from physai_blog.runtime import notebook as nb
+
+def final_loss(eps, seed, steps=12):
+    rng = np.random.default_rng(seed)
+    loss = 1.0
+    for step in range(steps):
+        loss = loss * (1 - eps) + 0.001 * rng.random()
+    return loss
+
+nb.log_value("final_loss", np.mean([final_loss(0.3, seed) for seed in (0, 1)]))
+'''
+
+
+def test_the_same_study_as_a_plain_notebook(tmp_path, monkeypatch):
+    """What a reader gets from a plain notebook: the same number and claim as the script
+    post, values.csv, a manifest, and a bundle whose rerun logs the published values."""
+    monkeypatch.setenv("PHYSAI_TEST_COUNTER", str(tmp_path / "runs.txt"))
+    script, _ = blogs(tmp_path)
+    plain = make_blog(tmp_path / "plain", posts={}, experiments={})
+    prose = PROSE.replace(', eps=0.3, fmt', ', fmt').replace('{{ figure("loss") }}\n\n', '')
+    nbformat.write(new_notebook(cells=[new_raw_cell(FRONT), new_markdown_cell(prose.replace(
+        ', eps=0.3)', ')')), new_code_cell(PLAIN)]), plain / "posts/2026-03-01-decay.ipynb")
+    for root in (script, plain):
+        result = cli("build", "--root", root)
+        assert result.exit_code == 0, result.output
+    shown = [re.search(r'class="value"[^>]*>([^<]+)<', (root / "site/posts/decay/index.html")
+                       .read_text()).group(1) for root in (script, plain)]
+    assert shown[0].split(" ")[0] == shown[1], shown      # mean over the seeds, same digits
+    files = reader_files(plain)
+    assert "claim-pass" in files["index.html"].decode()
+    assert files["data/values.csv"].decode().startswith("name,value\nfinal_loss,0.0155")
+    manifest = json.loads(files["data/manifest.json"])
+    assert manifest["sha256"]["data/values.csv"] == hashlib.sha256(
+        files["data/values.csv"]).hexdigest()
+    folder = tmp_path / "bundle"
+    zipfile.ZipFile(io.BytesIO(files["decay-bundle.zip"])).extractall(folder)
+    bundled = json.loads((folder / "manifest.json").read_text())["sha256"]
+    for name, digest in bundled.items():
+        assert hashlib.sha256((folder / name).read_bytes()).hexdigest() == digest, name
+    from physai_blog.runs.notebook_exec import execute
+
+    nb = nbformat.read(folder / "decay.ipynb", as_version=4)
+    execute(nb, "decay.ipynb", folder, folder / "rerun-values.json", 60)
+    rerun = json.loads((folder / "rerun-values.json").read_text())
+    assert files["data/values.csv"].decode() == f"name,value\nfinal_loss,{rerun['final_loss']!r}\n"
+
+
+def test_new_notebook_builds_at_once(tmp_path):
+    from physai_blog.build import build
+
+    made = cli("new", "Slow modes", "--notebook", "--root", tmp_path / "blog")
+    assert made.exit_code == 0 and "posts/" in made.output and ".ipynb" in made.output
+    assert not (tmp_path / "blog/experiments/slow-modes.py").exists()
+    report = build(tmp_path / "blog")
+    assert len(report.runs_executed) == 12 and report.figures_total == 2
+    html = (tmp_path / "blog/site/posts/slow-modes/index.html").read_text()
+    assert "claim-pass" in html and "Figure 2." in html
+    assert build(tmp_path / "blog").runs_executed == []

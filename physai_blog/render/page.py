@@ -11,6 +11,7 @@ import hashlib
 import json
 import math
 import os
+import re
 from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path
@@ -69,6 +70,9 @@ def environment(root: Path, bytecode_dir: Path | None = None) -> jinja2.Environm
     env.filters["tag_slug"] = tag_slug
     env.globals["post_dir"] = post_dir
     return env
+
+
+ADJACENT_CLAIMS = re.compile(r'(<a class="claim [^"]*"[^>]*>.*?</a>)(?=<a class="claim )')
 
 
 @dataclass
@@ -261,6 +265,7 @@ def render_post_body(post: Post, config: SiteConfig, root: Path, obs: Observable
     html, toc = render_markdown(post.body, post.rel, post.body_line, renderer.handlers(),
                                 renderer.math, converter=converter, fragments=fragments,
                                 dialect=post.markdown or config.markdown)
+    html = ADJACENT_CLAIMS.sub(r"\1 ", html)   # two claims in a row read as two
     html, linked, links = relativize(html, post, config, root, post.body, post.body_line)
     renderer.extra_files.update(linked)
     url = absolute_url(config.base_url, post_dir(post, config.permalink))
