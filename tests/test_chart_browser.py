@@ -13,9 +13,10 @@ import threading
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import numpy as np
 import pytest
 
-from conftest import make_blog
+from conftest import CONFIG, SAMPLE, make_blog
 from physai_blog.build import build
 
 pytest.importorskip("playwright.sync_api", reason="Playwright is not installed")
@@ -70,14 +71,17 @@ experiment: experiments/charts.py
 
 {{ figure("panels") }}
 
-Final: {{ value("final", rate=0.1) }}.
+Final: {{ value("final", rate=0.1) }}, as grokking papers report [@power2022grokking], with a
+step of $2/\\eta$ and {{ claim("final > 0", "it is positive", rate=0.1) }}{{ claim("final < 1", "below one", rate=0.1) }}.
 '''
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     root = make_blog(tmp_path_factory.mktemp("charts") / "blog",
-                     {"2026-02-01-charts.md": POST}, {"charts.py": EXPERIMENT})
+                     {"2026-02-01-charts.md": POST}, {"charts.py": EXPERIMENT},
+                     config=CONFIG + "bibliography: references.bib\n")
+    shutil.copy(SAMPLE / "references.bib", root / "references.bib")
     report = build(root, jobs=1)
     assert report.static_figures == {
         "charts/panels": "2 panels (only single-panel figures are interactive)"}
@@ -226,3 +230,66 @@ def test_charts_under_a_sub_path_in_both_themes(sub_path_url, page_of, scheme):
         x => [...x.cssRules]).find(r => r.media && r.media.mediaText === 'print');
         return s ? s.cssText : ''; }""")
     assert ".chart { display: none; }" in print_media
+
+
+def test_the_explorer_plots_a_chosen_series_for_a_chosen_seed(site, page_of):
+    v = page_of((site / "posts/charts/index.html").as_uri())
+    v.page.locator("#explore").scroll_into_view_if_needed()
+    v.page.wait_for_selector("#explore .u-over", timeout=15000)
+    assert "1 series (loss)" in v.page.inner_text("#explore .explore-list")
+    v.page.select_option("#explore-y", "loss")
+    v.page.uncheck("#explore-cells-0")           # rate 0.1 off: only rate 0.3
+    v.page.uncheck("#explore-seeds-0")           # seed 0 off: only seed 1
+    v.page.check("#explore-yscale-log")
+    spec = v.page.evaluate("() => document.querySelector('#explore .chart').physaiChart.spec")
+    (line,) = spec["series"]
+    assert spec["runs"][line["run"]]["seed"] == 1 and spec["runs"][line["run"]]["cell"] == {
+        "rate": 0.3} and spec["y"]["scale"] == "log"
+    rows = runs_of(site)[("0.3", 1)]
+    assert line["y"] == [float(r["loss"]) for r in rows]
+    v.page.focus("#explore .chart-plot")
+    v.page.keyboard.press("ArrowRight")
+    tip = v.page.inner_text("#explore .chart-tip")
+    assert "rate = 0.3 · seed 1" in tip and f"loss = {rows[1]['loss']}" in tip
+    v.page.check("#explore-mode-value")
+    spec = v.page.evaluate("() => document.querySelector('#explore .chart').physaiChart.spec")
+    assert spec["x"]["label"] == "rate" and spec["series"][0]["y"] == [
+        float(np.exp(-0.3 * 40))]
+    assert v.errors == [] and elsewhere(v) == []
+    v.page.locator("#explore").screenshot(path=str(ARTIFACTS / "explorer.png"))
+
+
+def test_reading_a_post_like_an_article(site, page_of):
+    """Citations show their reference, figures enlarge, BibTeX wraps, adjacent claims stay
+    apart, a post without authors is the site author's, a slash fraction is tight."""
+    html = (site / "posts/charts/index.html").read_text()
+    assert '<span class="authors">Test Author</span>' in html
+    assert "<author><name>Test Author</name></author>" in (site / "feed.xml").read_text()
+    assert '<mo lspace="0" rspace="0">&#x0002F;</mo>' in html
+    assert re.search(r"it is positive</a> <a class=\"claim ", html)
+    v = page_of((site / "posts/charts/index.html").as_uri())
+    v.page.hover("span.cite a")
+    assert "Grokking" in v.page.inner_text("#cite-pop")
+    v.page.mouse.move(0, 0)
+    assert v.page.locator("#cite-pop").count() == 0
+    v.page.focus("span.cite a")                      # from the keyboard too
+    assert "Grokking" in v.page.inner_text("#cite-pop")
+    v.page.keyboard.press("Escape")
+    assert v.page.locator("#cite-pop").count() == 0
+
+    v.page.locator("#fig-panels").scroll_into_view_if_needed()
+    v.page.click("#fig-panels img")
+    assert "enlarged" in v.page.get_attribute("#fig-panels", "class")
+    width = v.page.evaluate("document.querySelector('#fig-panels img').getBoundingClientRect().width")
+    assert width > 700
+    v.page.keyboard.press("Escape")
+    assert "enlarged" not in v.page.get_attribute("#fig-panels", "class")
+    v.page.click("#fig-loss .chart-enlarge")
+    assert "enlarged" in v.page.get_attribute("#fig-loss", "class")
+    v.page.click("#fig-loss .fig-close")
+    assert "enlarged" not in v.page.get_attribute("#fig-loss", "class")
+
+    bib = v.page.evaluate("""() => { const p = document.querySelector('.cite-block pre');
+        return [getComputedStyle(p).whiteSpace, p.scrollWidth - p.clientWidth]; }""")
+    assert bib == ["pre-wrap", 0]
+    assert v.errors == [] and elsewhere(v) == []

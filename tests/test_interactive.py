@@ -209,3 +209,24 @@ def test_mathtext_labels_read_as_plain_text():
     assert plain(r"weight decay $\lambda$ and 5$") == "weight decay λ and 5$"
     assert plain(r"fit $t \propto \lambda^{2}$") == "fit t ∝ λ²"
     assert plain("no math") == "no math"
+
+
+def test_the_explorer_data_holds_every_logged_series_and_value(built_sample):
+    from physai_blog.artifacts.explore import MAX_ROWS, read_columns, thin
+
+    root, _ = built_sample
+    data = root / "site/posts/decay/data"
+    text = (data / "explorer.js").read_text()
+    body = json.loads(text.removeprefix("physaiExplore(").removesuffix(");\n"))
+    assert [r["label"] for r in body["runs"]] == ["seed-0", "seed-1"]
+    for run in body["runs"]:
+        raw = read_columns((data / run["label"] / "scalars.csv").read_text())
+        assert run["scalars"] == raw and set(raw) == {"step", "loss"}
+        assert run["values"] == json.loads((data / run["label"] / "values.json").read_text())
+    assert read_columns("a,b\n1,\n,nan\n") == {"a": [1.0, None], "b": [None, None]}
+    n = 3 * MAX_ROWS
+    spike = [0.0] * n
+    spike[7] = 9.0
+    thinned = thin({"step": list(range(n)), "y": spike})
+    assert len(thinned["y"]) <= MAX_ROWS + 2 and 9.0 in thinned["y"]
+    assert thinned["step"][0] == 0 and thinned["step"][-1] == n - 1
