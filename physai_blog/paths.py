@@ -12,6 +12,11 @@ SCAFFOLD = PACKAGE / "scaffold"   # what `physai-blog new` copies
 RUNTIME = PACKAGE / "runtime"     # the experiment API, shipped inside every reproduce.zip
 
 
+def post_path(post) -> str:
+    """Where a post's page lives in the site, from the site root: ``posts/<slug>/``."""
+    return f"posts/{post.slug}/"
+
+
 def runtime_files() -> dict[str, Path]:
     """The files of the package a reader's bundle needs to rerun an experiment, by their path
     in the bundle: the package's ``__init__`` and the whole ``runtime`` subpackage."""
