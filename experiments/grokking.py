@@ -58,12 +58,16 @@ def train(params, seed, log):
     perm = torch.randperm(p * p, generator=g)
     n_train = int(round(P["train_frac"] * p * p))
     tr, te = perm[:n_train], perm[n_train:]
-    Xtr, Ytr = X[tr], Y[tr]
 
     # model (PyTorch default inits: embedding N(0, 1), linear U(+-1/sqrt(fan_in)))
     emb = torch.nn.Embedding(p, P["d_embed"])
     l1 = torch.nn.Linear(2 * P["d_embed"], P["d_hidden"])
     l2 = torch.nn.Linear(P["d_hidden"], p)
+    # made on the CPU (the same init everywhere), then moved to the run's device: "cuda" when
+    # the post grants a GPU (`resources: {gpu: 1}`) and one is there, else "cpu"
+    emb, l1, l2 = emb.to(log.device), l1.to(log.device), l2.to(log.device)
+    X, Y, tr, te = X.to(log.device), Y.to(log.device), tr.to(log.device), te.to(log.device)
+    Xtr, Ytr = X[tr], Y[tr]
     weights = list(emb.parameters()) + list(l1.parameters()) + list(l2.parameters())
 
     def model(x):
@@ -128,7 +132,7 @@ def train(params, seed, log):
 
     # Fourier spectrum of the learned embedding: power per frequency k = 0..p//2
     with torch.no_grad():
-        Ew = emb.weight.detach().numpy().astype(np.float64)
+        Ew = emb.weight.detach().cpu().numpy().astype(np.float64)
     power = (np.abs(np.fft.rfft(Ew, axis=0)) ** 2).sum(1)
     power = power / power.sum()
     log.array("embedding_fourier_power", power)

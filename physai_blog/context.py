@@ -22,6 +22,7 @@ class BuildReport:
     seconds: float = 0.0
     run_seconds: dict[str, float] = field(default_factory=dict)
     run_reasons: dict[str, str] = field(default_factory=dict)   # why each executed run ran
+    static_figures: dict[str, str] = field(default_factory=dict)  # why it has no chart
     up_to_date: bool = False      # nothing changed since the last build: nothing was done
 
     @property

@@ -226,6 +226,10 @@ class Drawing:
             ctx.report.figures_total = sum(len(group) for group in self.plans.values())
             ctx.report.figures_drawn = [f"{p.runs[0].post.slug}/{p.figure.name}"
                                         for p in self.done.drawn]
+            ctx.report.static_figures = {
+                f"{p.runs[0].post.slug}/{p.figure.name}": self.done.manifests[p.key]["static"]
+                for group in self.plans.values() for p in group
+                if "static" in self.done.manifests.get(p.key, {})}
             ctx.report.errors.extend(self.done.errors)
             if self.done.errors and not ctx.options.keep_going:
                 raise_errors(self.done.errors)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import socket
 import textwrap
 from pathlib import Path
 
@@ -87,6 +88,13 @@ def make_blog(root: Path, posts: dict[str, str] | None = None,
     for name, text in experiments.items():
         (root / "experiments" / name).write_text(textwrap.dedent(text))
     return root
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 now (for a server a test starts)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def cli(*args: str):

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import cli, copy_sample, runs_counted
+from conftest import cli, copy_sample, free_port, runs_counted
 from physai_blog.build import build
 from physai_blog.runs.cache import canonical
 
@@ -110,18 +110,12 @@ def test_a_manifest_naming_a_path_outside_its_entry_is_refused(pushed, tmp_path)
     assert not list(tmp_path.rglob("escaped.txt"))
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 def s3(monkeypatch, tmp_path):
     """A local S3-compatible server (moto's server mode) with an empty bucket."""
     pytest.importorskip("moto.server")
     s3fs = pytest.importorskip("s3fs")
-    port = _free_port()
+    port = free_port()
     log = (tmp_path / "moto.log").open("wb")
     proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1",
                              "-p", str(port)], stdout=log, stderr=subprocess.STDOUT)

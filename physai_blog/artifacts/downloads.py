@@ -12,6 +12,7 @@ import json
 import zipfile
 from pathlib import Path
 
+from physai_blog.artifacts.explore import explorer_script
 from physai_blog.content.spec import ExperimentSpec
 from physai_blog.figures.draw import Figure
 from physai_blog.render.values import Observables
@@ -75,10 +76,13 @@ def post_artifacts(runs: list[Run], figures: list[Figure], spec: ExperimentSpec,
             files[f"data/{run.label}/{rel}"] = folder / rel
         files[f"data/{run.label}/manifest.json"] = published_manifest(run.manifest)
     files["data/values.csv"] = values_csv(obs)
+    files["data/explorer.js"] = explorer_script(runs, obs, cache)
     files.update(code_files(spec, root))
     by_label = {run.label: run for run in runs}
     for fig in figures:
         files[f"figures/{fig.file}"] = cache.path("figures", fig.key) / fig.file
+        if fig.chart:
+            files[f"figures/{fig.chart}"] = cache.path("figures", fig.key) / fig.chart
         bundle = {}
         for read in fig.reads:
             label, _, rel = read.partition("/")

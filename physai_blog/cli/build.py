@@ -55,6 +55,9 @@ def build(root, only, jobs, keep_going, drafts, verbose, quiet, executor, schedu
     if verbose and not quiet:
         for name, reason in sorted(report.run_reasons.items()):
             click.echo(f"  ran {name}: {reason}", err=True)
+        for name, reason in sorted(report.static_figures.items()):
+            click.echo(f"  figure {name} stays static (no interactive chart): {reason}",
+                       err=True)
     destination = Path(root).resolve() / SITE_DIR / "index.html"
     if not quiet and report.up_to_date:
         click.echo(f"Up to date: {len(report.posts)} post(s), {report.runs_total} run(s) and "

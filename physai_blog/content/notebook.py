@@ -71,16 +71,19 @@ def first_line(source: str) -> str:
 def notebook_script(cells: list[dict], rel: str) -> str:
     """The code cells as one Python script, deterministic (what nbconvert's script exporter
     gives, without its volatile header): each cell under ``# In[N]:``, IPython magics
-    commented out, and ``exp.main()`` appended when the cells do not call it, so that the
-    script runs on its own like any experiment."""
+    commented out, and ``exp.main()`` under ``if __name__ == "__main__":`` at the end, so
+    that the script runs on its own like any experiment and importing it runs nothing."""
     parts = [f"# The code cells of {Path(rel).name}, in order (cells numbered as in Jupyter).\n"]
     for n, source in code_cells(cells):
         lines = [("# " + line if MAGIC.match(line) else line) for line in source.splitlines()]
         parts.append(f"\n\n{CELL_MARK.format(n=n)}\n" + "\n".join(lines).rstrip() + "\n")
     script = "".join(parts)
     var = experiment_var(script)
-    if var and f"{var}.main(" not in script:
-        script += f'\n\nif __name__ == "__main__":\n    {var}.main()\n'
+    if var:   # a bare `exp.main()` cell would run everything on import: the guard runs it
+        script = re.sub(rf"^({re.escape(var)}\.main\(.*\))[ \t]*$",
+                        r"# \1  (run below, when this runs as a script)", script, flags=re.M)
+        if "__main__" not in script:
+            script += f'\n\nif __name__ == "__main__":\n    {var}.main()\n'
     return script
 
 

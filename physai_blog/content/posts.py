@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from physai_blog.content.front_matter import MappingCache
-from physai_blog.content.notebook import read_notebook
+from physai_blog.content.notebook import experiment_var, notebook_script, prose, read_notebook
 from physai_blog.content.schema import (
     ANY,
     BOOLEAN,
@@ -96,7 +96,7 @@ FRONT_MATTER = Schema([
     Option("tags", TEXT_LIST, [], "Tags, each with its own page: a list, or one text split at "
                                   "commas and spaces."),
     Option("categories", TEXT_LIST, [], "al-folio's categories, kept with the post."),
-    Option("authors", Type("a list of names (or one text, split at commas)", _authors, list),
+    Option("authors", Type("a list of text (or one text, split at commas)", _authors, list),
            [], "The post's authors (al-folio's list of {name: ...} too); default: "
                "physai.yaml's `author`."),
     Option("draft", BOOLEAN, False, "A draft is built only with `build --drafts`."),
@@ -223,11 +223,14 @@ def read_notebook_post(path: Path, root: Path, rel: str, warnings: list[str]) ->
     fm_text, cells = read_notebook(path, rel)
     data, lines = load_mapping(fm_text, rel, 2)
     if "experiment" in data:
-        raise InputError(rel, lines.get("experiment"), "a notebook post is its own experiment; "
-                                                       "remove `experiment:`")
+        raise InputError(rel, lines.get("experiment"), "a notebook post is its own experiment "
+                         "(its code cells, with `exp = Experiment(...)`); remove `experiment:`")
     data["experiment"] = None
     post = post_from_front_matter(data, lines, path, rel, root, "", 1, warnings)
-    post.notebook = cells
+    if experiment_var(notebook_script(cells, rel)):   # its code cells are an experiment script
+        post.experiment, post.body = rel, prose(cells)
+    else:                                             # a plain notebook: executed whole
+        post.notebook = cells
     return post
 
 

@@ -67,9 +67,11 @@ def parse_tags(tags: str | list[str] | None) -> list[str]:
 
 
 def new_post(title: str, root: Path | str = ".", tags: str | list[str] | None = None,
-             date: dt.date | None = None, slug: str | None = None) -> Scaffold:
-    """Create ``posts/<date>-<slug>.md`` and ``experiments/<slug>.py`` (and a ``physai.yaml``
-    if the folder has none).  Refuses, creating nothing, if any of those files exists."""
+             date: dt.date | None = None, slug: str | None = None,
+             notebook: bool = False) -> Scaffold:
+    """Create ``posts/<date>-<slug>.md`` and ``experiments/<slug>.py`` (``notebook``: one
+    ``posts/<date>-<slug>.ipynb`` that is both) and a ``physai.yaml`` if the folder has none.
+    Refuses, creating nothing, if any of those files exists."""
     title = " ".join(title.split())
     if not title:
         raise ScaffoldError("the title is empty: physai-blog new \"My phenomenon\"")
@@ -79,8 +81,8 @@ def new_post(title: str, root: Path | str = ".", tags: str | list[str] | None = 
         raise ScaffoldError(f"slug {slug!r}: use letters, digits, - and _")
     tag_list = parse_tags(tags)
     date = date or dt.date.today()
-    post_rel = f"posts/{date.isoformat()}-{slug}.md"
-    exp_rel = f"experiments/{slug}.py"
+    post_rel = f"posts/{date.isoformat()}-{slug}.{'ipynb' if notebook else 'md'}"
+    exp_rel = post_rel if notebook else f"experiments/{slug}.py"
 
     if root.exists() and not root.is_dir():
         raise ScaffoldError(f"{root} is not a folder")
@@ -91,10 +93,10 @@ def new_post(title: str, root: Path | str = ".", tags: str | list[str] | None = 
     if posts_dir.is_dir():
         for other in sorted(posts_dir.iterdir()):
             dated = DATE_PREFIX.match(other.stem)
-            if other.suffix == ".md" and slug in (other.stem, dated and dated.group(2)):
+            if other.suffix in (".md", ".ipynb") and slug in (other.stem, dated and dated.group(2)):
                 raise ScaffoldError(f"posts/{other.name} already uses the slug {slug!r}; "
                                     "choose another title")
-    if (root / exp_rel).exists():
+    if not notebook and (root / exp_rel).exists():
         raise ScaffoldError(f"{exp_rel} already exists; not overwriting it "
                             "(choose another title, or move the file away)")
 
@@ -105,7 +107,7 @@ def new_post(title: str, root: Path | str = ".", tags: str | list[str] | None = 
         "SITE_TITLE_YAML": _yaml_str("Physics of AI notes"),
         "AUTHOR_YAML": _yaml_str(_default_author()),
     }
-    files = {post_rel: _fill("post.md", values), exp_rel: _fill("experiment.py", values)}
+    files = _post_files(values, post_rel, exp_rel, notebook)
     if not (root / CONFIG_FILE).exists():
         files[CONFIG_FILE] = _fill("physai.yaml", values)
         if not (root / ".gitignore").exists():
@@ -124,6 +126,17 @@ def new_post(title: str, root: Path | str = ".", tags: str | list[str] | None = 
             raise ScaffoldError(f"cannot write {rel}: {exc.strerror or exc}")
         made.created.append(rel)
     return made
+
+
+def _post_files(values: dict, post_rel: str, exp_rel: str, notebook: bool) -> dict[str, str]:
+    post, script = _fill("post.md", values), _fill("experiment.py", values)
+    if not notebook:
+        return {post_rel: post, exp_rel: script}
+    from physai_blog.content.scaffold_notebook import notebook_text  # edge: only --notebook
+
+    front, body = post.split("\n---\n", 1)
+    front = "\n".join(line for line in front.splitlines() if not line.startswith("#"))
+    return {post_rel: notebook_text(front + "\n---", body, script)}
 
 
 def _default_author() -> str:

@@ -14,6 +14,7 @@ import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from physai_blog.content.notebook import load_json, notebook_script, script_name
 from physai_blog.content.schema import (
     Invalid,
     Option,
@@ -314,15 +315,17 @@ def _resolve(name: str, search: list[Path]) -> list[Path]:
     return []
 
 
-def local_deps(path: Path, root: Path) -> dict[str, str]:
-    """sha256 of every project-local module the script imports, transitively."""
+def local_deps(path: Path, root: Path, text: str | None = None) -> dict[str, str]:
+    """sha256 of every project-local module the script imports, transitively (``text``: the
+    script's own source, when it is not the file's bytes, as for a notebook)."""
     search = [path.parent, root]
     seen: dict[Path, str] = {}
     todo = [path]
     while todo:
         current = todo.pop()
         try:
-            source = current.read_bytes()
+            source = text.encode() if current == path and text is not None \
+                else current.read_bytes()
             tree = ast.parse(source)
         except (OSError, SyntaxError, ValueError):
             continue
@@ -355,6 +358,10 @@ def load_spec(path: Path, root: Path) -> ExperimentSpec:
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise InputError(rel, line, "not valid UTF-8")
-    spec = parse_spec(source, rel, path.resolve())
-    spec.deps = local_deps(path.resolve(), root.resolve())
+    if path.suffix == ".ipynb":   # a notebook post whose code cells are the experiment
+        source = notebook_script(load_json(path, rel)["cells"][1:], rel)
+        spec = parse_spec(source, rel, path.resolve().with_name(script_name(path)))
+    else:
+        spec = parse_spec(source, rel, path.resolve())
+    spec.deps = local_deps(path.resolve(), root.resolve(), source)
     return spec

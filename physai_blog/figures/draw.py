@@ -18,6 +18,8 @@ from physai_blog.runs.cache import Cache, key_of
 from physai_blog.runs.fingerprint import installed_versions
 from physai_blog.runs.plan import Run
 
+CHART_VERSION = 1   # the interactive chart spec written beside each figure (figures/spec.py)
+
 if TYPE_CHECKING:   # the pool's module loads with the first stale figure (figure_task)
     from physai_blog.runs.executor import Executor, Task
 
@@ -56,6 +58,17 @@ class Figure:
     def reads(self) -> list[str]:
         return self.manifest.get("reads", [])
 
+    @property
+    def chart(self) -> str | None:
+        """The figure's interactive chart script, when its drawing wrote one."""
+        name = f"{self.figure.name}.js"
+        return name if name in self.manifest.get("files", {}) else None
+
+    @property
+    def static(self) -> str | None:
+        """Why the figure has no interactive chart (None when it has one)."""
+        return self.manifest.get("static")
+
 
 @dataclass(frozen=True)
 class FiguresDone:
@@ -80,7 +93,8 @@ def plan_figures(spec: ExperimentSpec, runs: list[Run], style: dict) -> list[Fig
         key = key_of({"api": API_VERSION, "kind": "figure", "function": figure.source,
                       "shared": sha256(spec.shared_source.encode()), "deps": spec.deps,
                       "data": data, "style": style, "format": figure.format,
-                      "size": figure.size, "matplotlib": matplotlib_version()})
+                      "size": figure.size, "matplotlib": matplotlib_version(),
+                      "chart": CHART_VERSION})
         plans.append(FigurePlan(spec, figure, runs, key))
     return plans
 
@@ -108,11 +122,14 @@ class FigureDrawing:
         if not outcome.ok:
             self.errors.append(figure_error(group, outcome))
             return
+        static = outcome.result.get("static", {})
         for plan in group:
-            self.manifests[plan.key] = self.cache.commit(
-                "figures", plan.key, folders[plan.figure.name],
-                {"kind": "figure", "name": plan.figure.name, "experiment": plan.spec.rel,
-                 "reads": outcome.result["reads"][plan.figure.name]})
+            name = plan.figure.name
+            info = {"kind": "figure", "name": name, "experiment": plan.spec.rel,
+                    "reads": outcome.result["reads"][name]}
+            if name in static:   # why it has no interactive chart, for `build -v`
+                info["static"] = static[name]
+            self.manifests[plan.key] = self.cache.commit("figures", plan.key, folders[name], info)
             self.drawn.append(plan)
 
     def result(self) -> FiguresDone:

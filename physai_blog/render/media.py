@@ -33,6 +33,7 @@ class FigureRef:
     data: str | None = None
     code: str | None = None
     experiment: str | None = None
+    chart: str | None = None          # the interactive chart's script (figures/spec.py)
 
 
 def figure_html(ref: FigureRef, attributes: str = 'loading="lazy"',
@@ -52,7 +53,8 @@ def figure_html(ref: FigureRef, attributes: str = 'loading="lazy"',
     image = f'<img src="{escape(ref.src)}" alt="{escape(ref.alt)}" {attributes}>'
     if href:
         image = f'<a href="{escape(href)}">{image}</a>'
-    return (f'<figure class="figure" id="fig-{escape(ref.name)}">{image}'
+    chart = f' data-chart="{escape(ref.chart)}"' if ref.chart else ""
+    return (f'<figure class="figure" id="fig-{escape(ref.name)}"{chart}>{image}'
             + (f"<figcaption>{inner}</figcaption>" if inner else "") + "</figure>")
 
 

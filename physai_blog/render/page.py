@@ -118,7 +118,8 @@ class PostRenderer(AlFolio, Handlers):
             caption = plan.figure.caption
         ref = FigureRef(self.next_number(caption), name, f"figures/{plan.file}", caption,
                         plan.figure.alt or caption or name, f"data/{name}.zip",
-                        f"code/{name}.py", f"code/{self.experiment_name}")
+                        f"code/{name}.py", f"code/{self.experiment_name}",
+                        f"figures/{plan.figure.name}.js")
         self.figures.append(ref)
         return figure_html(ref)
 

@@ -16,6 +16,7 @@ byte-identical whichever executor ran them.  A worker that dies mid-run has its 
 from __future__ import annotations
 
 import hashlib
+import os
 import signal
 import tempfile
 from concurrent.futures import Future
@@ -31,6 +32,7 @@ from physai_blog.runs.executor import (
     in_background,
     worker_env,
 )
+from physai_blog.runs.lifeline import PARENT_ENV
 from physai_blog.runs.preload import default_jobs
 
 RETRIES = 2
@@ -69,7 +71,10 @@ def remote_task(experiment: str, payload: dict, sources: dict[str, bytes],
             outs = {name: base / "figures" / name for name in payload["out"]}
             payload["out"] = {name: str(path) for name, path in outs.items()}
         (base / "logs").mkdir()
-        worker = _Worker(root, experiment, worker_env(threads), base / "logs" / "output.log")
+        # It dies with this Dask worker (lifeline.py): a worker lost mid-run leaves no run
+        # behind writing checkpoints beside the retry.
+        env = {**worker_env(threads), PARENT_ENV: str(os.getpid())}
+        worker = _Worker(root, experiment, env, base / "logs" / "output.log")
         answer = worker.ask(payload, timeout)
         log = worker.log_tail() if not isinstance(answer, dict) or not answer.get("ok") else ""
         worker.close(kill=not isinstance(answer, dict))

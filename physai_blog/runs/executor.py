@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Protocol
 
+from physai_blog.runs.devices import DevicePool, gpus_wanted, visible_gpus
 from physai_blog.runs.lifeline import PARENT_ENV
 from physai_blog.runs.preload import (
     FIGURE_MODULES,
@@ -91,6 +92,7 @@ class _Worker:
         self.log_path = log_path
         self.log = log_path.open("wb")
         self.experiment = experiment
+        self.devices: str | None = None   # the GPUs its runs are given (CUDA_VISIBLE_DEVICES)
         self.proc = None
         if zygote is not None:   # forked from a process that has imported numpy & co already
             try:
@@ -243,9 +245,12 @@ class _Batch:
         self.lock = threading.Lock()
         self.report = _Reporter(on_event, finished)
         self.env = {**worker_env(pool.threads), PARENT_ENV: str(os.getpid())}
-        # A task that declares resources (a GPU, much memory) runs alone.
+        # A task that declares resources other than GPUs (much memory) runs alone; one that
+        # declares GPUs waits for free devices (one run per device at a time).
         self.gate = threading.Condition()
         self.running, self.exclusive = 0, False
+        wants_gpu = any(gpus_wanted(task.resources) for task in tasks)
+        self.gpus = DevicePool(visible_gpus() if wants_gpu else [])
         self.live: set = set()   # workers now running, killed if the build is interrupted
 
     def run(self, slots: int) -> list[Outcome]:
@@ -287,32 +292,44 @@ class _Batch:
                     return self.pending.pop(i)
             return self.pending.pop(0) if self.pending else None
 
-    def enter(self, task: Task) -> None:
+    def enter(self, task: Task) -> str | None:
+        """Wait until ``task`` may start; the GPUs it is given (None: none)."""
+        granted = self.gpus.acquire(gpus_wanted(task.resources))
         with self.gate:
-            if task.resources:
+            if _exclusive(task):
                 self.gate.wait_for(lambda: self.running == 0 and not self.exclusive)
                 self.exclusive = True
             else:
                 self.gate.wait_for(lambda: not self.exclusive)
             self.running += 1
+        return granted
 
-    def leave(self, task: Task) -> None:
+    def leave(self, task: Task, granted: str | None) -> None:
         with self.gate:
             self.running -= 1
-            if task.resources:
+            if _exclusive(task):
                 self.exclusive = False
             self.gate.notify_all()
+        self.gpus.release(granted)
 
     def slot(self, number: int) -> None:
         worker: _Worker | None = None
         try:
             while (task := self.take(worker.experiment if worker else None)) is not None:
-                if worker is not None and worker.experiment != task.experiment:
-                    self.retire(worker)
-                    worker = None
-                if worker is None:
-                    worker = self.new_worker(number, task)
-                outcome, worker = self.ask(worker, task)
+                granted = self.enter(task)
+                try:
+                    # A worker is bound to one script and one set of GPUs (CUDA reads
+                    # CUDA_VISIBLE_DEVICES once per process).
+                    if worker is not None and (worker.experiment, worker.devices) != \
+                            (task.experiment, granted):
+                        self.retire(worker)
+                        worker = None
+                    if worker is None:
+                        worker = self.new_worker(number, task)
+                        worker.devices = granted
+                    outcome, worker = self.ask(worker, task, granted)
+                finally:
+                    self.leave(task, granted)
                 self.outcomes[id(task)] = outcome
                 self.report(outcome)
         except BaseException as exc:  # noqa: BLE001 - re-raised in the calling thread
@@ -336,14 +353,12 @@ class _Batch:
         self.live.add(worker)
         return worker
 
-    def ask(self, worker: "_Worker", task: Task) -> tuple[Outcome, "_Worker | None"]:
+    def ask(self, worker: "_Worker", task: Task,
+            granted: str | None) -> tuple[Outcome, "_Worker | None"]:
         """Run one task; a worker that timed out or died is killed and not reused."""
-        self.enter(task)
         self.on_event("start", task)
-        try:
-            answer = worker.ask(task.payload, task.timeout)
-        finally:
-            self.leave(task)
+        payload = task.payload if granted is None else {**task.payload, "devices": granted}
+        answer = worker.ask(payload, task.timeout)
         if isinstance(answer, dict):
             outcome = Outcome(task, bool(answer.get("ok")), answer, answer.get("error"))
             if answer.get("phase") == "import":
@@ -352,6 +367,10 @@ class _Batch:
         outcome = Outcome(task, False, {}, {"type": answer}, log=worker.log_tail())
         outcome.error["exit"] = self.retire(worker, kill=True)
         return outcome, None
+
+
+def _exclusive(task: Task) -> bool:
+    return any(key.lower() != "gpu" for key in task.resources)
 
 
 class _Reporter:

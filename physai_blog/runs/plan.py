@@ -217,7 +217,8 @@ def run_manifest(plan: RunPlan, result: dict) -> dict:
             "inputs": run_inputs(plan.spec, plan.params, plan.seed),
             "params": plan.params, "cell": plan.cell, "seed": plan.seed,
             "versions": result.get("versions", {}), "device": result.get("device"),
-            "device_name": result.get("device_name"), "wall_time": result.get("wall_time")}
+            "device_name": result.get("device_name"), "wall_time": result.get("wall_time"),
+            **{k: result[k] for k in ("gpu", "determinism") if k in result}}
 
 
 def explain(plan: RunPlan, cache: Cache) -> str:

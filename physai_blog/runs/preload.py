@@ -4,6 +4,7 @@ a build imports it before it knows whether anything will run."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from pathlib import Path
@@ -23,8 +24,13 @@ def imports_torch(code: str | bytes) -> bool:
 
 def script_imports_torch(path: Path) -> bool:
     try:
+        if path.suffix == ".ipynb":   # a notebook post: its code cells, not its JSON
+            from physai_blog.content.notebook import notebook_script  # edge: notebooks only
+
+            return imports_torch(notebook_script(json.loads(path.read_bytes())["cells"][1:],
+                                                 path.name))
         return imports_torch(path.read_bytes())
-    except OSError:
+    except (OSError, ValueError, KeyError, TypeError):
         return False
 
 

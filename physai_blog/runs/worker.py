@@ -10,16 +10,21 @@ Errors carry the script's own traceback (our frames stripped) and its file:line.
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import json
+import linecache
 import os
 import platform
+import re
 import sys
 import time
 import traceback
+import types
 from pathlib import Path
 
 from physai_blog.paths import PACKAGE
+from physai_blog.runs.devices import gpu_record
 from physai_blog.runs.lifeline import PARENT_ENV, die_with_parent
 
 PACKAGE_DIR = str(PACKAGE.resolve())
@@ -84,11 +89,65 @@ def import_experiment(path: Path, root: Path, var: str):
     sys.path[:0] = [str(path.parent), str(root)]
     sys.argv = [str(path)]
     name = "physai_experiment_" + "".join(c if c.isalnum() else "_" for c in path.stem)
+    if path.suffix == ".ipynb":
+        return import_notebook(path, name, var)
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     spec.loader.exec_module(module)
     return getattr(module, var)
+
+
+def import_notebook(path: Path, name: str, var: str):
+    """A notebook post's code cells, as the one script the build read (``spec.py``); its
+    lines are registered so that a traceback shows the cell's own code."""
+    from physai_blog.content.notebook import notebook_script  # edge: only a notebook post
+
+    source = notebook_script(json.loads(path.read_text(encoding="utf-8"))["cells"][1:],
+                             path.name)
+    linecache.cache[str(path)] = (len(source), None, source.splitlines(True), str(path))
+    module = types.ModuleType(name)
+    module.__file__ = str(path)
+    sys.modules[name] = module
+    exec(compile(source, str(path), "exec"), module.__dict__)
+    return getattr(module, var)
+
+
+def in_cells(error: dict, root: Path) -> dict:
+    """An error in a notebook post's experiment, said as Jupyter shows it: line N of the
+    script is "cell K (`its first line`), line L"."""
+    from physai_blog.content.notebook import (  # edge: only a notebook post
+        cell_at,
+        code_cells,
+        first_line,
+        notebook_script,
+    )
+
+    path = root / error["file"]
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"][1:]
+    source, script = dict(code_cells(cells)), notebook_script(cells, path.name)
+
+    def where(line):
+        found = cell_at(script, line) if isinstance(line, int) else None
+        if not found or found[0] not in source:
+            return line
+        return f"cell {found[0]} (`{first_line(source[found[0]])}`), line {found[1]}"
+
+    error = dict(error, line=where(error["line"]))
+    error["traceback"] = [re.sub(r'(File "[^"]+\.ipynb"), line (\d+)',
+                                 lambda m: f"{m.group(1)}, {where(int(m.group(2)))}", frame)
+                          for frame in error.get("traceback", [])]
+    return error
+
+
+def located(error: dict, root: Path) -> dict:
+    """The error, its place in a notebook post's cells when that is where it happened."""
+    if str(error.get("file") or "").endswith(".ipynb"):
+        try:
+            return in_cells(error, root)
+        except (OSError, ValueError, KeyError):
+            return error
+    return error
 
 
 def handle(task: dict, exp, root: Path) -> dict:
@@ -104,22 +163,35 @@ def handle(task: dict, exp, root: Path) -> dict:
                               task.get("max_checkpoint_bytes"))
         wall = time.perf_counter() - start
         _only_logged(Path(task["out"]), written)
+        if "devices" in task:   # a run given GPUs records what it ran on
+            info.update(gpu_record())
         return {"ok": True, "wall_time": round(wall, 3), "versions": versions(), **info}
     if task["kind"] == "figures":
         from physai_blog.runtime.data import load_data
 
-        drawn = {}
+        drawn, static = {}, {}
         for name in task["names"]:
             data = load_data([(Path(p), label, params, cell, seed)
                               for p, label, params, cell, seed in task["runs"]],
                              task["sweep"], task["params"])
             out_dir = Path(task["out"][name])
-            draw_figure(exp, name, data, out_dir, task.get("style"))
+            reasons: list = []
+            draw_figure(exp, name, data, out_dir, task.get("style"), on_drawn=functools.partial(
+                _chart, reasons, data, name, out_dir / f"{name}.js"))
             drawn[name] = sorted(data.reads)
-        return {"ok": True, "reads": drawn, "versions": versions()}
+            if reasons and reasons[0]:
+                static[name] = reasons[0]
+        return {"ok": True, "reads": drawn, "static": static, "versions": versions()}
     if task["kind"] == "notebook":
         return run_notebook_task(task, root)
     raise ValueError(f"unknown task kind {task['kind']!r}")
+
+
+def _chart(reasons: list, data, name: str, path: Path, fig) -> None:
+    """The interactive chart of a drawn figure, beside it; why not, when it stays static."""
+    from physai_blog.figures.spec import write_chart   # matplotlib: the worker's
+
+    reasons.append(write_chart(fig, data, name, path))
 
 
 def run_notebook_task(task: dict, root: Path) -> dict:
@@ -159,11 +231,13 @@ def main(argv: list[str]) -> int:
         task_line = sys.stdin.readline()
         first = json.loads(task_line) if task_line else None
         path = root / experiment
+        if first and "devices" in first:   # before torch can look: CUDA reads it once
+            os.environ["CUDA_VISIBLE_DEVICES"] = first["devices"]
         if not first or first["kind"] != "notebook":   # a notebook imports no script
             exp = import_experiment(path, root, first["var"] if first else "exp")
         configure_threads(threads)
     except BaseException as exc:  # noqa: BLE001 - reported to the parent, which decides
-        import_error = user_traceback(exc, root)
+        import_error = located(user_traceback(exc, root), root)
     task = first
     while task is not None:
         if import_error:
@@ -178,6 +252,7 @@ def main(argv: list[str]) -> int:
                 if isinstance(exc, ObservableError):
                     reply["error"]["file"] = _rel(exc.filename, root)
                     reply["error"]["line"] = exc.lineno
+                reply["error"] = located(reply["error"], root)
         answer.write(json.dumps(reply) + "\n")
         sys.stdout.flush()
         sys.stderr.flush()

@@ -268,8 +268,10 @@ def execute_run(exp: Experiment, params: dict, seed: int, out_dir: Path,
     return log.write()
 
 
-def draw_figure(exp: Experiment, name: str, data, out_dir: Path, style: dict | None = None) -> Path:
-    """Draw one figure from ``data`` into ``out_dir/<name>.<fmt>`` with reproducible bytes."""
+def draw_figure(exp: Experiment, name: str, data, out_dir: Path, style: dict | None = None,
+                on_drawn=None) -> Path:
+    """Draw one figure from ``data`` into ``out_dir/<name>.<fmt>`` with reproducible bytes;
+    ``on_drawn(fig)`` sees the drawn figure before it is closed."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -289,6 +291,8 @@ def draw_figure(exp: Experiment, name: str, data, out_dir: Path, style: dict | N
             if fmt == "pdf":
                 metadata = {"CreationDate": None, "ModDate": None, "Producer": None}
             fig.savefig(path, format=fmt, metadata=metadata, bbox_inches="tight", dpi=150)
+            if on_drawn is not None:
+                on_drawn(fig)
         finally:
             plt.close(fig)
     return path
