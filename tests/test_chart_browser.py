@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 import numpy as np
 import pytest
 
-from conftest import make_blog
+from conftest import CONFIG, SAMPLE, make_blog
 from physai_blog.build import build
 
 pytest.importorskip("playwright.sync_api", reason="Playwright is not installed")
@@ -71,14 +71,17 @@ experiment: experiments/charts.py
 
 {{ figure("panels") }}
 
-Final: {{ value("final", rate=0.1) }}.
+Final: {{ value("final", rate=0.1) }}, as grokking papers report [@power2022grokking], with a
+step of $2/\\eta$ and {{ claim("final > 0", "it is positive", rate=0.1) }}{{ claim("final < 1", "below one", rate=0.1) }}.
 '''
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     root = make_blog(tmp_path_factory.mktemp("charts") / "blog",
-                     {"2026-02-01-charts.md": POST}, {"charts.py": EXPERIMENT})
+                     {"2026-02-01-charts.md": POST}, {"charts.py": EXPERIMENT},
+                     config=CONFIG + "bibliography: references.bib\n")
+    shutil.copy(SAMPLE / "references.bib", root / "references.bib")
     report = build(root, jobs=1)
     assert report.static_figures == {
         "charts/panels": "2 panels (only single-panel figures are interactive)"}
@@ -254,3 +257,39 @@ def test_the_explorer_plots_a_chosen_series_for_a_chosen_seed(site, page_of):
         float(np.exp(-0.3 * 40))]
     assert v.errors == [] and elsewhere(v) == []
     v.page.locator("#explore").screenshot(path=str(ARTIFACTS / "explorer.png"))
+
+
+def test_reading_a_post_like_an_article(site, page_of):
+    """Citations show their reference, figures enlarge, BibTeX wraps, adjacent claims stay
+    apart, a post without authors is the site author's, a slash fraction is tight."""
+    html = (site / "posts/charts/index.html").read_text()
+    assert '<span class="authors">Test Author</span>' in html
+    assert "<author><name>Test Author</name></author>" in (site / "feed.xml").read_text()
+    assert '<mo lspace="0" rspace="0">&#x0002F;</mo>' in html
+    assert re.search(r"it is positive</a> <a class=\"claim ", html)
+    v = page_of((site / "posts/charts/index.html").as_uri())
+    v.page.hover("span.cite a")
+    assert "Grokking" in v.page.inner_text("#cite-pop")
+    v.page.mouse.move(0, 0)
+    assert v.page.locator("#cite-pop").count() == 0
+    v.page.focus("span.cite a")                      # from the keyboard too
+    assert "Grokking" in v.page.inner_text("#cite-pop")
+    v.page.keyboard.press("Escape")
+    assert v.page.locator("#cite-pop").count() == 0
+
+    v.page.locator("#fig-panels").scroll_into_view_if_needed()
+    v.page.click("#fig-panels img")
+    assert "enlarged" in v.page.get_attribute("#fig-panels", "class")
+    width = v.page.evaluate("document.querySelector('#fig-panels img').getBoundingClientRect().width")
+    assert width > 700
+    v.page.keyboard.press("Escape")
+    assert "enlarged" not in v.page.get_attribute("#fig-panels", "class")
+    v.page.click("#fig-loss .chart-enlarge")
+    assert "enlarged" in v.page.get_attribute("#fig-loss", "class")
+    v.page.click("#fig-loss .fig-close")
+    assert "enlarged" not in v.page.get_attribute("#fig-loss", "class")
+
+    bib = v.page.evaluate("""() => { const p = document.querySelector('.cite-block pre');
+        return [getComputedStyle(p).whiteSpace, p.scrollWidth - p.clientWidth]; }""")
+    assert bib == ["pre-wrap", 0]
+    assert v.errors == [] and elsewhere(v) == []

@@ -416,6 +416,9 @@ def _mathml(tex: str, display: bool) -> str:
         mathml = convert(tex.strip(), display="block" if display else "inline")
     except Exception as exc:  # noqa: BLE001 - the converter raises many kinds
         fail(f"{exc.__class__.__name__} {exc}".strip())
+    # A slash between two symbols (2/\eta) is a fraction, typeset tight, not an operator
+    # with the wide spacing of a relation.
+    mathml = mathml.replace("<mo>&#x0002F;</mo>", '<mo lspace="0" rspace="0">&#x0002F;</mo>')
     unknown = re.search(r"<m[io][^>]*>(\\[A-Za-z]+)</m[io]>", mathml)
     if unknown:
         fail(f"unknown command {unknown.group(1)}")

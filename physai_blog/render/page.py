@@ -11,6 +11,7 @@ import hashlib
 import json
 import math
 import os
+import re
 from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path
@@ -68,6 +69,9 @@ def environment(root: Path, bytecode_dir: Path | None = None) -> jinja2.Environm
                              undefined=jinja2.StrictUndefined, bytecode_cache=bytecode)
     env.filters["tag_slug"] = tag_slug
     return env
+
+
+ADJACENT_CLAIMS = re.compile(r'(<a class="claim [^"]*"[^>]*>.*?</a>)(?=<a class="claim )')
 
 
 @dataclass
@@ -236,6 +240,7 @@ def render_post_body(post: Post, config: SiteConfig, root: Path, obs: Observable
     html, toc = render_markdown(post.body, post.rel, post.body_line, renderer.handlers(),
                                 renderer.math, converter=converter, fragments=fragments,
                                 dialect=post.markdown or config.markdown)
+    html = ADJACENT_CLAIMS.sub(r"\1 ", html)   # two claims in a row read as two
     url = absolute_url(config.base_url, f"posts/{post.slug}/")
     authors = post.authors or [config.author]
     words = len(post.body.split())

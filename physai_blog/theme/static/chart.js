@@ -120,7 +120,21 @@
     reset.className = "chart-reset";
     reset.textContent = "Reset";
     reset.addEventListener("click", function () { self.reset(); });
-    this.controls.appendChild(reset);
+    var buttons = document.createElement("span");
+    buttons.appendChild(reset);
+    var figure = this.el.closest("figure.figure");
+    if (figure) {
+      var big = document.createElement("button");
+      big.type = "button";
+      big.className = "chart-enlarge";
+      big.textContent = "Enlarge";
+      big.addEventListener("click", function () {
+        figure.dispatchEvent(new CustomEvent("physai-enlarge"));
+      });
+      buttons.appendChild(document.createTextNode(" "));
+      buttons.appendChild(big);
+    }
+    this.controls.appendChild(buttons);
     this.mount();
   };
 
@@ -161,9 +175,14 @@
   };
 
   Chart.prototype.size = function () {
-    var w = Math.max(280, Math.min(this.el.clientWidth || 640, 900));
-    var s = this.spec.size || [640, 400];
-    return {width: w, height: Math.round(w * s[1] / s[0])};
+    var big = this.el.closest(".enlarged"), s = this.spec.size || [640, 400];
+    var w = Math.max(280, Math.min(this.el.clientWidth || 640, big ? 1600 : 900));
+    var h = Math.round(w * s[1] / s[0]);
+    if (big && h > window.innerHeight * 0.75) {
+      h = Math.round(window.innerHeight * 0.75);
+      w = Math.round(h * s[0] / s[1]);
+    }
+    return {width: w, height: h};
   };
 
   Chart.prototype.axisOpts = function (which, th) {
