@@ -3,7 +3,7 @@
 ``AlFolio`` holds the handlers of what ``liquid`` parses (``figure.liquid`` with all its
 parameters, ``video.liquid``, ``audio.liquid``, ``{% reference %}``, ``{% link %}``,
 ``{% post_url %}``, ``{{ site.baseurl }}``...); ``page.PostRenderer`` inherits them.  Every URL
-it writes is relative to the post's page (``paths.post_path``), so the site works from
+it writes is relative to the post's page (``paths.post_dir``), so the site works from
 ``file://`` and under any base path.  A figure without a caption gets no "Figure N." label and
 no number.
 """
@@ -16,7 +16,7 @@ from html import escape
 from pathlib import Path
 
 from physai_blog.links import safe_href
-from physai_blog.paths import post_path
+from physai_blog.paths import post_dir
 from physai_blog.render.citation import absolute_url
 from physai_blog.render.directives import Call
 
@@ -71,7 +71,7 @@ class AlFolio:
 
     def site_url(self, rel: str) -> str:
         """``rel`` (a path from the site root) as a URL relative to this post's page."""
-        here = post_path(self.post)
+        here = post_dir(self.post, self.config.permalink)
         url = posixpath.relpath(rel.rstrip("/") or ".", here.rstrip("/"))
         return url + "/" if rel.endswith("/") and not url.endswith("/") else url
 
@@ -129,7 +129,7 @@ class AlFolio:
             rel, source = target
             self.extra_files[rel] = source
             return escape(self.site_url(rel))
-        return escape(self.site_url(post_path(target)))
+        return escape(self.site_url(post_dir(target, self.config.permalink)))
 
     post_url = link
 

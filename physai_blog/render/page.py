@@ -25,13 +25,14 @@ from physai_blog import __version__
 from physai_blog.content.config import SiteConfig
 from physai_blog.content.posts import Post, tag_slug
 from physai_blog.errors import InputError, PhysaiError
-from physai_blog.paths import PACKAGE, THEME
+from physai_blog.paths import PACKAGE, THEME, post_dir, up_to_root
 from physai_blog.render.citation import absolute_url, citation
 from physai_blog.render.directives import Call, Handlers, Scope
 from physai_blog.render.fragments import Fragments
 from physai_blog.render.markup import latex_to_mathml, render_markdown
 from physai_blog.render.media import AlFolio, FigureRef, figure_html
 from physai_blog.render.references import Bibliography, Citations
+from physai_blog.render.site_links import relativize
 from physai_blog.render.values import (
     ClaimCheck,
     Observables,
@@ -68,6 +69,7 @@ def environment(root: Path, bytecode_dir: Path | None = None) -> jinja2.Environm
                              trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
                              undefined=jinja2.StrictUndefined, bytecode_cache=bytecode)
     env.filters["tag_slug"] = tag_slug
+    env.globals["post_dir"] = post_dir
     return env
 
 
@@ -89,6 +91,7 @@ class RenderedPost:
     failed_claims: list[str] = field(default_factory=list)
     extra_files: dict = field(default_factory=dict)
     references: list[dict] = field(default_factory=list)
+    links: list = field(default_factory=list)     # [site path, as written, line] (site_links)
 
 
 class PostRenderer(AlFolio, Handlers):
@@ -104,6 +107,7 @@ class PostRenderer(AlFolio, Handlers):
                                obs.param_names() if obs is not None else [],
                                posts=posts_by_name(posts or {})))
         self.post, self.config, self.root = post, config, root
+        self.site_root = up_to_root(post_dir(post, config.permalink))   # "../../"
         self.citations = Citations(bibliography, post.rel)
         self.obs, self.figure_plans = obs, figures
         self.experiment_name = experiment_name
@@ -241,7 +245,9 @@ def render_post_body(post: Post, config: SiteConfig, root: Path, obs: Observable
                                 renderer.math, converter=converter, fragments=fragments,
                                 dialect=post.markdown or config.markdown)
     html = ADJACENT_CLAIMS.sub(r"\1 ", html)   # two claims in a row read as two
-    url = absolute_url(config.base_url, f"posts/{post.slug}/")
+    html, linked, links = relativize(html, post, config, root, post.body, post.body_line)
+    renderer.extra_files.update(linked)
+    url = absolute_url(config.base_url, post_dir(post, config.permalink))
     authors = post.authors or [config.author]
     words = len(post.body.split())
     return RenderedPost(post=post, html=html, toc=toc, figures=renderer.figures,
@@ -250,7 +256,7 @@ def render_post_body(post: Post, config: SiteConfig, root: Path, obs: Observable
                         url=url, reading_minutes=max(1, round(words / 220)),
                         has_data=obs is not None, failed_claims=renderer.failed,
                         extra_files=renderer.extra_files,
-                        references=renderer.citations.references())
+                        references=renderer.citations.references(), links=links)
 
 
 def claim_rows(check: ClaimCheck) -> list[dict]:
@@ -260,7 +266,8 @@ def claim_rows(check: ClaimCheck) -> list[dict]:
 
 
 def render_post_page(env: jinja2.Environment, config: SiteConfig, item: RenderedPost) -> bytes:
-    return render_template(env, "post.html", site=config, nav=config.nav, root="../../",
+    root = up_to_root(post_dir(item.post, config.permalink))
+    return render_template(env, "post.html", site=config, nav=config.nav, root=root,
                            page_title=item.post.title, post=item.post, r=item,
                            claim_rows=claim_rows)
 
@@ -291,6 +298,7 @@ class CachedPage:
     url: str
     failed_claims: list = field(default_factory=list)
     extra_files: dict = field(default_factory=dict)
+    links: list = field(default_factory=list)
 
 
 def templates_digest(root: Path) -> str:

@@ -14,7 +14,7 @@ from pathlib import Path
 from physai_blog.content.config import SiteConfig
 from physai_blog.content.posts import Post
 from physai_blog.errors import PhysaiError
-from physai_blog.paths import post_path
+from physai_blog.paths import post_dir
 from physai_blog.render.fragments import Fragments, FragmentStore
 from physai_blog.render.markup import Converters, fragment_salt
 from physai_blog.render.page import (
@@ -64,7 +64,7 @@ class RenderJob:
         except PhysaiError as exc:
             return exc
         store_page(self.cache, key, html, item, self.root)
-        return CachedPage(post, item.url, item.failed_claims, dict(item.extra_files))
+        return CachedPage(post, item.url, item.failed_claims, dict(item.extra_files), item.links)
 
 
 @dataclass
@@ -83,16 +83,18 @@ def render_post_pages(job: RenderJob, posts: list[Post], site_inputs: dict,
     out, stale = PostPages(), []
     for post in posts:
         spec = job.specs.get(post.experiment) if post.experiment else None
-        linked = [[p.rel, post_path(p)] for p in job.posts_by_slug.values()] \
-            if "{% post_url" in post.body or "{% link" in post.body else None
+        linked = None             # a page linking to other posts depends on their URLs
+        if "{% post_url" in post.body or "{% link" in post.body:
+            linked = [[p.rel, post_dir(p, job.config.permalink)]
+                      for p in job.posts_by_slug.values()]
         key = page_key(post, spec, job.runs.get(post.slug, []), job.figures.get(post.slug, []),
                        site_inputs, linked)
         entry = job.cache.get_file("pages", key, ".html")
         if entry is not None and extras_unchanged(job.root, entry[1]):
             page = entry[1]
             out.pages[post.slug] = CachedPage(post, page["url"], page["failed_claims"],
-                                              page["extra_files"])
-            out.files[f"posts/{post.slug}/index.html"] = entry[0]
+                                              page["extra_files"], page.get("links", []))
+            out.files[post_dir(post, job.config.permalink) + "index.html"] = entry[0]
         else:
             stale.append((post, key))
     store = None
@@ -105,8 +107,8 @@ def render_post_pages(job: RenderJob, posts: list[Post], site_inputs: dict,
         else:
             store.keep(post.rel, used)
             out.pages[post.slug] = outcome
-            out.files[f"posts/{post.slug}/index.html"] = job.cache.file_path("pages", key,
-                                                                              ".html")
+            out.files[post_dir(post, job.config.permalink) + "index.html"] = \
+                job.cache.file_path("pages", key, ".html")
     if store is not None:
         store.save()
     for post in posts:
@@ -191,6 +193,7 @@ def page_key(post: Post, spec, runs: list, figures: list, site_inputs: dict,
 def store_page(cache: Cache, key: str, html: bytes, item, root: Path) -> None:
     cache.put_file("pages", key, html, {
         "kind": "page", "url": item.url, "failed_claims": item.failed_claims,
+        "links": item.links,
         "extra_files": {rel: file_digest(root / rel) for rel in sorted(item.extra_files)}},
         ".html")
 
