@@ -60,7 +60,7 @@ class RenderJob:
         try:
             item = render_post_body(post, self.config, self.root, self.observables(post), fig_plans,
                                     spec.path.name if spec else None, self.keep_going,
-                                    self.bibliography, converter, fragments)
+                                    self.bibliography, converter, fragments, self.posts_by_slug)
             html = render_post_page(self.env, self.config, item)
         except PhysaiError as exc:
             return in_prose_cells(exc, post.rel, post.source)   # a notebook's: by its cell
@@ -84,8 +84,12 @@ def render_post_pages(job: RenderJob, posts: list[Post], site_inputs: dict,
     out, stale = PostPages(), []
     for post in posts:
         spec = job.specs.get(post.experiment) if post.experiment else None
+        linked = None             # a page linking to other posts depends on their URLs
+        if "{% post_url" in post.body or "{% link" in post.body:
+            linked = [[p.rel, post_dir(p, job.config.permalink)]
+                      for p in job.posts_by_slug.values()]
         key = page_key(post, spec, job.runs.get(post.slug, []), job.figures.get(post.slug, []),
-                       site_inputs)
+                       site_inputs, linked)
         entry = job.cache.get_file("pages", key, ".html")
         if entry is not None and extras_unchanged(job.root, entry[1]):
             page = entry[1]
@@ -177,11 +181,14 @@ def _revive(outcome):
     return outcome
 
 
-def page_key(post: Post, spec, runs: list, figures: list, site_inputs: dict) -> str:
-    """A post page depends on its source, its runs and figures, and the site-wide inputs."""
+def page_key(post: Post, spec, runs: list, figures: list, site_inputs: dict,
+             linked: list | None = None) -> str:
+    """A post page depends on its source, its runs and figures, and the site-wide inputs
+    (``linked``: the posts' URLs, for a page that links to other posts)."""
     return key_of({"kind": "page", "source": file_digest(post.source), "rel": post.rel,
                    "spec": spec.source if spec else None, "runs": [r.key for r in runs],
-                   "figures": [f.key for f in figures], **site_inputs})
+                   "figures": [f.key for f in figures], **site_inputs,
+                   **({"linked": linked} if linked else {})})
 
 
 def store_page(cache: Cache, key: str, html: bytes, item, root: Path) -> None:
