@@ -30,6 +30,7 @@ from physai_blog.render.citation import absolute_url, citation
 from physai_blog.render.directives import Call, Handlers, Scope
 from physai_blog.render.fragments import Fragments
 from physai_blog.render.markup import latex_to_mathml, render_markdown
+from physai_blog.render.media import AlFolio, FigureRef, figure_html
 from physai_blog.render.references import Bibliography, Citations
 from physai_blog.render.site_links import relativize
 from physai_blog.render.values import (
@@ -76,19 +77,6 @@ ADJACENT_CLAIMS = re.compile(r'(<a class="claim [^"]*"[^>]*>.*?</a>)(?=<a class=
 
 
 @dataclass
-class FigureRef:
-    number: int
-    name: str
-    src: str
-    caption: str
-    alt: str
-    data: str | None = None
-    code: str | None = None
-    experiment: str | None = None
-    chart: str | None = None          # the interactive chart's script (figures/spec.py)
-
-
-@dataclass
 class RenderedPost:
     post: Post
     html: str
@@ -106,16 +94,18 @@ class RenderedPost:
     links: list = field(default_factory=list)     # [site path, as written, line] (site_links)
 
 
-class PostRenderer(Handlers):
+class PostRenderer(AlFolio, Handlers):
     """The directive handlers of one post: each directive, checked (``directives.check``),
     rendered with the data."""
 
     def __init__(self, post: Post, config: SiteConfig, root: Path, obs: Observables | None,
                  figures: dict[str, FigurePlan], experiment_name: str | None, keep_going: bool,
-                 bibliography: Bibliography, fragments: Fragments | None = None):
+                 bibliography: Bibliography, fragments: Fragments | None = None,
+                 posts: dict | None = None):
         super().__init__(Scope(post.rel, root, post.experiment if experiment_name else None,
                                obs.sweep if obs is not None else {}, list(figures),
-                               obs.param_names() if obs is not None else []))
+                               obs.param_names() if obs is not None else [],
+                               posts=posts_by_name(posts or {})))
         self.post, self.config, self.root = post, config, root
         self.site_root = up_to_root(post_dir(post, config.permalink))   # "../../"
         self.citations = Citations(bibliography, post.rel)
@@ -134,35 +124,14 @@ class PostRenderer(Handlers):
         caption = call.option("caption")
         if caption is None:
             caption = plan.figure.caption
-        ref = FigureRef(len(self.figures) + 1, name, f"figures/{plan.file}", caption,
+        ref = FigureRef(self.next_number(caption), name, f"figures/{plan.file}", caption,
                         plan.figure.alt or caption or name, f"data/{name}.zip",
                         f"code/{name}.py", f"code/{self.experiment_name}",
                         f"figures/{plan.figure.name}.js")
         self.figures.append(ref)
-        return self._figure_html(ref)
+        return figure_html(ref)
 
-    def include_figure(self, call: Call) -> str:
-        rel, source = call.result
-        self.extra_files[rel] = source
-        caption = call.option("caption")
-        ref = FigureRef(len(self.figures) + 1, Path(rel).stem, f"{self.site_root}{rel}", caption,
-                        call.kwargs.get("alt", caption or Path(rel).stem))
-        self.figures.append(ref)
-        return self._figure_html(ref)
-
-    @staticmethod
-    def _figure_html(ref: FigureRef) -> str:
-        links = ""
-        if ref.data:
-            links = (f' <span class="fig-links"><a href="{ref.data}" download>data</a> · '
-                     f'<a href="{ref.code}">code</a> · '
-                     f'<a href="{ref.experiment}">experiment</a></span>')
-        caption = escape(ref.caption)
-        chart = f' data-chart="{escape(ref.chart)}"' if ref.chart else ""
-        return (f'<figure class="figure" id="fig-{escape(ref.name)}"{chart}>'
-                f'<img src="{escape(ref.src)}" alt="{escape(ref.alt)}" loading="lazy">'
-                f'<figcaption><a class="fig-num" href="#fig-{escape(ref.name)}">Figure '
-                f'{ref.number}.</a> {caption}{links}</figcaption></figure>')
+    _figure_html = staticmethod(figure_html)
 
     def value(self, call: Call) -> str:
         name, fmt, cell = call.args[0], call.option("fmt"), call.cell
@@ -255,13 +224,23 @@ def seed_table(obs: Observables | None) -> list[dict]:
     return rows
 
 
+def posts_by_name(posts: dict) -> dict:
+    """The posts a ``{% post_url %}`` or ``{% link %}`` may name: by file name without its
+    extension (``2026-01-02-slug``), and by slug."""
+    named = {post.slug: post for post in posts.values()}
+    named.update({Path(post.rel).stem: post for post in posts.values()})
+    return named
+
+
 def render_post_body(post: Post, config: SiteConfig, root: Path, obs: Observables | None,
                      figures: dict[str, FigurePlan], experiment_name: str | None,
                      keep_going: bool, bibliography: Bibliography,
-                     converter=None, fragments: Fragments | None = None) -> RenderedPost:
-    """``fragments``: the post's formulas and code blocks kept from its last render."""
+                     converter=None, fragments: Fragments | None = None,
+                     posts: dict | None = None) -> RenderedPost:
+    """``fragments``: the post's formulas and code blocks kept from its last render;
+    ``posts``: every post of the blog (by slug), for links between them."""
     renderer = PostRenderer(post, config, root, obs, figures, experiment_name, keep_going,
-                            bibliography, fragments)
+                            bibliography, fragments, posts)
     html, toc = render_markdown(post.body, post.rel, post.body_line, renderer.handlers(),
                                 renderer.math, converter=converter, fragments=fragments,
                                 dialect=post.markdown or config.markdown)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from physai_blog.content.config import SiteConfig
+from physai_blog.content.notebook import in_prose_cells
 from physai_blog.content.posts import Post
 from physai_blog.errors import PhysaiError
 from physai_blog.paths import post_dir
@@ -59,10 +60,10 @@ class RenderJob:
         try:
             item = render_post_body(post, self.config, self.root, self.observables(post), fig_plans,
                                     spec.path.name if spec else None, self.keep_going,
-                                    self.bibliography, converter, fragments)
+                                    self.bibliography, converter, fragments, self.posts_by_slug)
             html = render_post_page(self.env, self.config, item)
         except PhysaiError as exc:
-            return exc
+            return in_prose_cells(exc, post.rel, post.source)   # a notebook's: by its cell
         store_page(self.cache, key, html, item, self.root)
         return CachedPage(post, item.url, item.failed_claims, dict(item.extra_files), item.links)
 
@@ -83,8 +84,12 @@ def render_post_pages(job: RenderJob, posts: list[Post], site_inputs: dict,
     out, stale = PostPages(), []
     for post in posts:
         spec = job.specs.get(post.experiment) if post.experiment else None
+        linked = None             # a page linking to other posts depends on their URLs
+        if "{% post_url" in post.body or "{% link" in post.body:
+            linked = [[p.rel, post_dir(p, job.config.permalink)]
+                      for p in job.posts_by_slug.values()]
         key = page_key(post, spec, job.runs.get(post.slug, []), job.figures.get(post.slug, []),
-                       site_inputs)
+                       site_inputs, linked)
         entry = job.cache.get_file("pages", key, ".html")
         if entry is not None and extras_unchanged(job.root, entry[1]):
             page = entry[1]
@@ -176,11 +181,14 @@ def _revive(outcome):
     return outcome
 
 
-def page_key(post: Post, spec, runs: list, figures: list, site_inputs: dict) -> str:
-    """A post page depends on its source, its runs and figures, and the site-wide inputs."""
+def page_key(post: Post, spec, runs: list, figures: list, site_inputs: dict,
+             linked: list | None = None) -> str:
+    """A post page depends on its source, its runs and figures, and the site-wide inputs
+    (``linked``: the posts' URLs, for a page that links to other posts)."""
     return key_of({"kind": "page", "source": file_digest(post.source), "rel": post.rel,
                    "spec": spec.source if spec else None, "runs": [r.key for r in runs],
-                   "figures": [f.key for f in figures], **site_inputs})
+                   "figures": [f.key for f in figures], **site_inputs,
+                   **({"linked": linked} if linked else {})})
 
 
 def store_page(cache: Cache, key: str, html: bytes, item, root: Path) -> None:
