@@ -114,3 +114,26 @@ def test_figure_captions_come_from_the_cell_and_its_code_runs_alone(tmp_path, mo
                           env={"PATH": "/usr/bin:/bin", "MPLBACKEND": "Agg"}, timeout=60)
     assert done.returncode == 0, done.stderr
     assert (code.parent / "sq.png").is_file()
+
+
+def test_the_kernel_talks_over_ipc_without_a_transport_warning(tmp_path, capfd):
+    """The kernel inherits this process's stderr: its TCP warning would land there."""
+    from physai_blog.runs.notebook_exec import execute
+
+    nb = nbformat.v4.new_notebook(cells=[new_raw_cell("---"), new_code_cell(
+        "import os, sys\nprint(os.environ['PHYSAI_NOTEBOOK_VALUES'].endswith('v.json'))")])
+    execute(nb, "x.ipynb", tmp_path, tmp_path / "v.json", 60)
+    assert nb.cells[1].outputs[0].text == "True\n"
+    captured = capfd.readouterr()
+    assert "without encryption" not in captured.err + captured.out
+    assert list(tmp_path.iterdir()) == []            # no connection file or socket left here
+
+
+def test_run_names_a_plain_notebook_and_what_it_needs(tmp_path):
+    root = make_blog(tmp_path / "blog", posts={}, experiments={})
+    nbformat.write(notebook(), root / "posts/2026-02-10-slope.ipynb")
+    result = cli("run", "slope", "--root", root)
+    assert result.exit_code == 1
+    assert ("Error: posts/2026-02-10-slope.ipynb: a plain notebook is executed whole by "
+            "`build`; for `run` and `verify`, write its code cells with the Experiment API"
+            ) in result.output
