@@ -18,7 +18,7 @@ from html import escape
 from pygments import highlight
 
 from physai_blog.artifacts.downloads import deterministic_zip
-from physai_blog.content.notebook import cell_source, code_cells, kernel_name, load_json
+from physai_blog.content.notebook import cell_source, kernel_name, load_json, notebook_script
 from physai_blog.content.posts import Post
 from physai_blog.content.spec import sha256
 from physai_blog.paths import post_dir, runtime_files
@@ -50,13 +50,20 @@ def notebook_files(ctx, post: Post, key: str, bibliography, rendered: list, env)
     for rel, data in reader_package(post, folder, values,
                                     ctx.cache.load("notebooks", key) or {}).items():
         files[base + rel] = data
-    sources = dict(code_cells(post.notebook))
     for fig in item.figures:
-        index = int(fig.name.removeprefix("cell").split("-")[0])
-        files[f"{base}{fig.code}"] = sources[index].encode() + b"\n"
+        files[f"{base}{fig.code}"] = figure_code(post, int(fig.name.removeprefix("cell")))
     for image in sorted((folder / "outputs").iterdir()):
         files[f"{base}figures/{image.name}"] = image
     return files
+
+
+def figure_code(post: Post, number: int) -> bytes:
+    """The code behind a figure that runs alone: every code cell up to the one that drew it
+    (run in the notebook's folder, beside its inputs)."""
+    script = notebook_script(post.notebook[:number], post.rel)
+    return (f"# Figure of cell {number} of {post.source.name}: the code cells 1..{number}, "
+            "which draw it when run alone\n# (beside the notebook's inputs).\n"
+            + script).encode()
 
 
 def caption_of(cell: dict, number: int) -> str:

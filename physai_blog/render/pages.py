@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from physai_blog.content.config import SiteConfig
+from physai_blog.content.notebook import in_prose_cells
 from physai_blog.content.posts import Post
 from physai_blog.errors import PhysaiError
 from physai_blog.paths import post_dir
@@ -62,7 +63,7 @@ class RenderJob:
                                     self.bibliography, converter, fragments, self.posts_by_slug)
             html = render_post_page(self.env, self.config, item)
         except PhysaiError as exc:
-            return exc
+            return in_prose_cells(exc, post.rel, post.source)   # a notebook's: by its cell
         store_page(self.cache, key, html, item, self.root)
         return CachedPage(post, item.url, item.failed_claims, dict(item.extra_files), item.links)
 
