@@ -101,7 +101,7 @@ def test_an_unperturbed_site_matches(blog, site):
     assert drift == [] and error is None
     lines, _ = report(compare_site(blog[1], site))
     assert lines[-2:] == ["10 of 10 observables match the published data.",
-                          "23 of 23 published files match a fresh build."]
+                          "27 of 27 published files match a fresh build."]
 
 
 def test_a_cell_of_values_csv(blog, site):
@@ -214,7 +214,7 @@ def test_any_flipped_byte_of_any_published_file_is_reported(blog, site):
     """Eight bytes of every file of the post, one at a time: each is a row naming the file."""
     rng = random.Random(12)
     files = sorted(p for p in (site / "posts/decay").rglob("*") if p.is_file())
-    assert len(files) == 23
+    assert len(files) == 27
     for path in files:
         original = path.read_bytes()
         for offset in rng.sample(range(len(original)), 8):
@@ -265,14 +265,14 @@ def test_a_tolerance_on_printed_numbers_allows_their_rounding(blog, site):
 
 
 @pytest.mark.parametrize("old, new, where, numbers", [
-    ("Figure 1.</a>", "Figure 2.</a>", "line 36", "2 1"),                  # a figure number
-    ('datetime="2026-01-08"', 'datetime="2026-02-08"', "line 28", "02 01"),   # a date
+    ("Figure 1.</a>", "Figure 2.</a>", "line 40", "2 1"),                  # a figure number
+    ('datetime="2026-01-08"', 'datetime="2026-02-08"', "line 32", "02 01"),   # a date
     ("Ada Lovelace (2026)", "Ada Lovelace (2027)", "line ", "2027 2026"),     # a year
     ("holds on 2 of 2 runs", "holds on 2 of 3 runs", "line ", "3 2"),         # a count of runs
-    ("<td>–</td><td>2</td>", "<td>–</td><td>3</td>", "line 81", "3 2"),       # seeds, seed table
-    ("over 2 seed(s)", "over 3 seed(s)", "value 1 (final_loss), line 37", "3 2"),   # ... title
-    (" (n=2)</a>", " (n=3)</a>", "value 1 (final_loss), line 37", "3 2"),     # ... value's text
-    (">0.5</a>", ">0.51</a>", "param 3 (rate), line 38", "0.51 0.5"),         # a printed param
+    ("<td>–</td><td>2</td>", "<td>–</td><td>3</td>", "line 85", "3 2"),       # seeds, seed table
+    ("over 2 seed(s)", "over 3 seed(s)", "value 1 (final_loss), line 41", "3 2"),   # ... title
+    (" (n=2)</a>", " (n=3)</a>", "value 1 (final_loss), line 41", "3 2"),     # ... value's text
+    (">0.5</a>", ">0.51</a>", "param 3 (rate), line 42", "0.51 0.5"),         # a printed param
 ], ids=["figure", "date", "year", "runs", "seed-table-n", "value-title-n", "value-n", "param"])
 def test_a_tolerance_never_covers_a_number_that_is_not_measured(blog, site, old, new, where,
                                                                  numbers):
@@ -309,7 +309,7 @@ def test_a_tolerance_covers_each_measured_number_the_page_prints(blog, site):
     assert check(blog, site, tolerance=0.02) == ([], None)
     drift, error = check(blog, site, tolerance=1e-9)
     assert [row.split("  ")[1].split(", line")[0] for row in drift] == [
-        "value 1 (final_loss)", "value 1 (final_loss)", "line 67", "line 81", "line 81"], drift
+        "value 1 (final_loss)", "value 1 (final_loss)", "line 71", "line 85", "line 85"], drift
     assert all(row.endswith(PAGE) for row in drift)
     assert error == "1 published file(s) differ from a fresh build"
     edit(page, ">0.106 ± ", ">0.110 ± ")     # 5.8 %: past the tolerance and the rounding
@@ -348,14 +348,14 @@ def test_the_command_passes_then_fails_on_a_published_value(blog, tmp_path):
         result = cli("verify", "--root", copy)
         assert result.exit_code == 0, result.output
         assert "10 of 10 observables match the published data.\n" \
-               "23 of 23 published files match a fresh build.\n" in result.output
+               "27 of 27 published files match a fresh build.\n" in result.output
         edit(copy / POST / "data/values.csv", ",2.0\n", ",2.5\n")
         result = cli("verify", "--root", copy, "decay")
     assert result.exit_code == 1
     drift = [line for line in result.output.splitlines() if "DRIFT" in line]
     assert re.match(r"decay/data/values\.csv  row 1 \(seed-0\), column half_life +2\.5 +2\.0 ",
                     only_row(drift, "decay/data/values.csv"))
-    assert "22 of 23 published files match a fresh build." in result.output
+    assert "26 of 27 published files match a fresh build." in result.output
     assert result.output.endswith("Error: 1 published file(s) differ from a fresh build\n")
     assert runs_counted(counter) == before + 4
     assert sorted(p.name for p in (root / ".physai-cache/runs").iterdir()) == cache
