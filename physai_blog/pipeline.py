@@ -35,11 +35,12 @@ from physai_blog.figures.draw import (
     plan_figures,
 )
 from physai_blog.output.write import write_site
-from physai_blog.paths import CACHE_DIR, SITE_DIR
+from physai_blog.paths import CACHE_DIR, SITE_DIR, post_dir
 from physai_blog.render.notebook_post import notebook_files
 from physai_blog.render.page import environment, templates_digest, theme_assets
 from physai_blog.render.pages import RenderJob, render_post_pages, site_pages
 from physai_blog.render.references import Bibliography
+from physai_blog.render.site_links import broken_links
 from physai_blog.runs import fingerprint
 from physai_blog.runs.cache import Cache, file_digest
 from physai_blog.runs.lazy import Deferred
@@ -82,6 +83,8 @@ def run_pipeline(options: BuildOptions, *, executor: Executor | None, on_event, 
             drawing = draw(ctx, inputs, runs)
             rendered = render(ctx, inputs, runs, drawing, notebooks)
             files = {**rendered.files, **gather(ctx, inputs, runs, rendered)}
+            report.warnings += [w for page in rendered.pages
+                                for w in broken_links(page.post.rel, page.links, files)]
         finally:
             if own and hasattr(executor, "close"):
                 executor.close()
@@ -254,6 +257,7 @@ class Rendered:
     files: dict[str, bytes | Path]          # theme assets, every page, notebook posts' files
     due: list = field(default_factory=list)  # (post, its page's URL, its Figures) to gather
     job: RenderJob | None = None             # reads a post's values, once
+    pages: list = field(default_factory=list)  # every published post's page (its links)
 
 
 def render(ctx: Context, inputs: Inputs, runs: dict[str, list[Run]], drawing: Drawing,
@@ -289,13 +293,14 @@ def render(ctx: Context, inputs: Inputs, runs: dict[str, list[Run]], drawing: Dr
             continue
         figures = done.figures(drawing.plans.get(post.slug, []))
         if post.slug not in pages.pages or figures is None:
-            out.files.pop(f"posts/{post.slug}/index.html", None)
+            out.files.pop(post_dir(post, config.permalink) + "index.html", None)
             continue
         shown.append(pages.pages[post.slug])
         if post.experiment:
             out.due.append((post, pages.pages[post.slug].url, figures))
     collect(errors)
     out.files.update(site_pages(ctx.cache, config, env, shown, site_inputs))
+    out.pages = shown
     return out
 
 
@@ -307,20 +312,22 @@ def gather(ctx: Context, inputs: Inputs, runs: dict[str, list[Run]],
         downloads = post_downloads(ctx.cache, ctx.options.root, post,
                                    inputs.specs[post.experiment], runs[post.slug], figures,
                                    rendered.job.observables(post), url)
-        files.update({f"posts/{post.slug}/{rel}": value for rel, value in downloads.items()})
+        base = post_dir(post, ctx.config.permalink)
+        files.update({base + rel: value for rel, value in downloads.items()})
     return files
 
 
 def remember(options: BuildOptions, inputs: Inputs, report: BuildReport, files: dict,
              cache: Cache, started: tuple) -> None:
     """A good full build is the baseline of the next build's no-op check."""
-    report.posts = [p.slug for p in inputs.posts if f"posts/{p.slug}/index.html" in files]
+    dirs = tuple(post_dir(p, inputs.config.permalink) for p in inputs.posts)
+    report.posts = [p.slug for p, d in zip(inputs.posts, dirs) if d + "index.html" in files]
     if not report.ok or options.only is not None:
         return
     extra = [p for spec in inputs.specs.values() for p in (spec.rel, *spec.deps)]
     extra += [inputs.config.bibliography] if inputs.config.bibliography else []
-    extra += [rel for rel in files if not rel.startswith(("posts/", "tags/", "archive/",
-                                                          "assets/", "index.html", "feed.xml"))]
+    extra += [rel for rel in files if not rel.startswith(("tags/", "archive/", "assets/",
+                                                          "index.html", "feed.xml", *dirs))]
     fingerprint.remember(options.root, cache.root, options.root / SITE_DIR,
                          options.fingerprinted, extra, {
                              "posts": report.posts, "runs_total": report.runs_total,

@@ -28,8 +28,8 @@ def test_post_page_golden_structure(built_sample):
     root, _ = built_sample
     html = page(root, "posts/decay/index.html")
     # numbered figure with caption and the three links
-    assert ('<figure class="figure" id="fig-loss" data-chart="figures/loss.js">'
-            '<img src="figures/loss.svg"') in html
+    assert '<figure class="figure" id="fig-loss" data-chart="figures/loss.js">' \
+           '<img src="figures/loss.svg"' in html
     assert 'Figure 1.</a> Loss against step; band = min..max over seeds.' in html
     assert '<a href="data/loss.zip" download>data</a> · <a href="code/loss.py">code</a> · ' \
            '<a href="code/decay.py">experiment</a>' in html

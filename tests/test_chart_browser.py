@@ -311,7 +311,7 @@ def test_an_embedded_figure_is_interactive_in_the_post_that_embeds_it(site, brow
         v.page.wait_for_selector("#fig-charts--loss.has-chart .u-over", timeout=15000)
         assert v.page.locator("#fig-charts--loss .chart-legend button").count() == 2
         assert v.page.get_attribute("#fig-charts--loss .embed-source", "href") == \
-            "../charts/index.html"
+            "../../posts/charts/index.html"
         assert v.errors == [] and elsewhere(v) == []
     finally:
         v.close()

@@ -32,12 +32,12 @@ def test_a_post_embeds_another_posts_figure_and_value_with_a_link_back(tmp_path)
     root = blog(tmp_path)
     build(root)
     html = (root / "site/posts/next/index.html").read_text()
-    assert '<img src="../fast/figures/curve.svg"' in html
-    assert 'data-chart="../fast/figures/curve.js"' in html
-    assert 'href="../fast/data/curve.zip"' in html and 'href="../fast/code/curve.py"' in html
-    assert '<a class="embed-source" href="../fast/index.html">Fast</a>' in html
+    assert '<img src="../../posts/fast/figures/curve.svg"' in html
+    assert 'data-chart="../../posts/fast/figures/curve.js"' in html
+    assert 'href="../../posts/fast/data/curve.zip"' in html and 'href="../../posts/fast/code/curve.py"' in html
+    assert '<a class="embed-source" href="../../posts/fast/index.html">Fast</a>' in html
     assert 'id="fig-fast--curve"' in html and "The curve of the first post." in html
-    assert '<a class="value" href="../fast/data/values.csv"' in html and ">5<" in html
+    assert '<a class="value" href="../../posts/fast/data/values.csv"' in html and ">5<" in html
     assert "assets/chart.js" in html          # the embedded figure is interactive here too
     assert (root / "site/posts/fast/figures/curve.js").exists()
 

@@ -25,7 +25,8 @@ NO_OP_MODULES = {
     "physai_blog.runs.fingerprint", "physai_blog.runs.digests", "physai_blog.cli.summary",
     "physai_blog.cli", "physai_blog.cli.main", "physai_blog.cli.options",
     *(f"physai_blog.cli.{verb}" for verb in
-      ("build", "cache", "clean", "doctor", "new", "run", "serve", "verify")),
+      ("build", "cache", "clean", "doctor", "export", "import_", "new", "run", "serve",
+       "verify")),
 }
 
 # (module, what it imports inside a function): why that import waits.
@@ -39,6 +40,8 @@ EDGES = {
     ("cli/build.py", "physai_blog.build"): "one verb's library",
     ("cli/build.py", "physai_blog.cli.progress"): "rich, only once a run or figure starts",
     ("cli/doctor.py", "physai_blog.checks.doctor"): "one verb's library",
+    ("cli/export.py", "physai_blog.alfolio.exporter"): "one verb's library",
+    ("cli/import_.py", "physai_blog.alfolio.importer"): "one verb's library",
     ("cli/new.py", "physai_blog.content.scaffold"): "one verb's library",
     ("cli/run.py", "physai_blog.checks.rerun"): "one verb's library",
     ("cli/serve.py", "physai_blog.serve.requests"): "one verb's library",

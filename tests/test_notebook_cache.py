@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 
 import nbformat
+import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output, new_raw_cell
 
 from conftest import cli, make_blog
+from physai_blog.build import build
+from physai_blog.errors import RunError
 
 FRONT = "---\ntitle: Slope\ndate: 2026-02-10\ninputs: [xy.csv]\n---"
 LOAD = ("import os\nimport numpy as np\nfrom physai_blog.runtime import notebook as nb\n"
@@ -78,8 +81,59 @@ def test_an_undeclared_file_beside_the_notebook_is_named_in_the_error(tmp_path, 
     nb = notebook()
     nb.cells[0].source = FRONT.replace("inputs: [xy.csv]\n", "")
     nbformat.write(nb, root / "posts/2026-02-10-slope.ipynb")
+    with pytest.raises(RunError) as failed:     # the library call the CLI makes
+        build(root)
+    assert failed.value.message == (
+        "posts/2026-02-10-slope.ipynb: cell 2 (`import os`) raised FileNotFoundError: "
+        "xy.csv not found.; a file beside the notebook must be listed in its front "
+        "matter's `inputs:`")
+
+
+def test_figure_captions_come_from_the_cell_and_its_code_runs_alone(tmp_path, monkeypatch):
+    import subprocess
+    import sys
+
+    monkeypatch.setenv("PHYSAI_TEST_COUNTER", str(tmp_path / "runs.txt"))
+    root = make_blog(tmp_path / "blog", posts={}, experiments={})
+    plot = "import matplotlib.pyplot as plt\nx = [0, 1, 2]\n"
+    first = new_code_cell("# caption: A line through three points.\n" + plot +
+                          "plt.plot(x, x)\nplt.show()")
+    second = new_code_cell("plt.plot(x, [v * v for v in x])\nplt.savefig('sq.png')\nplt.show()",
+                           metadata={"caption": "A parabola, from the cell's metadata."})
+    nbformat.write(new_notebook(cells=[new_raw_cell("---\ntitle: Plots\ndate: 2026-02-10\n---"),
+                                       first, second]), root / "posts/2026-02-10-plots.ipynb")
     result = cli("build", "--root", root)
+    assert result.exit_code == 0, result.output
+    post = root / "site/posts/plots"
+    html = (post / "index.html").read_text()
+    assert "Figure 1.</a> A line through three points." in html
+    assert "Figure 2.</a> A parabola, from the cell&#x27;s metadata." in html
+    code = post / "code/cell-2.py"
+    assert "x = [0, 1, 2]" in code.read_text()        # the cells before it, so it runs alone
+    done = subprocess.run([sys.executable, code.name], cwd=code.parent, capture_output=True,
+                          env={"PATH": "/usr/bin:/bin", "MPLBACKEND": "Agg"}, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert (code.parent / "sq.png").is_file()
+
+
+def test_the_kernel_talks_over_ipc_without_a_transport_warning(tmp_path, capfd):
+    """The kernel inherits this process's stderr: its TCP warning would land there."""
+    from physai_blog.runs.notebook_exec import execute
+
+    nb = nbformat.v4.new_notebook(cells=[new_raw_cell("---"), new_code_cell(
+        "import os, sys\nprint(os.environ['PHYSAI_NOTEBOOK_VALUES'].endswith('v.json'))")])
+    execute(nb, "x.ipynb", tmp_path, tmp_path / "v.json", 60)
+    assert nb.cells[1].outputs[0].text == "True\n"
+    captured = capfd.readouterr()
+    assert "without encryption" not in captured.err + captured.out
+    assert list(tmp_path.iterdir()) == []            # no connection file or socket left here
+
+
+def test_run_names_a_plain_notebook_and_what_it_needs(tmp_path):
+    root = make_blog(tmp_path / "blog", posts={}, experiments={})
+    nbformat.write(notebook(), root / "posts/2026-02-10-slope.ipynb")
+    result = cli("run", "slope", "--root", root)
     assert result.exit_code == 1
-    assert ("posts/2026-02-10-slope.ipynb: cell 2 (`import os`) raised FileNotFoundError: "
-            "xy.csv not found.; a file beside the notebook must be listed in its front "
-            "matter's `inputs:`") in result.output
+    assert ("Error: posts/2026-02-10-slope.ipynb: a plain notebook is executed whole by "
+            "`build`; for `run` and `verify`, write its code cells with the Experiment API"
+            ) in result.output

@@ -232,3 +232,16 @@ def test_new_notebook_builds_at_once(tmp_path):
     html = (tmp_path / "blog/site/posts/slow-modes/index.html").read_text()
     assert "claim-pass" in html and "Figure 2." in html
     assert build(tmp_path / "blog").runs_executed == []
+
+
+def test_a_prose_error_names_the_markdown_cell(tmp_path, monkeypatch):
+    monkeypatch.setenv("PHYSAI_TEST_COUNTER", str(tmp_path / "runs.txt"))
+    _, root = blogs(tmp_path)
+    nb = api_notebook()
+    nb.cells[4].source = PROSE.replace('{{ claim(', 'Also {{ value("final_los", eps=0.1) }}.\n\n{{ claim(')
+    nbformat.write(nb, root / "posts/2026-03-01-decay.ipynb")
+    result = cli("build", "--root", root)
+    assert result.exit_code == 1
+    assert ("Error: posts/2026-03-01-decay.ipynb: cell 4 (`Fast decay ends at {{ value("
+            "\"final_loss\", eps=0.3, fmt=\".4f\") }}.`), line 5: unknown value 'final_los'; "
+            "did you mean 'final_loss'?") in result.output, result.output

@@ -23,9 +23,15 @@ from physai_blog.runs.preload import default_jobs
 def select_posts(root: Path, slug: str | None):
     warnings: list[str] = []
     config = load_config(root)
-    posts = [p for p in load_posts(root, warnings) if p.experiment]
+    every = load_posts(root, warnings)
+    posts = [p for p in every if p.experiment]
     if slug is not None:
         posts = [p for p in posts if p.slug == slug]
+        plain = [p for p in every if p.slug == slug and p.notebook is not None]
+        if plain:
+            raise InputError(plain[0].rel, None, "a plain notebook is executed whole by "
+                             "`build`; for `run` and `verify`, write its code cells with the "
+                             "Experiment API (exp = Experiment(...), @exp.run, @exp.figure)")
         if not posts:
             raise InputError("posts/", None, f"no post with slug {slug!r} has an experiment")
     specs = load_specs(posts, root)
@@ -36,6 +42,8 @@ def experiment_of(root: Path, slug: str) -> list[str]:
     """The ``experiment:`` of the post with this slug, read with a regex (no YAML yet):
     only a hint for starting workers early, so a miss costs nothing."""
 
+    for path in sorted((root / "posts").glob(f"*{slug}.ipynb")):   # its own experiment
+        return [path.relative_to(root).as_posix()]
     for path in sorted((root / "posts").glob(f"*{slug}.md")):
         head = path.read_text(encoding="utf-8", errors="replace")[:4096]
         match = re.search(r"^experiment:\s*['\"]?([^'\"\n#]+?)['\"]?\s*$", head, re.M)

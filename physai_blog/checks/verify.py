@@ -44,7 +44,7 @@ from physai_blog.checks.observables import compare_run
 from physai_blog.checks.rerun import select_posts
 from physai_blog.context import BuildOptions, BuildReport, Context
 from physai_blog.errors import PhysaiError
-from physai_blog.paths import SITE_DIR
+from physai_blog.paths import DEFAULT_PERMALINK, SITE_DIR, post_dir
 from physai_blog.pipeline import Inputs, draw, gather, raise_errors, render, run
 from physai_blog.runs.cache import Cache
 from physai_blog.runs.executor import LocalExecutor
@@ -74,6 +74,10 @@ class Fresh:
     runs: dict[str, list[RunPlan]]
     files: dict[str, bytes | Path]
     cache: Cache
+    permalink: str = DEFAULT_PERMALINK
+
+    def dir(self, post) -> str:
+        return post_dir(post, self.permalink)
 
     def read(self, rel: str) -> bytes | None:
         value = self.files.get(rel)
@@ -103,14 +107,14 @@ def fresh_build(root: Path | str, slug: str | None = None, jobs: int | None = No
                 raise_errors(ctx.report.errors)
             rendered = render(ctx, inputs, done, draw(ctx, inputs, done), {})
             files = {**rendered.files, **gather(ctx, inputs, done, rendered)}
-            posts = [p for p in posts if f"posts/{p.slug}/index.html" in files]
+            posts = [p for p in posts if post_dir(p, config.permalink) + "index.html" in files]
         finally:
             executor.close()
         if ctx.report.errors:
             raise_errors(ctx.report.errors)
         tolerance = {p.slug: p.tolerance if p.tolerance is not None
                      else (specs[p.experiment].tolerance or 0.0) for p in posts}
-        yield Fresh(posts, tolerance, runs, files, cache)
+        yield Fresh(posts, tolerance, runs, files, cache, config.permalink)
 
 
 def verify(root: Path | str, slug: str | None = None, jobs: int | None = None,
@@ -131,10 +135,10 @@ def compare_site(fresh: Fresh, site: Path) -> list[Drift]:
     rows: list[Drift] = []
     for post in fresh.posts:
         tolerance = fresh.tolerance[post.slug]
-        folder = site / "posts" / post.slug
+        folder = site / fresh.dir(post)
         observed = []
         for plan in fresh.runs[post.slug]:
-            base = f"posts/{post.slug}/data/{plan.label}/"
+            base = f"{fresh.dir(post)}data/{plan.label}/"
             for name, old, new, diff, ok, rel in compare_run(
                     folder / "data" / plan.label, fresh.cache.path("runs", plan.key), tolerance):
                 observed.append(Drift(post.slug, plan.label, name, old, new, diff, ok,
@@ -142,15 +146,15 @@ def compare_site(fresh: Fresh, site: Path) -> list[Drift]:
         rows += observed
         # A file whose observables drifted is reported once, by those rows.
         judged = {r.file for r in observed if not r.ok}
-        rows += compare_post_files(fresh, post.slug, folder, tolerance, judged)
+        rows += compare_post_files(fresh, post, folder, tolerance, judged)
     return rows
 
 
-def compare_post_files(fresh: Fresh, slug: str, folder: Path, tolerance: float,
+def compare_post_files(fresh: Fresh, post, folder: Path, tolerance: float,
                        judged: set[str]) -> list[Drift]:
     """One row per difference in each file of the post (built or published), or one
     matching row per file."""
-    base = f"posts/{slug}/"
+    base, slug = fresh.dir(post), post.slug
     built = {rel[len(base):] for rel in fresh.files if rel.startswith(base)}
     published = {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()} \
         if folder.is_dir() else set()

@@ -8,7 +8,18 @@ import sys
 
 import click
 
-from physai_blog.cli import build, cache, clean, doctor, new, run, serve, verify
+from physai_blog.cli import (
+    build,
+    cache,
+    clean,
+    doctor,
+    export,
+    import_,
+    new,
+    run,
+    serve,
+    verify,
+)
 from physai_blog.errors import PhysaiError, Stopped
 
 
@@ -48,6 +59,8 @@ main.add_command(verify.verify_command)
 main.add_command(new.new_command)
 main.add_command(serve.serve_command)
 main.add_command(doctor.doctor_command)
+main.add_command(import_.import_group)
+main.add_command(export.export_group)
 
 
 def run_cli():

@@ -25,7 +25,7 @@ from physai_blog.content.schema import (
 from physai_blog.content.front_matter import MappingCache
 from physai_blog.errors import InputError, collect
 from physai_blog.links import safe_href
-from physai_blog.paths import CACHE_DIR
+from physai_blog.paths import CACHE_DIR, DEFAULT_PERMALINK, permalink_problem
 
 CONFIG_FILE = "physai.yaml"
 CONFIG_CACHE = "physai-yaml.json"   # in the blog's cache folder
@@ -47,6 +47,16 @@ def _nav(value) -> tuple:
             raise Invalid(f"nav url {str(item['url'])!r} is not a safe link (allowed: http, "
                           "https, mailto, doi:, or a relative path)")
     return tuple(NavLink(str(item["title"]), str(item["url"])) for item in value)
+
+
+def _permalink(value) -> str:
+    if not isinstance(value, str):
+        raise Invalid()
+    problem = permalink_problem(value.strip())
+    if problem:
+        raise Invalid(problem)
+    return value.strip()
+
 
 
 SITE = Schema([
@@ -76,6 +86,10 @@ SITE = Schema([
            "Dask scheduler address; default: a LocalCluster (or `cluster`)."),
     Option("cluster", mapping("a mapping like {kind: slurm, cores: 8, memory: 16GB}"), {},
            "A cluster to start for the dask executor: {kind: local|slurm|pbs|..., its options}."),
+    Option("permalink", Type("a pattern like /blog/:year/:title/", _permalink, str),
+           DEFAULT_PERMALINK, "Where each post is published, with Jekyll's placeholders "
+           "(`:year`, `:month`, `:day`, `:title`, `:categories`); al-folio's is "
+           "`/blog/:year/:title/`."),
     Option("markdown", MARKDOWN,
            "python-markdown", "How posts' Markdown is read: `kramdown` gives al-folio posts the "
            "structure Jekyll's kramdown (GFM) gives them (front matter `markdown` overrides it)."),

@@ -122,3 +122,34 @@ def script_name(path: Path) -> str:
     """The file name of a notebook's script: ``<slug>.py``, without the date of the post."""
     match = re.match(r"^\d{4}-\d{2}-\d{2}-(.+)$", path.stem)
     return (match.group(1) if match else path.stem) + ".py"
+
+
+def prose_place(cells: list[dict], line: int) -> tuple[int, int] | None:
+    """(cell number, line within the cell) of a line of ``prose(cells)``'s text."""
+    at = 1
+    for n, cell in enumerate(cells, start=1):
+        if cell.get("cell_type") != "markdown":
+            continue
+        length = len(cell_source(cell).strip("\n").split("\n"))
+        if line < at + length:
+            return (n, line - at + 1) if line >= at else None
+        at += length + 1          # the blank line between two cells
+    return None
+
+
+def in_prose_cells(error, rel: str, path: Path):
+    """A Markdown error of a notebook post (``rel:line: ...`` of its joined prose) named by
+    its cell as Jupyter shows it; any other error as it is."""
+    match = re.match(rf"{re.escape(rel)}:(\d+): ", getattr(error, "message", ""))
+    if not rel.endswith(".ipynb") or match is None:
+        return error
+    try:
+        cells = load_json(path, rel)["cells"][1:]
+    except InputError:
+        return error
+    place = prose_place(cells, int(match.group(1)))
+    if place is not None:
+        first = first_line(cell_source(cells[place[0] - 1]))
+        error.message = (f"{rel}: cell {place[0]} (`{first}`), line {place[1]}: "
+                         + error.message[match.end():])
+    return error

@@ -45,6 +45,17 @@ def _text_list(value) -> list[str]:
     raise Invalid()
 
 
+def _authors(value) -> list[str]:
+    """Names: one text (split at commas), a list of them, or al-folio's (distill's) list of
+    {name: ..., affiliations: ...}."""
+    if isinstance(value, str):
+        return [v.strip() for v in value.split(",") if v.strip()]
+    if isinstance(value, list) and all(isinstance(v, dict) and isinstance(v.get("name"), str)
+                                       or isinstance(v, (str, int, float)) for v in value):
+        return [v["name"] if isinstance(v, dict) else str(v) for v in value]
+    raise Invalid()
+
+
 def _date(value) -> dt.date:
     if isinstance(value, dt.datetime):
         return value.date()
@@ -85,7 +96,9 @@ FRONT_MATTER = Schema([
     Option("tags", TEXT_LIST, [], "Tags, each with its own page: a list, or one text split at "
                                   "commas and spaces."),
     Option("categories", TEXT_LIST, [], "al-folio's categories, kept with the post."),
-    Option("authors", TEXT_LIST, [], "The post's authors; default: physai.yaml's `author`."),
+    Option("authors", Type("a list of text (or one text, split at commas)", _authors, list),
+           [], "The post's authors (al-folio's list of {name: ...} too); default: "
+               "physai.yaml's `author`."),
     Option("draft", BOOLEAN, False, "A draft is built only with `build --drafts`."),
     Option("slug", Type(SLUG_RULE, _slug, str), None,
            "The post's URL name; default: the file name without its date."),
@@ -114,6 +127,21 @@ FRONT_MATTER = Schema([
     _al_folio("toc", "table-of-contents settings"),
     _al_folio("pretty_table", "table styling switch"),
     _al_folio("bibliography", "per-post .bib file (physai.yaml's `bibliography` is used)"),
+    _al_folio("tabs", "tabs switch"),
+    _al_folio("chart", "chart libraries switch (chart fences are shown as code)"),
+    _al_folio("mermaid", "diagram switch (mermaid fences are shown as code)"),
+    _al_folio("images", "image compare/slider switches"),
+    _al_folio("pseudocode", "pseudocode switch"),
+    _al_folio("typograms", "typograms switch"),
+    _al_folio("map", "map switch"),
+    _al_folio("code_diff", "code-diff switch"),
+    _al_folio("tikzjax", "TikZ switch"),
+    _al_folio("disqus_comments", "comments switch"),
+    _al_folio("img", "preview image"),
+    _al_folio("importance", "ordering weight"),
+    _al_folio("category", "category"),
+    _al_folio("redirect", "redirect address"),
+    _al_folio("distill", "distill layout settings"),
 ], unknown="unknown front matter key {key!r} (ignored)", strict=False)
 
 #: Every key front matter may have (kept for older imports).

@@ -63,6 +63,7 @@ class Scope:
     figures: list[str] = field(default_factory=list)
     params: list[str] = field(default_factory=list)
     shown: set[str] = field(default_factory=set)   # figure names shown so far
+    posts: dict = field(default_factory=dict)      # every post of the blog, by its file name
 
 
 @dataclass
@@ -177,34 +178,67 @@ def citation_keys(call: Call, scope: Scope) -> list[str]:
     return parse_keys(call.args[0], call.rel, call.line)
 
 
-def included_file(call: Call, scope: Scope) -> tuple[str, Path]:
-    rel, source = include_source(scope.root, call.directive, call.rel)
+def included_file(call: Call, scope: Scope) -> tuple[str, Path] | None:
+    """(site path, file) of an al-folio include (None: a video's ``http(s)://`` address)."""
+    kind = call.name.removeprefix("include_")
+    known = [o.name for o in call.rule.options]
+    for key in call.kwargs:
+        if key not in known:
+            call.fail(f"{kind}.liquid has no parameter {key!r}{_did_you_mean(key, known)} "
+                      f"(parameters: {', '.join(known)})")
+    path = call.kwargs.get("path")
+    if kind == "video" and path and path.startswith(("http://", "https://")):
+        return None
+    rel, source = include_source(scope.root, call.directive, call.rel, kind)
     scope.shown.add(Path(rel).stem)        # its figure id: a figure() of that name clashes
     return rel, source
 
 
-def include_source(root: Path, d, post_rel: str) -> tuple[str, Path]:
-    """(site path, file) of an al-folio include; it must be a file of the blog's sources."""
+def include_source(root: Path, d, post_rel: str, kind: str = "figure",
+                   key: str = "path") -> tuple[str, Path]:
+    """(site path, file) of an al-folio include or link; a file of the blog's sources."""
     def fail(message: str):
         raise InputError(post_rel, d.line, message)
 
-    path = d.kwargs.get("path")
+    path = d.kwargs.get(key) if key else d.args[0]
     if not path:
-        fail("{% include figure.liquid %} needs path=\"...\"")
+        fail(f"{{% include {kind}.liquid %}} needs path=\"...\"")
     rel = path.lstrip("/")
     source = (root / rel).resolve()
     if not source.is_relative_to(root.resolve()) or ".." in Path(rel).parts:
-        fail(f"figure path {path!r} lies outside the blog folder")
+        fail(f"{kind} path {path!r} lies outside the blog folder")
     first = Path(rel).parts[0] if Path(rel).parts else ""
     if first in ("site", "templates") or any(p.startswith(".") for p in Path(rel).parts):
-        fail(f"figure path {path!r} points into {first or 'a hidden folder'}/, which is not a "
+        fail(f"{kind} path {path!r} points into {first or 'a hidden folder'}/, which is not a "
              "source of the site")
     if not source.is_file():
-        fail(f"figure file {path!r} not found")
+        fail(f"{kind} file {path!r} not found")
     return rel, source
 
 
+def linked(call: Call, scope: Scope):
+    """What ``{% post_url name %}`` or ``{% link path %}`` points to: a post, or a file."""
+    target = call.args[0]
+    name = Path(target).stem if call.name == "link" else Path(target).name
+    if call.name == "post_url" or Path(target).parts[:1] in (("_posts",), ("posts",)):
+        post = scope.posts.get(name)
+        if post is None:
+            call.fail(f"{{% {call.name} {target} %}}: no post {name!r} in posts/"
+                      f"{_did_you_mean(name, list(scope.posts))}")
+        return post
+    if target.endswith((".md", ".markdown", ".html")):
+        call.fail(f"{{% link {target} %}}: only posts and files can be linked "
+                  "(a page of an al-folio site is not part of this blog)")
+    return include_source(scope.root, call.directive, call.rel, "linked", key="")
+
+
 # -- the table -------------------------------------------------------------------------------
+
+def _media(*names: str) -> tuple[Option, ...]:
+    """The parameters of an al-folio include: ``path`` and the given ones, all text."""
+    return tuple(Option(name, "" if name == "caption" else None, text)
+                 for name in ("path", *names))
+
 
 NUMBER_FMT = Option("fmt", None, number_format(1.5, 1), "format spec of the number, e.g. \".3g\"")
 
@@ -228,9 +262,24 @@ RULES: dict[str, Rule] = {rule.name: rule for rule in (
     Rule("cite", ("keys",), "[@key] citations", experiment=False, check=citation_keys,
          syntax="cite"),
     Rule("include_figure", (), "{% include figure.liquid path=... %}, al-folio's figure",
-         options=(Option("path", None, text), Option("caption", "", text),
-                  Option("alt", None, text)),
+         options=_media("caption", "alt", "class", "title", "zoomable", "width", "height",
+                        "loading", "max-width", "sizes", "cache_bust", "url"),
          others="ignore", experiment=False, check=included_file, syntax="liquid", block=True),
+    Rule("include_video", (), "{% include video.liquid path=... %}, al-folio's video",
+         options=_media("caption", "class", "title", "width", "height", "autoplay", "controls",
+                        "muted", "loop", "poster"),
+         others="ignore", experiment=False, check=included_file, syntax="liquid", block=True),
+    Rule("include_audio", (), "{% include audio.liquid path=... %}, al-folio's audio",
+         options=_media("caption", "class", "title", "autoplay", "controls", "muted", "loop"),
+         others="ignore", experiment=False, check=included_file, syntax="liquid", block=True),
+    Rule("reference", ("key",), "{% reference key %}: one entry of the bibliography",
+         experiment=False, syntax="liquid"),
+    Rule("link", ("path",), "{% link path %}: the URL of a post or file", experiment=False,
+         check=linked, syntax="liquid"),
+    Rule("post_url", ("name",), "{% post_url name %}: the URL of a post", experiment=False,
+         check=linked, syntax="liquid"),
+    Rule("liquid", ("expr", "path"), "{{ site.baseurl }} and other Liquid output", optional=1,
+         experiment=False, syntax="liquid"),
 )}
 CALLS = tuple(name for name, rule in RULES.items() if rule.syntax == "call")
 BLOCKS = frozenset(name for name, rule in RULES.items() if rule.block)

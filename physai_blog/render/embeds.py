@@ -35,22 +35,24 @@ def split(d) -> tuple[str, str] | None:
     return (slug, name) if sep else None
 
 
-def render_embed(d, slug: str, name: str, rel: str, renderers: dict, make) -> str:
+def render_embed(d, slug: str, name: str, rel: str, renderers: dict, make,
+                 site_root: str = "../../") -> str:
     """The other post's rendering of ``d`` (with the name alone), its links rebased.
-    ``make(slug)``: (the other post's renderer, its title) or None when it is not built."""
+    ``make(slug)``: (the other post's renderer, its title, its folder in the site) or None
+    when it is not built; ``site_root``: from this post's folder to the site's."""
     if slug not in renderers:
         made = make(slug)
         if made is None:
             raise InputError(rel, d.line, f"{d.name}({d.args[0]!r}): there is no published "
                                           f"post {slug!r} to embed from")
-        renderer, title = made
+        renderer, title, folder = made
         renderer.post = dataclasses.replace(renderer.post, rel=rel)   # errors name this post
         renderer.scope.rel = rel
-        renderers[slug] = (renderer, title)
-    renderer, title = renderers[slug]
+        renderers[slug] = (renderer, title, folder)
+    renderer, title, folder = renderers[slug]
     inner = dataclasses.replace(d, args=[name, *d.args[1:]])
     html = renderer.handle(inner)
-    base = f"../{slug}/"
+    base = site_root + folder
     html = LINKS.sub(lambda m: m.group(1) + base + m.group(2), html)
     back = f'<a class="embed-source" href="{escape(base)}index.html">{escape(title)}</a>'
     if d.name == "figure":

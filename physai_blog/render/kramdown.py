@@ -162,7 +162,7 @@ class ListProcessor(BlockProcessor):
         for number, item in enumerate(scan.items):
             li = etree.SubElement(element, "li")
             for chunk in item.chunks:
-                self.parser.parseBlocks(li, "\n".join(chunk).split("\n\n"))
+                self.parser.parseBlocks(li, "\n".join(chunk).rstrip("\n").split("\n\n"))
             last = number == len(scan.items) - 1
             blank, only = _first_paragraph(item)
             starts = len(li) > 0 and li[0].tag == "p"

@@ -3,7 +3,7 @@
 The body is scanned once, outside fenced code and inline code, for:
 
     {{ figure("name") }}  {{ value("x") }}  {{ claim("expr", "text") }}  {{ fit("y", "x") }}
-    {% include figure.liquid path="..." caption="..." %}     (al-folio)
+    {% include figure.liquid path="..." %}  {% cite key %}  {{ site.baseurl }}   (al-folio: liquid.py)
     $$ display math $$    $inline math$
 
 Each is replaced by an opaque token, python-markdown renders the rest, and the tokens are
@@ -23,7 +23,6 @@ import functools
 import hashlib
 import importlib
 import re
-import shlex
 from dataclasses import dataclass
 from difflib import get_close_matches
 from html import escape
@@ -44,6 +43,15 @@ from physai_blog.render.directives import BLOCKS
 from physai_blog.render.directives import CALLS as DIRECTIVES
 from physai_blog.render.fragments import Fragments, dist_version
 from physai_blog.render.kramdown import KramdownExtension, math_block
+from physai_blog.render.liquid import (
+    FENCE,
+    chart_note,
+    is_output,
+    parse_liquid,
+    parse_output,
+    prepare,
+    unprotect,
+)
 from physai_blog.render.typography import smarten
 
 try:   # fenced_code's own helper, with the loop mirrored below (Markdown 3.5 on)
@@ -51,7 +59,6 @@ try:   # fenced_code's own helper, with the loop mirrored below (Markdown 3.5 on
 except ImportError:  # pragma: no cover - an older Markdown: code blocks are never kept
     get_attrs_and_remainder = None
 
-FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 INLINE_CODE = re.compile(r"(`+)(?:.+?)\1", re.S)
 TOKEN = "physaitoken{}x"
 SCANNER = re.compile(
@@ -101,24 +108,6 @@ def parse_call(text: str, rel: str, line: int) -> tuple[str, list, dict]:
     return node.func.id, args, kwargs
 
 
-def parse_liquid(text: str, rel: str, line: int) -> tuple[str, list, dict]:
-    """al-folio's ``{% include figure.liquid path="..." class="..." %}``."""
-    try:
-        words = shlex.split(text.strip())
-    except ValueError as exc:
-        raise InputError(rel, line, f"cannot parse {{% {text.strip()} %}}: {exc}")
-    if len(words) < 2 or words[0] != "include" or words[1] not in ("figure.liquid", "figure.html"):
-        raise InputError(rel, line, f"unsupported Liquid tag {{% {text.strip()} %}}; "
-                                    "only {% include figure.liquid path=\"...\" %} is understood")
-    kwargs = {}
-    for word in words[2:]:
-        key, eq, value = word.partition("=")
-        if not eq:
-            raise InputError(rel, line, f"figure.liquid argument {word!r} must be key=value")
-        kwargs[key] = value
-    return "include_figure", [], kwargs
-
-
 def _prose_chunks(body: str):
     """Yield (is_code, text) chunks, fenced code blocks apart."""
     lines = body.splitlines(keepends=True)
@@ -162,6 +151,7 @@ def render_markdown(body: str, rel: str, body_line: int, handlers: dict[str, Han
     line = body_line
     kramdown_rules = dialect == "kramdown"
     indent = ""                   # kramdown: a block token keeps its line's indentation
+    body, protected = prepare(body, kramdown_rules, rel, body_line)
 
     def token(html: str, block: bool) -> str:
         key = TOKEN.format(len(swaps))
@@ -169,8 +159,9 @@ def render_markdown(body: str, rel: str, body_line: int, handlers: dict[str, Han
         return f"\n\n{indent}{key}\n\n{indent}" if block else key
 
     for is_code, chunk in _prose_chunks(body):
-        if is_code:
-            out.append(chunk)
+        if is_code:               # an al-folio chart stays code, with a note under it
+            indent, note = "", chart_note(chunk)
+            out.append(chunk + (token(note, True) if note else ""))
             line += chunk.count("\n")
             continue
         pos = 0
@@ -183,11 +174,7 @@ def render_markdown(body: str, rel: str, body_line: int, handlers: dict[str, Han
             here += chunk.count("\n", seen, start)
             seen = start
             raw = chunk[start:end]
-            block = _is_block(chunk, start, end)
-            if kramdown_rules:
-                indent = _indent(chunk, start)
-            if match.group("display"):     # physai's rule: always display
-                block = math_block(chunk, start, end) if kramdown_rules else True
+            block, indent = _placement(match, chunk, kramdown_rules)
             try:
                 out.append(_replace(match, raw, rel, here, block, handlers, math, token))
             except InputError as exc:
@@ -201,8 +188,9 @@ def render_markdown(body: str, rel: str, body_line: int, handlers: dict[str, Han
 
     md = _converter(converter, dialect)
     # Typographic quotes and dashes, before the tokens are swapped back (as smarty did).
-    html = smarten(_convert(md, "".join(out), fragments))
-    return _swap_back(html, swaps), smarten(getattr(md, "toc", ""))
+    html = _swap_back(smarten(_convert(md, "".join(out), fragments)), swaps)
+    toc = smarten(getattr(md, "toc", ""))
+    return (unprotect(html), unprotect(toc)) if protected else (html, toc)
 
 
 def _converter(given: Converters | markdown.Markdown | None, dialect: str) -> markdown.Markdown:
@@ -241,13 +229,17 @@ def _convert(md: markdown.Markdown, text: str, fragments: Fragments | None) -> s
 def _replace(match: re.Match, raw: str, rel: str, here: int, block: bool, handlers: dict,
              math: Callable, token: Callable[[str, bool], str]) -> str:
     """The token standing for one directive, tag, citation or formula."""
+    if match.group("call") and is_output(raw[2:-2]):
+        name, args, kwargs = parse_output(raw[2:-2], rel, here)
+        return token(_dispatch(handlers, Directive(name, args, kwargs, here, False), rel), False)
     if match.group("call"):
         name, args, kwargs = parse_call(raw[2:-2], rel, here)
         return token(_dispatch(handlers, Directive(name, args, kwargs, here, block), rel),
                      block and name in BLOCKS)
     if match.group("tag"):
         name, args, kwargs = parse_liquid(raw[2:-2], rel, here)
-        return token(_dispatch(handlers, Directive(name, args, kwargs, here, block), rel), True)
+        return token(_dispatch(handlers, Directive(name, args, kwargs, here, block), rel),
+                     name in BLOCKS)
     if match.group("cite"):
         return token(_dispatch(handlers, Directive("cite", [match.group("cite_body")], {}, here,
                                                    False), rel), False)
@@ -256,10 +248,16 @@ def _replace(match: re.Match, raw: str, rel: str, here: int, block: bool, handle
     return token(math(raw[1:-1], False, here), False)
 
 
-def _indent(text: str, start: int) -> str:
-    """The whitespace before ``start`` on its line ("" when text comes first)."""
+def _placement(match: re.Match, text: str, kramdown_rules: bool) -> tuple[bool, str]:
+    """(whether the match is a block of its own, the indentation its block token keeps).
+    ``$$`` is always display math by physai's rule, only between blank lines by kramdown's;
+    with kramdown's rules a block token keeps the indentation of its line (a list item's)."""
+    start, end = match.span()
+    block = _is_block(text, start, end)
+    if match.group("display"):
+        block = math_block(text, start, end) if kramdown_rules else True
     prefix = text[text.rfind("\n", 0, start) + 1:start]
-    return prefix if not prefix.strip() else ""
+    return block, prefix if kramdown_rules and not prefix.strip() else ""
 
 
 class Converters:

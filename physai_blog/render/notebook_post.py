@@ -18,10 +18,10 @@ from html import escape
 from pygments import highlight
 
 from physai_blog.artifacts.downloads import deterministic_zip
-from physai_blog.content.notebook import cell_source, code_cells, kernel_name, load_json
+from physai_blog.content.notebook import cell_source, kernel_name, load_json, notebook_script
 from physai_blog.content.posts import Post
 from physai_blog.content.spec import sha256
-from physai_blog.paths import runtime_files
+from physai_blog.paths import post_dir, runtime_files
 from physai_blog.render.citation import absolute_url, citation
 from physai_blog.render.markup import render_markdown
 from physai_blog.render.page import (
@@ -45,18 +45,25 @@ def notebook_files(ctx, post: Post, key: str, bibliography, rendered: list, env)
                                 ctx.options.keep_going, bibliography)
     rendered.append(item)
     ctx.report.failed_claims.extend(item.failed_claims)
-    base = f"posts/{post.slug}/"
+    base = post_dir(post, ctx.config.permalink)
     files: dict = {f"{base}index.html": render_post_page(env, ctx.config, item)}
     for rel, data in reader_package(post, folder, values,
                                     ctx.cache.load("notebooks", key) or {}).items():
         files[base + rel] = data
-    sources = dict(code_cells(post.notebook))
     for fig in item.figures:
-        index = int(fig.name.removeprefix("cell").split("-")[0])
-        files[f"{base}{fig.code}"] = sources[index].encode() + b"\n"
+        files[f"{base}{fig.code}"] = figure_code(post, int(fig.name.removeprefix("cell")))
     for image in sorted((folder / "outputs").iterdir()):
         files[f"{base}figures/{image.name}"] = image
     return files
+
+
+def figure_code(post: Post, number: int) -> bytes:
+    """The code behind a figure that runs alone: every code cell up to the one that drew it
+    (run in the notebook's folder, beside its inputs)."""
+    script = notebook_script(post.notebook[:number], post.rel)
+    return (f"# Figure of cell {number} of {post.source.name}: the code cells 1..{number}, "
+            "which draw it when run alone\n# (beside the notebook's inputs).\n"
+            + script).encode()
 
 
 def caption_of(cell: dict, number: int) -> str:
@@ -91,7 +98,7 @@ def render_notebook_body(post: Post, config, root, folder, values: dict, keep_go
                  f'(nbconvert) · <a href="data/{post.slug}-outputs.zip" download>the files it '
                  f'wrote</a> · <a href="data/values.csv">values.csv</a> · '
                  f'<a href="{post.slug}-bundle.zip" download>a bundle that reruns it</a>.</p>')
-    url = absolute_url(config.base_url, f"posts/{post.slug}/")
+    url = absolute_url(config.base_url, post_dir(post, config.permalink))
     words = sum(len(cell_source(c).split()) for c in post.notebook)
     return RenderedPost(post=post, html="\n".join(parts), toc="", figures=renderer.figures,
                         claims=renderer.claims, seed_table=seed_table(obs) if values else [],

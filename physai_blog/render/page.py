@@ -25,14 +25,16 @@ from physai_blog import __version__
 from physai_blog.content.config import SiteConfig
 from physai_blog.content.posts import Post, tag_slug
 from physai_blog.errors import InputError, PhysaiError
-from physai_blog.paths import PACKAGE, THEME
+from physai_blog.paths import PACKAGE, THEME, post_dir, up_to_root
 from physai_blog.render.citation import absolute_url, citation
 from physai_blog.render.directives import Call, Handlers, Scope
 from physai_blog.render.embeds import render_embed
 from physai_blog.render.embeds import split as split_embed
 from physai_blog.render.fragments import Fragments
 from physai_blog.render.markup import latex_to_mathml, render_markdown
+from physai_blog.render.media import AlFolio, FigureRef, figure_html
 from physai_blog.render.references import Bibliography, Citations
+from physai_blog.render.site_links import relativize
 from physai_blog.render.values import (
     ClaimCheck,
     Observables,
@@ -69,23 +71,11 @@ def environment(root: Path, bytecode_dir: Path | None = None) -> jinja2.Environm
                              trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
                              undefined=jinja2.StrictUndefined, bytecode_cache=bytecode)
     env.filters["tag_slug"] = tag_slug
+    env.globals["post_dir"] = post_dir
     return env
 
 
 ADJACENT_CLAIMS = re.compile(r'(<a class="claim [^"]*"[^>]*>.*?</a>)(?=<a class="claim )')
-
-
-@dataclass
-class FigureRef:
-    number: int
-    name: str
-    src: str
-    caption: str
-    alt: str
-    data: str | None = None
-    code: str | None = None
-    experiment: str | None = None
-    chart: str | None = None          # the interactive chart's script (figures/spec.py)
 
 
 @dataclass
@@ -103,20 +93,23 @@ class RenderedPost:
     failed_claims: list[str] = field(default_factory=list)
     extra_files: dict = field(default_factory=dict)
     references: list[dict] = field(default_factory=list)
+    links: list = field(default_factory=list)     # [site path, as written, line] (site_links)
 
 
-class PostRenderer(Handlers):
+class PostRenderer(AlFolio, Handlers):
     """The directive handlers of one post: each directive, checked (``directives.check``),
     rendered with the data."""
 
     def __init__(self, post: Post, config: SiteConfig, root: Path, obs: Observables | None,
                  figures: dict[str, FigurePlan], experiment_name: str | None, keep_going: bool,
                  bibliography: Bibliography, fragments: Fragments | None = None,
-                 embeds=None):
+                 posts: dict | None = None, embeds=None):
         super().__init__(Scope(post.rel, root, post.experiment if experiment_name else None,
                                obs.sweep if obs is not None else {}, list(figures),
-                               obs.param_names() if obs is not None else []))
+                               obs.param_names() if obs is not None else [],
+                               posts=posts_by_name(posts or {})))
         self.post, self.config, self.root = post, config, root
+        self.site_root = up_to_root(post_dir(post, config.permalink))   # "../../"
         self.citations = Citations(bibliography, post.rel)
         self.obs, self.figure_plans = obs, figures
         self.experiment_name = experiment_name
@@ -133,7 +126,7 @@ class PostRenderer(Handlers):
         if embed is None:
             return super().handle(d)
         make = self.embeds or (lambda slug: None)
-        return render_embed(d, *embed, self.post.rel, self.embedded, make)
+        return render_embed(d, *embed, self.post.rel, self.embedded, make, self.site_root)
 
     def figure(self, call: Call) -> str:
         name = call.args[0]
@@ -141,35 +134,14 @@ class PostRenderer(Handlers):
         caption = call.option("caption")
         if caption is None:
             caption = plan.figure.caption
-        ref = FigureRef(len(self.figures) + 1, name, f"figures/{plan.file}", caption,
+        ref = FigureRef(self.next_number(caption), name, f"figures/{plan.file}", caption,
                         plan.figure.alt or caption or name, f"data/{name}.zip",
                         f"code/{name}.py", f"code/{self.experiment_name}",
                         f"figures/{plan.figure.name}.js")
         self.figures.append(ref)
-        return self._figure_html(ref)
+        return figure_html(ref)
 
-    def include_figure(self, call: Call) -> str:
-        rel, source = call.result
-        self.extra_files[rel] = source
-        caption = call.option("caption")
-        ref = FigureRef(len(self.figures) + 1, Path(rel).stem, f"../../{rel}", caption,
-                        call.kwargs.get("alt", caption or Path(rel).stem))
-        self.figures.append(ref)
-        return self._figure_html(ref)
-
-    @staticmethod
-    def _figure_html(ref: FigureRef) -> str:
-        links = ""
-        if ref.data:
-            links = (f' <span class="fig-links"><a href="{ref.data}" download>data</a> · '
-                     f'<a href="{ref.code}">code</a> · '
-                     f'<a href="{ref.experiment}">experiment</a></span>')
-        caption = escape(ref.caption)
-        chart = f' data-chart="{escape(ref.chart)}"' if ref.chart else ""
-        return (f'<figure class="figure" id="fig-{escape(ref.name)}"{chart}>'
-                f'<img src="{escape(ref.src)}" alt="{escape(ref.alt)}" loading="lazy">'
-                f'<figcaption><a class="fig-num" href="#fig-{escape(ref.name)}">Figure '
-                f'{ref.number}.</a> {caption}{links}</figcaption></figure>')
+    _figure_html = staticmethod(figure_html)
 
     def value(self, call: Call) -> str:
         name, fmt, cell = call.args[0], call.option("fmt"), call.cell
@@ -262,20 +234,31 @@ def seed_table(obs: Observables | None) -> list[dict]:
     return rows
 
 
+def posts_by_name(posts: dict) -> dict:
+    """The posts a ``{% post_url %}`` or ``{% link %}`` may name: by file name without its
+    extension (``2026-01-02-slug``), and by slug."""
+    named = {post.slug: post for post in posts.values()}
+    named.update({Path(post.rel).stem: post for post in posts.values()})
+    return named
+
+
 def render_post_body(post: Post, config: SiteConfig, root: Path, obs: Observables | None,
                      figures: dict[str, FigurePlan], experiment_name: str | None,
                      keep_going: bool, bibliography: Bibliography,
                      converter=None, fragments: Fragments | None = None,
-                     embeds=None) -> RenderedPost:
+                     posts: dict | None = None, embeds=None) -> RenderedPost:
     """``fragments``: the post's formulas and code blocks kept from its last render;
-    ``embeds(slug)``: another post's renderer, for what this one embeds from it."""
+    ``posts``: every post of the blog (by slug), for links between them; ``embeds(slug)``:
+    another post's renderer, for what this one embeds from it."""
     renderer = PostRenderer(post, config, root, obs, figures, experiment_name, keep_going,
-                            bibliography, fragments, embeds)
+                            bibliography, fragments, posts, embeds)
     html, toc = render_markdown(post.body, post.rel, post.body_line, renderer.handlers(),
                                 renderer.math, converter=converter, fragments=fragments,
                                 dialect=post.markdown or config.markdown)
     html = ADJACENT_CLAIMS.sub(r"\1 ", html)   # two claims in a row read as two
-    url = absolute_url(config.base_url, f"posts/{post.slug}/")
+    html, linked, links = relativize(html, post, config, root, post.body, post.body_line)
+    renderer.extra_files.update(linked)
+    url = absolute_url(config.base_url, post_dir(post, config.permalink))
     authors = post.authors or [config.author]
     words = len(post.body.split())
     return RenderedPost(post=post, html=html, toc=toc, figures=renderer.figures,
@@ -284,7 +267,7 @@ def render_post_body(post: Post, config: SiteConfig, root: Path, obs: Observable
                         url=url, reading_minutes=max(1, round(words / 220)),
                         has_data=obs is not None, failed_claims=renderer.failed,
                         extra_files=renderer.extra_files,
-                        references=renderer.citations.references())
+                        references=renderer.citations.references(), links=links)
 
 
 def claim_rows(check: ClaimCheck) -> list[dict]:
@@ -294,7 +277,8 @@ def claim_rows(check: ClaimCheck) -> list[dict]:
 
 
 def render_post_page(env: jinja2.Environment, config: SiteConfig, item: RenderedPost) -> bytes:
-    return render_template(env, "post.html", site=config, nav=config.nav, root="../../",
+    root = up_to_root(post_dir(item.post, config.permalink))
+    return render_template(env, "post.html", site=config, nav=config.nav, root=root,
                            page_title=item.post.title, post=item.post, r=item,
                            claim_rows=claim_rows)
 
@@ -325,6 +309,7 @@ class CachedPage:
     url: str
     failed_claims: list = field(default_factory=list)
     extra_files: dict = field(default_factory=dict)
+    links: list = field(default_factory=list)
 
 
 def templates_digest(root: Path) -> str:

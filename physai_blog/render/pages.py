@@ -12,8 +12,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from physai_blog.content.config import SiteConfig
+from physai_blog.content.notebook import in_prose_cells
 from physai_blog.content.posts import Post
 from physai_blog.errors import PhysaiError
+from physai_blog.paths import post_dir
 from physai_blog.render.embeds import embedded_slugs
 from physai_blog.render.fragments import Fragments, FragmentStore
 from physai_blog.render.markup import Converters, fragment_salt
@@ -58,8 +60,10 @@ class RenderJob:
             return None
         spec = self.specs[post.experiment]
         plans = {p.figure.name: p for p in self.figures.get(slug, [])}
-        return PostRenderer(post, self.config, self.root, self.observables(post), plans,
-                            spec.path.name, self.keep_going, self.bibliography), post.title
+        return (PostRenderer(post, self.config, self.root, self.observables(post), plans,
+                             spec.path.name, self.keep_going, self.bibliography,
+                             posts=self.posts_by_slug),
+                post.title, post_dir(post, self.config.permalink))
 
     def embeds_key(self, post: Post) -> list:
         """What a page shows of the posts it embeds from: their runs, figures and titles."""
@@ -81,12 +85,13 @@ class RenderJob:
         try:
             item = render_post_body(post, self.config, self.root, self.observables(post), fig_plans,
                                     spec.path.name if spec else None, self.keep_going,
-                                    self.bibliography, converter, fragments, self.embedded)
+                                    self.bibliography, converter, fragments, self.posts_by_slug,
+                                    self.embedded)
             html = render_post_page(self.env, self.config, item)
         except PhysaiError as exc:
-            return exc
+            return in_prose_cells(exc, post.rel, post.source)   # a notebook's: by its cell
         store_page(self.cache, key, html, item, self.root)
-        return CachedPage(post, item.url, item.failed_claims, dict(item.extra_files))
+        return CachedPage(post, item.url, item.failed_claims, dict(item.extra_files), item.links)
 
 
 @dataclass
@@ -105,14 +110,18 @@ def render_post_pages(job: RenderJob, posts: list[Post], site_inputs: dict,
     out, stale = PostPages(), []
     for post in posts:
         spec = job.specs.get(post.experiment) if post.experiment else None
+        linked = None             # a page linking to other posts depends on their URLs
+        if "{% post_url" in post.body or "{% link" in post.body:
+            linked = [[p.rel, post_dir(p, job.config.permalink)]
+                      for p in job.posts_by_slug.values()]
         key = page_key(post, spec, job.runs.get(post.slug, []), job.figures.get(post.slug, []),
-                       {**site_inputs, "embeds": job.embeds_key(post)})
+                       {**site_inputs, "embeds": job.embeds_key(post)}, linked)
         entry = job.cache.get_file("pages", key, ".html")
         if entry is not None and extras_unchanged(job.root, entry[1]):
             page = entry[1]
             out.pages[post.slug] = CachedPage(post, page["url"], page["failed_claims"],
-                                              page["extra_files"])
-            out.files[f"posts/{post.slug}/index.html"] = entry[0]
+                                              page["extra_files"], page.get("links", []))
+            out.files[post_dir(post, job.config.permalink) + "index.html"] = entry[0]
         else:
             stale.append((post, key))
     store = None
@@ -125,8 +134,8 @@ def render_post_pages(job: RenderJob, posts: list[Post], site_inputs: dict,
         else:
             store.keep(post.rel, used)
             out.pages[post.slug] = outcome
-            out.files[f"posts/{post.slug}/index.html"] = job.cache.file_path("pages", key,
-                                                                              ".html")
+            out.files[post_dir(post, job.config.permalink) + "index.html"] = \
+                job.cache.file_path("pages", key, ".html")
     if store is not None:
         store.save()
     for post in posts:
@@ -198,16 +207,20 @@ def _revive(outcome):
     return outcome
 
 
-def page_key(post: Post, spec, runs: list, figures: list, site_inputs: dict) -> str:
-    """A post page depends on its source, its runs and figures, and the site-wide inputs."""
+def page_key(post: Post, spec, runs: list, figures: list, site_inputs: dict,
+             linked: list | None = None) -> str:
+    """A post page depends on its source, its runs and figures, and the site-wide inputs
+    (``linked``: the posts' URLs, for a page that links to other posts)."""
     return key_of({"kind": "page", "source": file_digest(post.source), "rel": post.rel,
                    "spec": spec.source if spec else None, "runs": [r.key for r in runs],
-                   "figures": [f.key for f in figures], **site_inputs})
+                   "figures": [f.key for f in figures], **site_inputs,
+                   **({"linked": linked} if linked else {})})
 
 
 def store_page(cache: Cache, key: str, html: bytes, item, root: Path) -> None:
     cache.put_file("pages", key, html, {
         "kind": "page", "url": item.url, "failed_claims": item.failed_claims,
+        "links": item.links,
         "extra_files": {rel: file_digest(root / rel) for rel in sorted(item.extra_files)}},
         ".html")
 

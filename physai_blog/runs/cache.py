@@ -4,6 +4,7 @@
     figures/<key>/    one drawn figure + manifest.json
     tmp/              entries being written (renamed into place when complete)
     checkpoints/<key>/  the last ``log.checkpoint`` of a run not finished yet
+    live/<key>/       the series of a run training now (``serve`` shows them)
     lock              held by the build that uses the cache
 
 An entry is written in ``tmp/`` and renamed into place, so a killed build leaves no partial
@@ -275,8 +276,13 @@ class Cache:
             if name not in keep:
                 shutil.rmtree(self.root / "checkpoints" / name, ignore_errors=True)
 
+    def live(self, key: str) -> Path:
+        """A run's observables while it trains (``runtime/live.py``), for ``serve``."""
+        return self.root / "live" / key
+
     def clear_tmp(self) -> None:
         shutil.rmtree(self.root / "tmp", ignore_errors=True)
+        shutil.rmtree(self.root / "live", ignore_errors=True)   # left by a killed build
 
     @contextlib.contextmanager
     def lock(self):

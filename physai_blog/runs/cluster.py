@@ -59,6 +59,8 @@ def remote_task(experiment: str, payload: dict, sources: dict[str, bytes],
             payload["out"], payload["workdir"] = str(outs["out"]), str(base / "work")
             (base / "work").mkdir()
             payload["checkpoints"] = checkpoint_folder(payload.get("checkpoints"), base)
+            live = payload.get("live")   # serve's view of it, where this worker can write it
+            payload["live"] = live if live and Path(live).parent.parent.is_dir() else None
         else:
             runs = []
             for path, label, params, cell, seed in payload["runs"]:

@@ -160,6 +160,7 @@ def run_task(plan: RunPlan, cache: Cache) -> Task:
     payload = {"kind": "run", "var": plan.spec.var, "params": plan.params, "seed": plan.seed,
                "out": str(folder / "out"), "workdir": str(folder / "work"),
                "checkpoints": str(cache.checkpoints(plan.key)),
+               "live": str(cache.live(plan.key)), "name": f"{plan.post.slug} {plan.label}",
                "max_checkpoint_bytes": plan.max_output_mb * 1e6}
     return Task("run", plan.spec.rel, payload, plan.timeout,
                 f"{plan.post.slug} {plan.label}", context=(plan, folder),
@@ -204,6 +205,7 @@ def execute_runs(plans: list[RunPlan], cache: Cache, executor: Executor,
         else:
             errors.append(run_error(plan, outcome))
         shutil.rmtree(folder, ignore_errors=True)  # the run's scratch folder, its cwd
+        shutil.rmtree(cache.live(plan.key), ignore_errors=True)  # it is not training now
 
     if todo:   # nothing stale: the executor is not even made (runs/lazy.py)
         executor.execute([run_task(plan, cache) for plan in todo.values()], on_event, finished)

@@ -26,6 +26,7 @@ from pathlib import Path
 from physai_blog.paths import PACKAGE
 from physai_blog.runs.devices import gpu_record
 from physai_blog.runs.lifeline import PARENT_ENV, die_with_parent
+from physai_blog.runtime.live import Live
 
 PACKAGE_DIR = str(PACKAGE.resolve())
 
@@ -157,10 +158,11 @@ def handle(task: dict, exp, root: Path) -> dict:
         os.chdir(task["workdir"])
         info = device_info()
         start = time.perf_counter()
-        saved = task.get("checkpoints")
+        saved, live = task.get("checkpoints"), task.get("live")
         written = execute_run(exp, task["params"], task["seed"], Path(task["out"]),
                               info["device"], Path(saved) if saved else None,
-                              task.get("max_checkpoint_bytes"))
+                              task.get("max_checkpoint_bytes"),
+                              Live(Path(live), task.get("name", "")) if live else None)
         wall = time.perf_counter() - start
         _only_logged(Path(task["out"]), written)
         if "devices" in task:   # a run given GPUs records what it ran on

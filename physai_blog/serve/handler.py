@@ -13,6 +13,7 @@ imports this module.
 from __future__ import annotations
 
 import http.server
+import json
 import os
 import socket
 import sys
@@ -20,7 +21,8 @@ import time
 import traceback
 from pathlib import Path
 
-from physai_blog.paths import SITE_DIR
+from physai_blog.paths import CACHE_DIR, SITE_DIR
+from physai_blog.runtime.live import running
 from physai_blog.serve import reload
 from physai_blog.serve.requests import (
     METHODS,
@@ -229,6 +231,9 @@ class Handler(http.server.SimpleHTTPRequestHandler):
     def api(self, name: str):
         if name == "status":
             self.send_body(reload.status(self.server.dev.state), "application/json")
+        elif name == "runs":   # runs training now, with step and ETA (runtime/live.py)
+            self.send_body(json.dumps(running(self.server.dev.root / CACHE_DIR / "live"))
+                           .encode(), "application/json")
         elif name == "events":
             self.events()
         else:

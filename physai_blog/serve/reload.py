@@ -37,6 +37,29 @@ RELOAD_SCRIPT = """<script>/* physai-blog serve: live reload (not in the built f
     source.onerror = function () { source.close(); setTimeout(connect, 1000); };
   }
   connect();
+  var banner = null;   /* runs training now: step, ETA (never in the published site) */
+  function poll() {
+    fetch("%sruns").then(function (r) { return r.json(); }).then(function (runs) {
+      if (!runs.length) { if (banner) banner.style.display = "none"; return; }
+      if (!banner) {
+        banner = document.createElement("div");
+        banner.id = "physai-running";
+        banner.setAttribute("role", "status");
+        banner.style.cssText = "position:fixed;top:0;right:0;z-index:2147483646;padding:.4rem .8rem;" +
+          "background:#0d2b1a;color:#e9ffef;font:12px/1.5 ui-monospace,Menlo,monospace;" +
+          "border-bottom-left-radius:6px;white-space:pre";
+        document.body.appendChild(banner);
+      }
+      banner.style.display = "block";
+      banner.textContent = runs.map(function (run) {
+        var at = run.step === null ? run.rows + " rows" : "step " + run.step +
+          (run.total ? "/" + run.total : "");
+        return "running " + run.run + ": " + at +
+          (run.eta_s === null ? "" : ", ETA " + Math.round(run.eta_s) + " s");
+      }).join("\n");
+    }).catch(function () {}).then(function () { setTimeout(poll, 2000); });
+  }
+  poll();
   var close = document.getElementById("physai-error-close");
   if (close) close.onclick = function () {
     document.getElementById("physai-error").style.display = "none";
@@ -65,7 +88,7 @@ def inject(html: bytes, state: BuildState) -> bytes:
     extra = ""
     if state.error:
         extra += OVERLAY % escape(state.error)
-    extra += RELOAD_SCRIPT % (json.dumps(state.id), ENDPOINT)
+    extra += RELOAD_SCRIPT % (json.dumps(state.id), ENDPOINT, ENDPOINT)
     data = extra.encode()
     lower = html.lower()
     at = lower.rfind(b"</body>")

@@ -19,7 +19,6 @@ matplotlib.  Inside a build the script is imported by ``worker.py`` in a subproc
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import math
 import pickle
@@ -31,6 +30,7 @@ from pathlib import Path
 
 from physai_blog.runtime import checkpoint
 from physai_blog.runtime.data import ARRAYS, SCALARS, VALUES, load_data
+from physai_blog.runtime.live import Live, write_scalars
 from physai_blog.runtime.names import FIGURE_NAME, IDENTIFIER, run_label, sweep_cells
 
 
@@ -69,7 +69,7 @@ class Log:
     """Collects one run's observables, then writes them as plain files."""
 
     def __init__(self, out_dir: Path, device: str = "cpu", checkpoints: Path | None = None,
-                 max_checkpoint_bytes: float | None = None):
+                 max_checkpoint_bytes: float | None = None, live: Live | None = None):
         self.out_dir = Path(out_dir)
         #: Where to put tensors: "cpu", or "cuda" in a run granted a GPU (``resources``).
         self.device = device
@@ -79,6 +79,7 @@ class Log:
         self._columns: dict[str, None] = {}
         self._values: dict[str, float] = {}
         self._arrays: dict[str, object] = {}
+        self._live = live
 
     def scalars(self, **row) -> None:
         """Append one row of a time series, e.g. ``log.scalars(step=s, loss=l)``."""
@@ -88,6 +89,14 @@ class Log:
             clean[name] = _number(name, x, "series")
             self._columns.setdefault(name)
         self._rows.append(clean)
+        if self._live is not None:
+            self._live.update(self._rows, list(self._columns))
+
+    def progress(self, step, total=None) -> None:
+        """Where the run is (``serve`` shows it with an ETA); ``log.scalars(step=...)`` sets
+        the step already, so ``log.progress(total=steps)`` once is enough."""
+        if self._live is not None:
+            self._live.step, self._live.total = step, total
 
     def value(self, name: str, x) -> None:
         """A number the post may quote, e.g. ``log.value("t_grok", 1200)``."""
@@ -121,6 +130,8 @@ class Log:
                 f"{self._max_checkpoint / 1e6:g} MB (`max_output_mb` covers checkpoints too)",
                 *_user_frame())
         checkpoint.write(self._checkpoints, data)
+        if self._live is not None:
+            self._live.update(self._rows, list(self._columns), force=True)
 
     def resume(self):
         """The state of the last ``checkpoint`` of this run, or None (a fresh start).  The
@@ -149,12 +160,7 @@ class Log:
         self.out_dir.mkdir(parents=True, exist_ok=True)
         written = []
         if self._rows:
-            columns = list(self._columns)
-            with (self.out_dir / SCALARS).open("w", newline="") as fh:
-                writer = csv.writer(fh, lineterminator="\n")
-                writer.writerow(columns)
-                for row in self._rows:
-                    writer.writerow([_fmt(row[c]) if c in row else "" for c in columns])
+            write_scalars(self.out_dir / SCALARS, self._rows, list(self._columns))
             written.append(SCALARS)
         (self.out_dir / VALUES).write_text(json.dumps(self._values, sort_keys=True, indent=1) + "\n")
         written.append(VALUES)
@@ -164,10 +170,6 @@ class Log:
                 np.save(self.out_dir / ARRAYS / f"{name}.npy", arr, allow_pickle=False)
                 written.append(f"{ARRAYS}/{name}.npy")
         return written
-
-
-def _fmt(x) -> str:
-    return str(x) if isinstance(x, int) else repr(float(x))
 
 
 class Experiment:
@@ -257,13 +259,14 @@ def seed_everything(seed: int) -> None:
 
 def execute_run(exp: Experiment, params: dict, seed: int, out_dir: Path,
                 device: str = "cpu", checkpoints: Path | None = None,
-                max_checkpoint_bytes: float | None = None) -> list[str]:
+                max_checkpoint_bytes: float | None = None,
+                live: Live | None = None) -> list[str]:
     """Seed, call the run function, write its observables; return the files written.
     ``checkpoints``: the run's checkpoint folder (``log.checkpoint``/``log.resume``)."""
     if exp.run_function is None:
         raise RuntimeError("the experiment has no @exp.run function")
     seed_everything(seed)
-    log = Log(out_dir, device, checkpoints, max_checkpoint_bytes)
+    log = Log(out_dir, device, checkpoints, max_checkpoint_bytes, live)
     exp.run_function(dict(params), seed, log)
     return log.write()
 
