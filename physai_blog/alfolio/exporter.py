@@ -198,7 +198,8 @@ def write_owned(dest: Path, by_post: dict[str, dict], out: Exported) -> None:
             target = dest / rel
             if target.exists() and rel not in mine:
                 raise PhysaiError(f"{target}: exists and was not written by physai-blog "
-                                  "export; nothing was exported (move it away first)")
+                                  "export; nothing was exported (move it away, or export "
+                                  "other posts with --only SLUG)")
             if target.is_file() and rel in mine and _sha(target.read_bytes()) != mine[rel]:
                 raise PhysaiError(f"{target}: changed since physai-blog exported it; "
                                   "nothing was exported (remove it to export again)")
