@@ -103,3 +103,12 @@ def test_a_no_op_build_warns_again_and_the_cli_shows_it(alfolio_blog):
     result = cli("build", "--root", root)
     assert result.exit_code == 0, result.output
     assert "linking.md:10: link '/blog/2026/nowhere/' resolves to nothing" in result.output
+
+
+def test_verify_finds_a_post_where_its_permalink_put_it(alfolio_blog):
+    from physai_blog.checks.verify import report, verify
+
+    root, _ = alfolio_blog
+    rows = verify(root, "fast", jobs=1)
+    lines, error = report(rows)
+    assert error is None and rows and all(r.file.startswith("blog/2026/fast/") for r in rows)
