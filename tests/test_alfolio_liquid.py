@@ -150,11 +150,12 @@ def test_cite_and_reference_use_the_bibliography(alfolio_site):
 
 def test_links_between_posts_and_site_variables_are_relative(alfolio_site):
     root, _, html = alfolio_site
-    assert '<a href="../next/">the next post</a>' in html
-    assert '<a href="../next/">again</a>' in html
+    assert '<a href="../../posts/next/index.html">the next post</a>' in html
+    assert '<a href="../../posts/next/index.html">again</a>' in html
     assert html.count('href="../../assets/img/pic.png"') == 2
     assert "Title: How to begin." in html
-    assert '<a href="../first/">the first</a>' in (root / "site/posts/next/index.html").read_text()
+    assert '<a href="../../posts/first/index.html">the first</a>' in \
+        (root / "site/posts/next/index.html").read_text()
 
 
 def test_raw_highlight_and_chart_fences(alfolio_site):
@@ -219,3 +220,20 @@ def test_front_matter_markdown_overrides_the_site(tmp_path):
     default = (root / "site/posts/p/index.html").read_text()
     assert "<li>a<ul>\n<li>b</li>" in kramdown
     assert "<p>Intro\n- a\n  - b</p>" in default
+
+
+def test_post_url_follows_the_permalink_setting(tmp_path):
+    root = make_blog(tmp_path / "blog", experiments={}, posts={
+        "2025-12-31-old.md": "---\ntitle: Old\ndate: 2025-12-31\n---\n"
+                             "See [new]({% post_url 2026-01-02-new %}) and "
+                             "[a file]({{ site.baseurl }}/assets/x.pdf).\n",
+        "2026-01-02-new.md": "---\ntitle: New\ndate: 2026-01-02\n---\nNew.\n"},
+        config="title: T\npermalink: /blog/:year/:title/\n")
+    (root / "assets").mkdir()
+    (root / "assets/x.pdf").write_bytes(b"%PDF")
+    report = build(root)
+    html = (root / "site/blog/2025/old/index.html").read_text()
+    assert '<a href="../../../blog/2026/new/index.html">new</a>' in html
+    assert '<a href="../../../assets/x.pdf">a file</a>' in html
+    assert (root / "site/assets/x.pdf").is_file()
+    assert not [w for w in report.warnings if "resolves to nothing" in w or "old.md" in w]

@@ -413,7 +413,9 @@ def _mathml(tex: str, display: bool) -> str:
     if depth:
         fail("unbalanced braces (a '{' is never closed)")
     try:
-        mathml = convert(tex.strip(), display="block" if display else "inline")
+        # MathJax's equation labels (al-folio's posts have them): no numbering in MathML
+        plain = re.sub(r"\\label\{[^{}]*\}|\\(?:nonumber|notag)\b", "", tex.strip())
+        mathml = convert(plain, display="block" if display else "inline")
     except Exception as exc:  # noqa: BLE001 - the converter raises many kinds
         fail(f"{exc.__class__.__name__} {exc}".strip())
     # A slash between two symbols (2/\eta) is a fraction, typeset tight, not an operator
