@@ -87,7 +87,7 @@ EDGES = {
     ("runs/preload.py", "physai_blog.content.notebook"): "only a notebook post's experiment",
     ("runs/worker.py", "physai_blog.content.notebook"): "only a notebook post's experiment",
     ("runs/lifeline.py", "ctypes"): "prctl, Linux only",
-    ("runs/worker.py", "importlib"): "importlib.metadata, once per run's versions",
+    ("runs/worker.py", "importlib"): "importlib.metadata, once per worker for the versions",
     ("runs/worker.py", "physai_blog.errors"): "Click, only for one rare error in a worker",
     ("runs/worker.py", "physai_blog.figures.spec"): "matplotlib: the worker's, never the build's",
     ("runs/worker.py", "physai_blog.runtime.data"): "numpy: the worker's, never the build's",

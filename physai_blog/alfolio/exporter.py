@@ -33,7 +33,7 @@ BODY = re.compile(r'(<div class="post-body">\n.*)</article>', re.S)
 DROPPED = (re.compile(r'<section class="explore".*?</section>\n*', re.S),   # needs our JS
            re.compile(r'<button class="copy"[^>]*>.*?</button>\n?'))
 FIGURE = re.compile(r'<figure class="figure" id="fig-([^"]*)"[^>]*><img src="([^"]*)" '
-                    r'alt="([^"]*)"[^>]*><figcaption>(.*?)</figcaption></figure>', re.S)
+                    r'alt="([^"]*)"[^>]*>(?:<figcaption>(.*?)</figcaption>)?</figure>', re.S)
 CAPTION = re.compile(r'<a class="fig-num"[^>]*>(Figure \d+\.)</a>\s?(.*?)'
                      r'(?:\s?<span class="fig-links">(.*)</span>)?$', re.S)
 ATTRIBUTE = re.compile(r'(\s(?:href|src)=")([^"]*)(")')
@@ -120,8 +120,8 @@ def post_body(html: str, links: Links) -> tuple[str, dict]:
 
     def figure(m: re.Match) -> str:
         name, src, alt, caption = m.groups()
-        parts = CAPTION.match(caption)
-        number, text, links = parts.groups() if parts else ("", caption, None)
+        parts = CAPTION.match(caption or "")
+        number, text, links = parts.groups() if parts else ("", caption or "", None)
         figures.append((src, alt, f"{number} {text}".strip()))
         more = f'\n<p class="fig-links">{links.strip()}</p>' if links else ""
         return f'<div class="physai-figure" id="fig-{name}">\x00{len(figures) - 1}\x00</div>{more}'
@@ -136,9 +136,10 @@ def post_body(html: str, links: Links) -> tuple[str, dict]:
 
 def include(src: str, alt: str, caption: str, links: Links) -> str:
     path = links.asset(src).removeprefix("{{ site.baseurl }}/")
+    # al-folio shows a caption that is given at all, even empty: none is given then
+    given = f"caption={_liquid_string(caption)} " if caption else ""
     return (f"{{% include figure.liquid path={_liquid_string(path)} alt={_liquid_string(alt)} "
-            f'caption={_liquid_string(caption)} class="img-fluid rounded z-depth-1" '
-            f"zoomable=true %}}")
+            f'{given}class="img-fluid rounded z-depth-1" zoomable=true %}}')
 
 
 def _liquid_string(text: str) -> str:
@@ -179,7 +180,7 @@ class Links:
                 other = self.linkable.get(slug)
                 if other is not None:
                     name = f"{other.date.isoformat()}-{slug}"
-                    return f"{{{{ site.baseurl }}}}{{% post_url {name} %}}{rest}"
+                    return f"{{% post_url {name} %}}{rest}"   # baseurl included (Jekyll 4)
                 return f"{{{{ site.baseurl }}}}/{folder}{rest}"
         if (self.site / target).is_file() and not target.startswith(".."):
             rel = f"{ASSETS}/{self.post.slug}/files/{target}"
