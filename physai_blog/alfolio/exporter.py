@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import posixpath
 import re
 from dataclasses import dataclass, field
@@ -211,7 +212,7 @@ def write_owned(dest: Path, by_post: dict[str, dict], out: Exported) -> None:
                 out.removed.append(rel)
         manifest["posts"][slug] = {rel: _write(dest / rel, files[rel]) for rel in sorted(files)}
         out.written += sorted(files)
-    (dest / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
+    _replace(dest / MANIFEST, (json.dumps(manifest, indent=1, sort_keys=True) + "\n").encode())
 
 
 def read_manifest(dest: Path) -> dict:
@@ -229,9 +230,17 @@ def read_manifest(dest: Path) -> dict:
 def _write(target: Path, value: bytes | Path) -> str:
     data = value if isinstance(value, bytes) else value.read_bytes()
     target.parent.mkdir(parents=True, exist_ok=True)
-    if not target.is_file() or target.read_bytes() != data:
-        target.write_bytes(data)
+    if not target.is_file() or target.read_bytes() != data:   # unchanged: bytes and mtime kept
+        _replace(target, data)
     return _sha(data)
+
+
+def _replace(target: Path, data: bytes) -> None:
+    """Write through a temporary file beside ``target``: a stopped export leaves either the
+    old file or the new one, never half of one."""
+    tmp = target.with_name(f".{target.name}.physai-{os.getpid()}")
+    tmp.write_bytes(data)
+    os.replace(tmp, target)
 
 
 def _sha(data: bytes) -> str:
