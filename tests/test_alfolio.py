@@ -218,3 +218,26 @@ def test_a_round_trip_keeps_links_between_posts(imported, alfolio):
     for url in re.findall(r'(?:href|src)="(/notes/[^"#]*)', page):
         path = built / url.removeprefix("/notes/")
         assert path.is_file() or (path / "index.html").is_file(), url
+
+
+def test_a_stopped_export_is_run_again(built_sample, alfolio, monkeypatch):
+    """Stopped after its manifest and some files: the next export finishes it."""
+    from physai_blog.alfolio import exporter
+
+    root, _ = built_sample
+    real, calls = exporter._write, []
+
+    def stop_after_three(target, value):
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        calls.append(target)
+        return real(target, value)
+
+    monkeypatch.setattr(exporter, "_write", stop_after_three)
+    with pytest.raises(KeyboardInterrupt):
+        export_alfolio(root, alfolio)
+    monkeypatch.setattr(exporter, "_write", real)
+    done = export_alfolio(root, alfolio)
+    assert done.posts == ["decay", "notes"] and (alfolio / "_posts/2026-01-08-decay.md").is_file()
+    owned = json.loads((alfolio / MANIFEST).read_text())["posts"]
+    assert all(isinstance(d, str) for files in owned.values() for d in files.values())
