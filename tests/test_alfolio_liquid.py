@@ -150,11 +150,12 @@ def test_cite_and_reference_use_the_bibliography(alfolio_site):
 
 def test_links_between_posts_and_site_variables_are_relative(alfolio_site):
     root, _, html = alfolio_site
-    assert '<a href="../next/">the next post</a>' in html
-    assert '<a href="../next/">again</a>' in html
+    assert '<a href="../../posts/next/index.html">the next post</a>' in html
+    assert '<a href="../../posts/next/index.html">again</a>' in html
     assert html.count('href="../../assets/img/pic.png"') == 2
     assert "Title: How to begin." in html
-    assert '<a href="../first/">the first</a>' in (root / "site/posts/next/index.html").read_text()
+    assert '<a href="../../posts/first/index.html">the first</a>' in \
+        (root / "site/posts/next/index.html").read_text()
 
 
 def test_raw_highlight_and_chart_fences(alfolio_site):
@@ -219,3 +220,34 @@ def test_front_matter_markdown_overrides_the_site(tmp_path):
     default = (root / "site/posts/p/index.html").read_text()
     assert "<li>a<ul>\n<li>b</li>" in kramdown
     assert "<p>Intro\n- a\n  - b</p>" in default
+
+
+def test_post_url_follows_the_permalink_setting(tmp_path):
+    root = make_blog(tmp_path / "blog", experiments={}, posts={
+        "2025-12-31-old.md": "---\ntitle: Old\ndate: 2025-12-31\n---\n"
+                             "See [new]({% post_url 2026-01-02-new %}) and "
+                             "[a file]({{ site.baseurl }}/assets/x.pdf).\n",
+        "2026-01-02-new.md": "---\ntitle: New\ndate: 2026-01-02\n---\nNew.\n"},
+        config="title: T\npermalink: /blog/:year/:title/\n")
+    (root / "assets").mkdir()
+    (root / "assets/x.pdf").write_bytes(b"%PDF")
+    report = build(root)
+    html = (root / "site/blog/2025/old/index.html").read_text()
+    assert '<a href="../../../blog/2026/new/index.html">new</a>' in html
+    assert '<a href="../../../assets/x.pdf">a file</a>' in html
+    assert (root / "site/assets/x.pdf").is_file()
+    assert not [w for w in report.warnings if "resolves to nothing" in w or "old.md" in w]
+
+
+def test_doctor_follows_links_between_posts_and_names_a_bad_one(tmp_path):
+    from physai_blog.checks.doctor import doctor
+
+    root = make_blog(tmp_path / "blog", experiments={}, posts={
+        "2026-01-02-a.md": "---\ntitle: A\ndate: 2026-01-02\n---\n[b]({% post_url 2026-01-03-b %})"
+                           "\n\n{% post_url 2026-01-04-c %}\n",
+        "2026-01-03-b.md": "---\ntitle: B\ndate: 2026-01-03\nmarkdown: kramdown\n---\n"
+                           "{% include figure.liquid path=\"x.png\" %}\n"})
+    problems = doctor(root).problems
+    assert problems[0].startswith("posts/2026-01-02-a.md:7: {% post_url 2026-01-04-c %}: no post")
+    assert problems[1] == "posts/2026-01-03-b.md:6: figure file 'x.png' not found"
+    assert len(problems) == 2

@@ -60,6 +60,7 @@ EDGES = {
     ("pipeline.py", "physai_blog.runs.executor"): "the local pool, only once a task is due",
     ("runs/notebooks.py", "physai_blog.runs.executor"): "the pool, only once a notebook is due",
     ("render/markup.py", "latex2mathml.converter"): "only a post with math",
+    ("render/markup.py", "physai_blog.render.kramdown"): "only a post with markdown: kramdown",
     ("render/page.py", "pygments.formatters"): "only a notebook's code listing, or the "
                                                "highlighting CSS when no copy is cached",
     ("render/page.py", "traceback"): "only to locate a template's error",
@@ -86,7 +87,7 @@ EDGES = {
     ("runs/preload.py", "physai_blog.content.notebook"): "only a notebook post's experiment",
     ("runs/worker.py", "physai_blog.content.notebook"): "only a notebook post's experiment",
     ("runs/lifeline.py", "ctypes"): "prctl, Linux only",
-    ("runs/worker.py", "importlib"): "importlib.metadata, once per run's versions",
+    ("runs/worker.py", "importlib"): "importlib.metadata, once per worker for the versions",
     ("runs/worker.py", "physai_blog.errors"): "Click, only for one rare error in a worker",
     ("runs/worker.py", "physai_blog.figures.spec"): "matplotlib: the worker's, never the build's",
     ("runs/worker.py", "physai_blog.runtime.data"): "numpy: the worker's, never the build's",

@@ -26,7 +26,8 @@ from dataclasses import dataclass, field
 from markdown.blockprocessors import BlockProcessor, BlockQuoteProcessor, HashHeaderProcessor
 from markdown.extensions import Extension
 from markdown.extensions.codehilite import CodeHilite
-from markdown.inlinepatterns import SimpleTagInlineProcessor
+from markdown.inlinepatterns import SimpleTagInlineProcessor, SubstituteTagInlineProcessor
+from markdown.preprocessors import Preprocessor
 from markdown.treeprocessors import Treeprocessor
 
 TAIL = r"([\t| ].*)$"                       # kramdown's PATTERN_TAIL, without the newline
@@ -43,6 +44,10 @@ HTML_BLOCK_EDGE = re.compile(r"^ {0,3}</?(?!(?:a|abbr|b|bdo|br|button|cite|code|
                              r"img|input|ins|kbd|label|mark|q|s|samp|script|select|small|span|"
                              r"strike|strong|sub|sup|textarea|tt|u|var)\b)[A-Za-z]")
 NON_WORD = re.compile(r"[^\w\- \t]")
+BLOCK_IAL = re.compile(r"^ {0,3}\{:(?!:)([^}]*)\}\s*$")
+TASK = re.compile(r"\A\s*\[([ xX])\]\s+")
+TOC_MARK = "data-kramdown-toc"
+HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 STASHED = re.compile("\x02[^\x03]*\x03")
 
 
@@ -158,6 +163,9 @@ class ListProcessor(BlockProcessor):
         blocks[:] = "\n".join(scan.rest).split("\n\n") if scan.rest else []
         kind, _ = list_start(lines[0])
         element = etree.SubElement(parent, kind)
+        if scan.rest and (ial := BLOCK_IAL.match(scan.rest[0])):     # {:toc}, {: .class}
+            _apply_ial(element, ial.group(1))
+            blocks[:] = "\n".join(scan.rest[1:]).split("\n\n") if scan.rest[1:] else []
         settled = []          # per item: its first child is no paragraph, or a bare one
         for number, item in enumerate(scan.items):
             li = etree.SubElement(element, "li")
@@ -169,10 +177,83 @@ class ListProcessor(BlockProcessor):
             bare = starts and (not blank or (last and only and not scan.eob)) and \
                 (not last or number == 0 or any(settled))
             settled.append(not starts or bare)
+            if starts and TASK.match(li[0].text or ""):
+                _task(element, li, li[0])
             if bare:
                 paragraph = li[0]
                 li.text = paragraph.text
+                for child in list(paragraph):         # a task's checkbox
+                    li.insert(0, child)
                 li.remove(paragraph)
+
+
+def _apply_ial(element, text: str) -> None:
+    """A block attribute list on ``element``: ``toc`` (kramdown's table of contents, filled
+    in by ``Toc``), ``.class``, ``#id``, ``key="value"``."""
+    for word in re.findall(r'[\w-]+="[^"]*"|[\w-]+=\S+|\S+', text):
+        if word == "toc":
+            element.set(TOC_MARK, "1")
+        elif word.startswith("."):
+            element.set("class", " ".join(filter(None, (element.get("class"), word[1:]))))
+        elif word.startswith("#"):
+            element.set("id", word[1:])
+        elif "=" in word:
+            key, _, value = word.partition("=")
+            element.set(key, value.strip('"'))
+
+
+def _task(element, li, paragraph) -> None:
+    """GFM's task list item: ``[ ]`` or ``[x]`` becomes a disabled checkbox."""
+    match = TASK.match(paragraph.text)
+    box = etree.Element("input", {"type": "checkbox", "class": "task-list-item-checkbox",
+                                  "disabled": "disabled"})
+    if match.group(1) != " ":
+        box.set("checked", "checked")
+    box.tail = paragraph.text[match.end():]
+    paragraph.text = ""
+    paragraph.insert(0, box)
+    li.set("class", "task-list-item")
+    element.set("class", "task-list")
+
+
+class Toc(Treeprocessor):
+    """A list marked ``{:toc}`` becomes the table of contents of the post's headings."""
+
+    def run(self, root) -> None:
+        marked = [e for e in root.iter() if e.get(TOC_MARK)]
+        if not marked:
+            return
+        headings = [e for e in root.iter() if e.tag in HEADINGS and e.get("id")]
+        for element in marked:
+            element.clear()
+            element.tag = "ul"
+            element.set("id", "markdown-toc")
+            stack = [(0, element)]          # (level, the list or the item under it)
+            for heading in headings:
+                level = int(heading.tag[1])
+                while len(stack) > 1 and stack[-1][0] >= level:
+                    stack.pop()
+                holder = stack[-1][1]
+                if holder.tag != "ul":
+                    holder = holder.find("ul") if holder.find("ul") is not None else \
+                        etree.SubElement(holder, "ul")
+                li = etree.SubElement(holder, "li")
+                link = etree.SubElement(li, "a", {"href": f"#{heading.get('id')}"})
+                link.text = "".join(heading.itertext())
+                stack.append((level, li))
+
+
+class NoMarkdown(Preprocessor):
+    """kramdown's ``{::nomarkdown}`` ... ``{:/nomarkdown}``: the text between, as it is."""
+
+    SPAN = re.compile(r"\{::nomarkdown\}(.*?)\{:/nomarkdown\}", re.S)
+
+    def run(self, lines: list[str]) -> list[str]:
+        text = "\n".join(lines)
+        if "{::nomarkdown}" not in text:
+            return lines
+        return self.SPAN.sub(lambda m: self.md.htmlStash.store(m.group(1).strip("\n")),
+                             text).split("\n")
 
 
 class GfmHeaderProcessor(HashHeaderProcessor):
@@ -190,7 +271,7 @@ class GfmIds(Treeprocessor):
     def run(self, root) -> None:
         seen: dict[str, int] = {}
         for element in root.iter():
-            if element.tag not in ("h1", "h2", "h3", "h4", "h5", "h6") or "id" in element.attrib:
+            if element.tag not in HEADINGS or "id" in element.attrib:
                 continue
             text = STASHED.sub("", "".join(element.itertext()))
             text = text.replace("---", "\u2014").replace("--", "\u2013").replace("...", "\u2026")
@@ -217,6 +298,9 @@ class KramdownExtension(Extension):
         md.inlinePatterns.register(
             SimpleTagInlineProcessor(r"(~~)(?!\s|~)(.+?)(?<=[^\s~])~~", "del"), "gfm_del", 65)
         md.treeprocessors.register(GfmIds(md), "gfm_ids", 6)
+        md.treeprocessors.register(Toc(md), "kramdown_toc", 4)
+        md.preprocessors.register(NoMarkdown(md), "kramdown_nomarkdown", 29)
+        md.inlinePatterns.register(SubstituteTagInlineProcessor(r"\\\n", "br"), "gfm_br", 185)
 
 
 class Blockquote(BlockQuoteProcessor):

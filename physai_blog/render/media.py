@@ -2,9 +2,10 @@
 
 ``AlFolio`` holds the handlers of what ``liquid`` parses (``figure.liquid`` with all its
 parameters, ``video.liquid``, ``audio.liquid``, ``{% reference %}``, ``{% link %}``,
-``{% post_url %}``, ``{{ site.baseurl }}``...); ``page.PostRenderer`` inherits them.  Every URL
-it writes is relative to the post's page (``paths.post_dir``), so the site works from
-``file://`` and under any base path.  A figure without a caption gets no "Figure N." label and
+``{% post_url %}``, ``{{ site.baseurl }}``...); ``page.PostRenderer`` inherits them.  A media
+file's URL is relative to the post's page (``paths.post_dir``); a link is root-relative, as
+Jekyll writes it, and ``site_links`` makes it relative (so the site works from ``file://`` and
+under any base path) and publishes the file it names.  A figure without a caption gets no "Figure N." label and
 no number.
 """
 
@@ -124,12 +125,11 @@ class AlFolio:
         return f'<span class="reference">{self.citations.bib.formatted([key])[0][1]}</span>'
 
     def link(self, call: Call) -> str:
+        """Root-relative, as Jekyll writes it: ``site_links`` makes it relative to the page
+        and publishes the file it names."""
         target = call.result
-        if isinstance(target, tuple):
-            rel, source = target
-            self.extra_files[rel] = source
-            return escape(self.site_url(rel))
-        return escape(self.site_url(post_dir(target, self.config.permalink)))
+        rel = target[0] if isinstance(target, tuple) else post_dir(target, self.config.permalink)
+        return escape("/" + rel)
 
     post_url = link
 
@@ -139,9 +139,9 @@ class AlFolio:
             path = call.args[1].lstrip("/")
             if expr == "absolute_url":
                 return escape(absolute_url(self.config.base_url, path))
-            return escape(self.site_url(path))
-        if expr == "site.baseurl":
-            return escape(self.site_url(""))
+            return escape("/" + path)
+        if expr == "site.baseurl":        # the site root: "/x" after it is root-relative
+            return ""
         if expr == "site.url":
             return escape(self.config.base_url.rstrip("/"))
         owner = self.config if expr.startswith("site.") else self.post

@@ -27,7 +27,7 @@ from physai_blog.content.posts import Post, tag_slug
 from physai_blog.errors import InputError, PhysaiError
 from physai_blog.paths import PACKAGE, THEME, post_dir, up_to_root
 from physai_blog.render.citation import absolute_url, citation
-from physai_blog.render.directives import Call, Handlers, Scope
+from physai_blog.render.directives import Call, Handlers, Scope, posts_by_name
 from physai_blog.render.embeds import render_embed
 from physai_blog.render.embeds import split as split_embed
 from physai_blog.render.fragments import Fragments
@@ -232,14 +232,6 @@ def seed_table(obs: Observables | None) -> list[dict]:
                          "cv": f"{rel_spread:.0%}" if s["n"] > 1 and not math.isnan(rel_spread)
                          else "–"})
     return rows
-
-
-def posts_by_name(posts: dict) -> dict:
-    """The posts a ``{% post_url %}`` or ``{% link %}`` may name: by file name without its
-    extension (``2026-01-02-slug``), and by slug."""
-    named = {post.slug: post for post in posts.values()}
-    named.update({Path(post.rel).stem: post for post in posts.values()})
-    return named
 
 
 def render_post_body(post: Post, config: SiteConfig, root: Path, obs: Observables | None,

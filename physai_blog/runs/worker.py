@@ -57,6 +57,12 @@ def user_traceback(exc: BaseException, root: Path) -> dict:
 
 def versions() -> dict:
     """The environment a run ran in: the same keys whatever the worker had imported."""
+    return dict(_versions())
+
+
+@functools.lru_cache(maxsize=None)
+def _versions() -> dict:
+    """Read once per worker (~12 ms of package metadata: a sweep's runs share the answer)."""
     from importlib import metadata
 
     out = {"python": platform.python_version(), "platform": platform.platform(terse=True)}
