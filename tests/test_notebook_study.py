@@ -132,12 +132,14 @@ def test_plotting_edits_and_saves_run_nothing(tmp_path, monkeypatch):
     _, root = blogs(tmp_path)
     path = root / "posts/2026-03-01-decay.ipynb"
     assert cli("build", "--root", root).exit_code == 0 and runs_counted(counter) == 4
-    saved = api_notebook()                           # Save in Jupyter: outputs, counts, ids
+    saved = nbformat.read(path, as_version=4)        # Save in Jupyter: outputs, counts
+    saved.metadata["language_info"] = {"name": "python", "version": "3.11.7"}
     saved.cells[2].execution_count = 3
     saved.cells[2].outputs = [nbformat.v4.new_output("stream", name="stdout", text="hi\n")]
     nbformat.write(saved, path)
     result = cli("build", "-v", "--root", root)
     assert result.exit_code == 0 and runs_counted(counter) == 4, result.output
+    assert "site unchanged" in result.output
     nbformat.write(api_notebook(PLOT.replace('color="C0"', 'color="C3"')), path)
     result = cli("build", "-v", "--root", root)
     assert result.exit_code == 0, result.output

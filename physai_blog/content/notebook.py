@@ -157,8 +157,10 @@ def in_prose_cells(error, rel: str, path: Path):
 
 def clean_notebook(path: Path) -> bytes:
     """The notebook as its author wrote it, without what Jupyter adds on a run (outputs,
-    execution counts, cell metadata): what a reader downloads, the same bytes every build."""
+    execution counts, metadata but the kernel's): what a reader downloads, the same bytes
+    after a Save in Jupyter."""
     nb = json.loads(path.read_text(encoding="utf-8"))
+    nb["metadata"] = {"kernelspec": nb.get("metadata", {}).get("kernelspec", {})}
     for cell in nb.get("cells", []):
         cell["metadata"] = {}
         if cell.get("cell_type") == "code":
