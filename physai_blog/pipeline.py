@@ -51,6 +51,10 @@ from physai_blog.runs.preload import default_jobs
 if TYPE_CHECKING:
     from physai_blog.runs.executor import Executor
 
+# The site's own folders: no post goes there
+SITE_FOLDERS = ("tags/", "archive/", "assets/")
+
+
 @dataclass(frozen=True)
 class Inputs:
     """What the load stage returns."""
@@ -106,7 +110,21 @@ def load(options: BuildOptions, report: BuildReport) -> Inputs:
     if options.only is not None and options.only not in {p.slug for p in posts}:
         raise InputError("posts/", None, f"--only {options.only!r}: no post has this slug "
                                          f"(slugs: {', '.join(sorted(p.slug for p in posts))})")
+    collect(misplaced(posts, config.permalink))
     return Inputs(config, posts, load_specs(posts, root))
+
+
+def misplaced(posts: list[Post], permalink: str) -> list[InputError]:
+    """A post the permalink would put into a folder of the site's own (``/:title/`` and a
+    post called "tags")."""
+    errors = []
+    for post in posts:
+        folder = post_dir(post, permalink)
+        if folder.startswith(SITE_FOLDERS):
+            errors.append(InputError(post.rel, post.line_of("slug") or 1, (
+                f"permalink {permalink!r} puts this post at {folder}, inside the site's own "
+                f"{folder.split('/')[0]}/ folder; set another `slug:` or permalink")))
+    return errors
 
 
 def load_specs(posts: list[Post], root: Path) -> dict[str, ExperimentSpec]:

@@ -21,6 +21,7 @@ from physai_blog.errors import PhysaiError
 SITE = Path(__file__).parent / "alfolio_site"
 HOW_TO = "_posts/2026-01-02-physics-of-ai-how-to-begin.md"
 MINDSET = "_posts/2026-01-01-physics-of-ai.md"
+BUILT = shutil.ignore_patterns("_site", ".jekyll-cache")   # a jekyll build run by hand
 
 
 def tree(root: Path) -> dict[str, str]:
@@ -30,7 +31,7 @@ def tree(root: Path) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def imported(tmp_path_factory):
-    src = Path(shutil.copytree(SITE, tmp_path_factory.mktemp("src") / "site"))
+    src = Path(shutil.copytree(SITE, tmp_path_factory.mktemp("src") / "site", ignore=BUILT))
     before = tree(src)
     dest = tmp_path_factory.mktemp("dest") / "blog"
     result = cli("import", "alfolio", src, dest)
@@ -81,7 +82,7 @@ def test_import_refuses_what_is_not_al_folio_and_a_folder_in_use(tmp_path):
 
 
 def test_import_keeps_a_named_permalink_style_as_folders(tmp_path):
-    src = Path(shutil.copytree(SITE, tmp_path / "site"))
+    src = Path(shutil.copytree(SITE, tmp_path / "site", ignore=BUILT))
     config = src / "_config.yml"
     config.write_text(config.read_text().replace("permalink: /blog/:year/:title/",
                                                  "permalink: pretty"))
@@ -95,7 +96,7 @@ def test_import_keeps_a_named_permalink_style_as_folders(tmp_path):
 
 @pytest.fixture
 def alfolio(tmp_path):
-    return Path(shutil.copytree(SITE, tmp_path / "site"))
+    return Path(shutil.copytree(SITE, tmp_path / "site", ignore=BUILT))
 
 
 def test_export_refuses_a_folder_that_is_not_a_jekyll_site(built_sample, tmp_path):
@@ -193,3 +194,50 @@ def test_an_exported_site_builds_with_jekyll_and_every_link_resolves(built_sampl
         assert path.is_file() or (path / "index.html").is_file(), url
     assert {rel: (alfolio / rel).read_bytes() for rel in mine} == mine
     assert (built / "blog/2026/physics-of-ai-how-to-begin/index.html").is_file()
+
+
+@pytest.mark.skipif(shutil.which("jekyll") is None,
+                    reason="Debian's jekyll is not installed (make setup installs it as root)")
+def test_a_round_trip_keeps_links_between_posts(imported, alfolio):
+    """An imported blog exported into an al-folio site without those posts: a link between
+    two posts becomes Jekyll's post_url, and resolves in the built site."""
+    _, _, blog, _ = imported
+    for post in (alfolio / "_posts").iterdir():
+        post.unlink()
+    export_alfolio(blog, alfolio)
+    text = (alfolio / HOW_TO).read_text()
+    assert 'href="{% post_url 2026-01-01-physics-of-ai %}"' in text
+    assert 'path="assets/physai/physics-of-ai-how-to-begin/files/assets/img/blogs/' \
+           'physics-of-ai-recipe/physics-of-ai-recipe.png"' in text
+    run = subprocess.run(["jekyll", "build", "--quiet"], cwd=alfolio, capture_output=True,
+                         text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    built = alfolio / "_site"
+    page = (built / "blog/2026/physics-of-ai-how-to-begin/index.html").read_text()
+    assert 'href="/notes/blog/2026/physics-of-ai/"' in page
+    for url in re.findall(r'(?:href|src)="(/notes/[^"#]*)', page):
+        path = built / url.removeprefix("/notes/")
+        assert path.is_file() or (path / "index.html").is_file(), url
+
+
+def test_a_stopped_export_is_run_again(built_sample, alfolio, monkeypatch):
+    """Stopped after its manifest and some files: the next export finishes it."""
+    from physai_blog.alfolio import exporter
+
+    root, _ = built_sample
+    real, calls = exporter._write, []
+
+    def stop_after_three(target, value):
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        calls.append(target)
+        return real(target, value)
+
+    monkeypatch.setattr(exporter, "_write", stop_after_three)
+    with pytest.raises(KeyboardInterrupt):
+        export_alfolio(root, alfolio)
+    monkeypatch.setattr(exporter, "_write", real)
+    done = export_alfolio(root, alfolio)
+    assert done.posts == ["decay", "notes"] and (alfolio / "_posts/2026-01-08-decay.md").is_file()
+    owned = json.loads((alfolio / MANIFEST).read_text())["posts"]
+    assert all(isinstance(d, str) for files in owned.values() for d in files.values())

@@ -60,6 +60,7 @@ EDGES = {
     ("pipeline.py", "physai_blog.runs.executor"): "the local pool, only once a task is due",
     ("runs/notebooks.py", "physai_blog.runs.executor"): "the pool, only once a notebook is due",
     ("render/markup.py", "latex2mathml.converter"): "only a post with math",
+    ("render/markup.py", "physai_blog.render.kramdown"): "only a post with markdown: kramdown",
     ("render/page.py", "pygments.formatters"): "only a notebook's code listing, or the "
                                                "highlighting CSS when no copy is cached",
     ("render/page.py", "traceback"): "only to locate a template's error",

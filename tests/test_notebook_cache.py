@@ -45,11 +45,15 @@ def test_save_and_outputs_do_not_rerun_code_and_inputs_do(tmp_path, monkeypatch)
     assert ">2.00</a>" in html and "steep" in html and "claim-pass" in html
     assert (root / "site/posts/slope/data/values.csv").read_text().startswith("name,value\nslope,2.0")
     # Save in Jupyter: execution counts, outputs, cell ids and metadata change; code does not
-    saved = notebook(counts=7, output="2.0\n")
+    saved = nbformat.read(path, as_version=4)
+    saved.cells[2].execution_count = 7
+    saved.cells[2].outputs = [new_output("stream", name="stdout", text="2.0\n")]
+    saved.cells[2].metadata["scrolled"] = True
     saved.metadata["widgets"] = {"state": {}}
     nbformat.write(saved, path)
     again = cli("build", "-v", "--root", root)
     assert again.exit_code == 0 and counter.read_text().count("run") == 1, again.output
+    assert "site unchanged" in again.output           # not a byte of the site changed
     # prose edits re-render from the cache
     nbformat.write(notebook(prose="Now {{ value('slope') }}."), path)
     assert cli("build", "--root", root).exit_code == 0

@@ -94,6 +94,9 @@ def test_a_notebook_can_be_the_experiment(tmp_path, monkeypatch):
         if not name.endswith(".zip"):
             assert a[name] == b[name], name
     assert "reproduce.zip" in b and "code/decay.py" in b and "code/loss.py" in b
+    published = json.loads(b["code/decay.ipynb"])     # the author's notebook, outputs cleared
+    assert ["".join(c["source"]) for c in published["cells"]] == \
+        [c["source"] for c in api_notebook().cells]
     html = b["index.html"].decode()
     assert "claim-pass" in html and 'class="value"' in html and "Figure 1." in html
     assert "seed" in html and "We sweep the rate." in html
@@ -129,12 +132,14 @@ def test_plotting_edits_and_saves_run_nothing(tmp_path, monkeypatch):
     _, root = blogs(tmp_path)
     path = root / "posts/2026-03-01-decay.ipynb"
     assert cli("build", "--root", root).exit_code == 0 and runs_counted(counter) == 4
-    saved = api_notebook()                           # Save in Jupyter: outputs, counts, ids
+    saved = nbformat.read(path, as_version=4)        # Save in Jupyter: outputs, counts
+    saved.metadata["language_info"] = {"name": "python", "version": "3.11.7"}
     saved.cells[2].execution_count = 3
     saved.cells[2].outputs = [nbformat.v4.new_output("stream", name="stdout", text="hi\n")]
     nbformat.write(saved, path)
     result = cli("build", "-v", "--root", root)
     assert result.exit_code == 0 and runs_counted(counter) == 4, result.output
+    assert "site unchanged" in result.output
     nbformat.write(api_notebook(PLOT.replace('color="C0"', 'color="C3"')), path)
     result = cli("build", "-v", "--root", root)
     assert result.exit_code == 0, result.output
@@ -245,3 +250,24 @@ def test_a_prose_error_names_the_markdown_cell(tmp_path, monkeypatch):
     assert ("Error: posts/2026-03-01-decay.ipynb: cell 4 (`Fast decay ends at {{ value("
             "\"final_loss\", eps=0.3, fmt=\".4f\") }}.`), line 5: unknown value 'final_los'; "
             "did you mean 'final_loss'?") in result.output, result.output
+
+
+def test_an_experiment_notebook_runs_on_a_dask_cluster_as_locally(tmp_path, monkeypatch):
+    distributed = __import__("pytest").importorskip("distributed")
+    from physai_blog.build import build
+    from physai_blog.runs.cluster import DaskExecutor
+
+    monkeypatch.setenv("PHYSAI_TEST_COUNTER", str(tmp_path / "runs.txt"))
+    _, local = blogs(tmp_path)
+    dask = make_blog(tmp_path / "dask", posts={}, experiments={})
+    (dask / "posts/2026-03-01-decay.ipynb").write_bytes(
+        (local / "posts/2026-03-01-decay.ipynb").read_bytes())
+    build(local)
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster:
+        executor = DaskExecutor(dask, cluster.scheduler_address)
+        try:
+            assert len(build(dask, executor=executor).runs_executed) == 4
+        finally:
+            executor.close()
+    assert reader_files(local) == reader_files(dask)

@@ -103,3 +103,23 @@ def test_a_no_op_build_warns_again_and_the_cli_shows_it(alfolio_blog):
     result = cli("build", "--root", root)
     assert result.exit_code == 0, result.output
     assert "linking.md:10: link '/blog/2026/nowhere/' resolves to nothing" in result.output
+
+
+def test_verify_finds_a_post_where_its_permalink_put_it(alfolio_blog):
+    from physai_blog.checks.verify import report, verify
+
+    root, _ = alfolio_blog
+    rows = verify(root, "fast", jobs=1)
+    lines, error = report(rows)
+    assert error is None and rows and all(r.file.startswith("blog/2026/fast/") for r in rows)
+
+
+def test_a_post_the_permalink_puts_into_a_folder_of_the_site_is_an_error(tmp_path):
+    post = "---\ntitle: Archive\ndate: 2026-01-01\n---\n\nText.\n"
+    root = make_blog(tmp_path / "b", posts={"2026-01-01-archive.md": post}, experiments={},
+                     config=CONFIG + "permalink: /:title/\n")
+    with pytest.raises(InputError) as info:
+        build(root)
+    assert str(info.value.message).startswith(
+        "posts/2026-01-01-archive.md:1: permalink '/:title/' puts this post at archive/, "
+        "inside the site's own archive/ folder")

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import posixpath
 import re
 from dataclasses import dataclass, field
@@ -33,7 +34,7 @@ BODY = re.compile(r'(<div class="post-body">\n.*)</article>', re.S)
 DROPPED = (re.compile(r'<section class="explore".*?</section>\n*', re.S),   # needs our JS
            re.compile(r'<button class="copy"[^>]*>.*?</button>\n?'))
 FIGURE = re.compile(r'<figure class="figure" id="fig-([^"]*)"[^>]*><img src="([^"]*)" '
-                    r'alt="([^"]*)"[^>]*><figcaption>(.*?)</figcaption></figure>', re.S)
+                    r'alt="([^"]*)"[^>]*>(?:<figcaption>(.*?)</figcaption>)?</figure>', re.S)
 CAPTION = re.compile(r'<a class="fig-num"[^>]*>(Figure \d+\.)</a>\s?(.*?)'
                      r'(?:\s?<span class="fig-links">(.*)</span>)?$', re.S)
 ATTRIBUTE = re.compile(r'(\s(?:href|src)=")([^"]*)(")')
@@ -120,8 +121,8 @@ def post_body(html: str, links: Links) -> tuple[str, dict]:
 
     def figure(m: re.Match) -> str:
         name, src, alt, caption = m.groups()
-        parts = CAPTION.match(caption)
-        number, text, links = parts.groups() if parts else ("", caption, None)
+        parts = CAPTION.match(caption or "")
+        number, text, links = parts.groups() if parts else ("", caption or "", None)
         figures.append((src, alt, f"{number} {text}".strip()))
         more = f'\n<p class="fig-links">{links.strip()}</p>' if links else ""
         return f'<div class="physai-figure" id="fig-{name}">\x00{len(figures) - 1}\x00</div>{more}'
@@ -136,9 +137,10 @@ def post_body(html: str, links: Links) -> tuple[str, dict]:
 
 def include(src: str, alt: str, caption: str, links: Links) -> str:
     path = links.asset(src).removeprefix("{{ site.baseurl }}/")
+    # al-folio shows a caption that is given at all, even empty: none is given then
+    given = f"caption={_liquid_string(caption)} " if caption else ""
     return (f"{{% include figure.liquid path={_liquid_string(path)} alt={_liquid_string(alt)} "
-            f'caption={_liquid_string(caption)} class="img-fluid rounded z-depth-1" '
-            f"zoomable=true %}}")
+            f'{given}class="img-fluid rounded z-depth-1" zoomable=true %}}')
 
 
 def _liquid_string(text: str) -> str:
@@ -179,7 +181,7 @@ class Links:
                 other = self.linkable.get(slug)
                 if other is not None:
                     name = f"{other.date.isoformat()}-{slug}"
-                    return f"{{{{ site.baseurl }}}}{{% post_url {name} %}}{rest}"
+                    return f"{{% post_url {name} %}}{rest}"   # baseurl included (Jekyll 4)
                 return f"{{{{ site.baseurl }}}}/{folder}{rest}"
         if (self.site / target).is_file() and not target.startswith(".."):
             rel = f"{ASSETS}/{self.post.slug}/files/{target}"
@@ -190,9 +192,29 @@ class Links:
 
 def write_owned(dest: Path, by_post: dict[str, dict], out: Exported) -> None:
     """Write each post's files, replacing only what an earlier export wrote (unchanged since);
-    nothing is written when any file stands in the way."""
+    nothing is written when any file stands in the way.  The manifest is saved first owning
+    both the old and the new bytes, so a stopped export is simply run again."""
     manifest = read_manifest(dest)
-    mine = {rel: digest for files in manifest["posts"].values() for rel, digest in files.items()}
+    mine = {rel: _accepted(d) for files in manifest["posts"].values() for rel, d in files.items()}
+    check_owned(dest, by_post, mine)
+    for slug, files in by_post.items():
+        old = manifest["posts"].get(slug, {})
+        manifest["posts"][slug] = {**old, **{rel: sorted({*_accepted(old.get(rel)), _sha(_data(v))})
+                                             for rel, v in files.items()}}
+    _save(dest, manifest)
+    for slug, files in by_post.items():
+        owned = manifest["posts"][slug]
+        for rel in sorted(set(owned) - set(files)):   # no longer exported: removed if unedited
+            target = dest / rel
+            if target.is_file() and _sha(target.read_bytes()) in _accepted(owned[rel]):
+                target.unlink()
+                out.removed.append(rel)
+        manifest["posts"][slug] = {rel: _write(dest / rel, files[rel]) for rel in sorted(files)}
+        out.written += sorted(files)
+    _save(dest, manifest)
+
+
+def check_owned(dest: Path, by_post: dict[str, dict], mine: dict[str, list]) -> None:
     for files in by_post.values():
         for rel in sorted(files):
             target = dest / rel
@@ -200,17 +222,24 @@ def write_owned(dest: Path, by_post: dict[str, dict], out: Exported) -> None:
                 raise PhysaiError(f"{target}: exists and was not written by physai-blog "
                                   "export; nothing was exported (move it away, or export "
                                   "other posts with --only SLUG)")
-            if target.is_file() and rel in mine and _sha(target.read_bytes()) != mine[rel]:
+            if target.is_file() and rel in mine and _sha(target.read_bytes()) not in mine[rel]:
                 raise PhysaiError(f"{target}: changed since physai-blog exported it; "
                                   "nothing was exported (remove it to export again)")
-    for slug, files in by_post.items():
-        for rel in sorted(set(manifest["posts"].get(slug, {})) - set(files)):
-            if (dest / rel).is_file():
-                (dest / rel).unlink()
-                out.removed.append(rel)
-        manifest["posts"][slug] = {rel: _write(dest / rel, files[rel]) for rel in sorted(files)}
-        out.written += sorted(files)
-    (dest / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
+
+
+def _accepted(digests) -> list[str]:
+    """The bytes a manifest entry owns: one sha256, or several while an export is under way."""
+    if digests is None:
+        return []
+    return [digests] if isinstance(digests, str) else list(digests)
+
+
+def _save(dest: Path, manifest: dict) -> None:
+    _replace(dest / MANIFEST, (json.dumps(manifest, indent=1, sort_keys=True) + "\n").encode())
+
+
+def _data(value: bytes | Path) -> bytes:
+    return value if isinstance(value, bytes) else value.read_bytes()
 
 
 def read_manifest(dest: Path) -> dict:
@@ -226,11 +255,19 @@ def read_manifest(dest: Path) -> dict:
 
 
 def _write(target: Path, value: bytes | Path) -> str:
-    data = value if isinstance(value, bytes) else value.read_bytes()
+    data = _data(value)
     target.parent.mkdir(parents=True, exist_ok=True)
-    if not target.is_file() or target.read_bytes() != data:
-        target.write_bytes(data)
+    if not target.is_file() or target.read_bytes() != data:   # unchanged: bytes and mtime kept
+        _replace(target, data)
     return _sha(data)
+
+
+def _replace(target: Path, data: bytes) -> None:
+    """Write through a temporary file beside ``target``: a stopped export leaves either the
+    old file or the new one, never half of one."""
+    tmp = target.with_name(f".{target.name}.physai-{os.getpid()}")
+    tmp.write_bytes(data)
+    os.replace(tmp, target)
 
 
 def _sha(data: bytes) -> str:

@@ -13,6 +13,7 @@ import zipfile
 from pathlib import Path
 
 from physai_blog.artifacts.explore import explorer_script
+from physai_blog.content.notebook import clean_notebook
 from physai_blog.content.spec import ExperimentSpec
 from physai_blog.figures.draw import Figure
 from physai_blog.render.values import Observables
@@ -55,6 +56,8 @@ def values_csv(obs: Observables) -> bytes:
 def code_files(spec: ExperimentSpec, root: Path) -> dict[str, bytes]:
     """The experiment, its project-local modules, and one file per plotting function."""
     files = {f"code/{spec.path.name}": spec.source.encode()}
+    if spec.rel.endswith(".ipynb"):   # a notebook post's experiment: the notebook itself too
+        files[f"code/{Path(spec.path.name).stem}.ipynb"] = clean_notebook(root / spec.rel)
     for rel in spec.deps:
         files[f"code/{Path(rel).name}"] = (root / rel).read_bytes()
     for fig in spec.figures.values():

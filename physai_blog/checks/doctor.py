@@ -24,7 +24,7 @@ from physai_blog.content.posts import Post, post_files, read_post
 from physai_blog.content.spec import ExperimentSpec, load_spec
 from physai_blog.errors import InputError, PhysaiError
 from physai_blog.paths import CACHE_DIR
-from physai_blog.render.directives import Call, Handlers, Scope
+from physai_blog.render.directives import Call, Handlers, Scope, posts_by_name
 from physai_blog.render.markup import latex_to_mathml, render_markdown
 from physai_blog.render.references import Bibliography
 from physai_blog.render.values import Observables, RunValues, check_claim
@@ -92,7 +92,7 @@ def doctor(root: Path | str = ".") -> DoctorReport:
             except PhysaiError as exc:
                 add(exc)
         checks = StaticChecks(post, root, spec, cached_observables(root, plans, spec),
-                              bibliography)
+                              bibliography, by_slug)
         errors: list[InputError] = []
         try:
             render_markdown(post.body, post.rel, post.body_line, checks.handlers(), checks.math,
@@ -136,10 +136,12 @@ class StaticChecks(Handlers):
     shared checks of ``directives``, then names and claims against the cached values."""
 
     def __init__(self, post: Post, root: Path, spec: ExperimentSpec | None,
-                 obs: Observables | None, bibliography: Bibliography | None):
+                 obs: Observables | None, bibliography: Bibliography | None,
+                 posts: dict | None = None):
         super().__init__(Scope(post.rel, root, post.experiment, spec.sweep if spec else None,
                                list(spec.figures) if spec else [],
-                               sorted(spec.params) if spec else []))
+                               sorted(spec.params) if spec else [],
+                               posts=posts_by_name(posts or {})))
         self.obs = obs
         self.bibliography = bibliography
 
@@ -166,6 +168,11 @@ class StaticChecks(Handlers):
         if self.bibliography is not None:
             for key in call.result:
                 self.bibliography.check(key, call.rel, call.line)
+        return ""
+
+    def reference(self, call: Call) -> str:
+        if self.bibliography is not None:
+            self.bibliography.check(call.args[0], call.rel, call.line)
         return ""
 
     def math(self, tex: str, display: bool, line: int) -> str:

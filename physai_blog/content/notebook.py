@@ -153,3 +153,16 @@ def in_prose_cells(error, rel: str, path: Path):
         error.message = (f"{rel}: cell {place[0]} (`{first}`), line {place[1]}: "
                          + error.message[match.end():])
     return error
+
+
+def clean_notebook(path: Path) -> bytes:
+    """The notebook as its author wrote it, without what Jupyter adds on a run (outputs,
+    execution counts, metadata but the kernel's): what a reader downloads, the same bytes
+    after a Save in Jupyter."""
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    nb["metadata"] = {"kernelspec": nb.get("metadata", {}).get("kernelspec", {})}
+    for cell in nb.get("cells", []):
+        cell["metadata"] = {}
+        if cell.get("cell_type") == "code":
+            cell["outputs"], cell["execution_count"] = [], None
+    return (json.dumps(nb, indent=1, sort_keys=True, ensure_ascii=False) + "\n").encode()

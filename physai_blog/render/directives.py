@@ -66,6 +66,14 @@ class Scope:
     posts: dict = field(default_factory=dict)      # every post of the blog, by its file name
 
 
+def posts_by_name(posts: dict) -> dict:
+    """The posts a ``{% post_url %}`` or ``{% link %}`` may name (``posts``: by slug): by file
+    name without its extension (``2026-01-02-slug``), and by slug."""
+    named = {post.slug: post for post in posts.values()}
+    named.update({Path(post.rel).stem: post for post in posts.values()})
+    return named
+
+
 @dataclass
 class Call:
     """One directive, checked: its rule, and its sweep cell."""

@@ -42,7 +42,6 @@ from physai_blog.errors import InputError
 from physai_blog.render.directives import BLOCKS
 from physai_blog.render.directives import CALLS as DIRECTIVES
 from physai_blog.render.fragments import Fragments, dist_version
-from physai_blog.render.kramdown import KramdownExtension, math_block
 from physai_blog.render.liquid import (
     FENCE,
     chart_note,
@@ -254,8 +253,12 @@ def _placement(match: re.Match, text: str, kramdown_rules: bool) -> tuple[bool, 
     with kramdown's rules a block token keeps the indentation of its line (a list item's)."""
     start, end = match.span()
     block = _is_block(text, start, end)
-    if match.group("display"):
-        block = math_block(text, start, end) if kramdown_rules else True
+    if match.group("display") and kramdown_rules:
+        from physai_blog.render.kramdown import math_block
+
+        block = math_block(text, start, end)
+    elif match.group("display"):
+        block = True
     prefix = text[text.rfind("\n", 0, start) + 1:start]
     return block, prefix if kramdown_rules and not prefix.strip() else ""
 
@@ -282,7 +285,12 @@ def new_converter(dialect: str = "python-markdown") -> markdown.Markdown:
     "sane_lists" (kramdown's rules instead, for the ``kramdown`` dialect); no "smarty":
     typography.smarten does it in one pass.  Around fenced_code, the two preprocessors that
     take code blocks from, and give them to, a post's fragments."""
-    rules = KramdownExtension() if dialect == "kramdown" else SaneListExtension()
+    if dialect == "kramdown":
+        from physai_blog.render.kramdown import KramdownExtension
+
+        rules = KramdownExtension()
+    else:
+        rules = SaneListExtension()
     md = markdown.Markdown(
         extensions=[*(importlib.import_module(f"markdown.extensions.{name}").makeExtension()
                       for name in extra),

@@ -18,7 +18,13 @@ from html import escape
 from pygments import highlight
 
 from physai_blog.artifacts.downloads import deterministic_zip
-from physai_blog.content.notebook import cell_source, kernel_name, load_json, notebook_script
+from physai_blog.content.notebook import (
+    cell_source,
+    clean_notebook,
+    kernel_name,
+    load_json,
+    notebook_script,
+)
 from physai_blog.content.posts import Post
 from physai_blog.content.spec import sha256
 from physai_blog.paths import post_dir, runtime_files
@@ -152,7 +158,7 @@ def reader_package(post: Post, folder, values: dict, manifest: dict) -> dict[str
     requirements = "".join(f"{n}=={versions[n].split('+')[0]}\n" for n in
                            ("numpy", "torch") if versions.get(n)) + \
         "matplotlib\nnbclient\nipykernel\nnbformat\n"
-    bundle = {f"{post.slug}.ipynb": post.source.read_bytes(), "requirements.txt":
+    bundle = {f"{post.slug}.ipynb": clean_notebook(post.source), "requirements.txt":
               requirements.encode(), "README.md": bundle_readme(post, kernel).encode(),
               **{f"inputs/{n}": d for n, d in inputs.items()},
               **{rel: path.read_bytes() for rel, path in runtime_files().items()}}
