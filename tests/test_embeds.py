@@ -58,3 +58,12 @@ def test_an_embed_of_what_does_not_exist_names_the_embedding_line(tmp_path, body
     with pytest.raises(PhysaiError) as err:
         build(root)
     assert "posts/2026-02-02-next.md:8" in str(err.value.message) and message in err.value.message
+
+
+def test_doctor_leaves_embeds_to_the_build(tmp_path):
+    from conftest import cli
+
+    root = blog(tmp_path)
+    build(root)
+    result = cli("doctor", "--root", root)
+    assert "needs an experiment" not in result.output and "unknown figure" not in result.output
