@@ -35,6 +35,8 @@ def make_data(tmp_path, cells=(0.1, 1.0), seeds=(0, 1), steps=12):
                                         f"{float(rng.random())!r}" for s in range(steps)]
             (folder / "scalars.csv").write_text("\n".join(rows) + "\n")
             (folder / "values.json").write_text(json.dumps({"t_grok": 100.0 * (seed + 1) / wd}))
+            (folder / "arrays").mkdir()
+            np.save(folder / "arrays/power.npy", rng.random(6))
             entries.append((folder, folder.name, {"wd": wd}, {"wd": wd}, seed))
     return load_data(entries, {"wd": list(cells)}, {"wd": cells[0]})
 
@@ -115,6 +117,23 @@ def test_markers_carry_the_run_of_each_point(tmp_path, fig):
     assert [spec["runs"][i]["label"] for i in points["points"]] == [r.label for r in data]
     (scatter,) = by_kind(spec, "scatter")
     assert scatter["x"] == [1.0, 2.0] and scatter["size"] == 5.0 and "points" not in scatter
+
+
+def test_bars_and_curves_of_logged_arrays_carry_their_run_or_cell(tmp_path, fig):
+    data = make_data(tmp_path, seeds=(0, 1, 2))
+    ax = fig.add_subplot()
+    runs = list(data.select(wd=1.0))
+    for i, run in enumerate(runs):
+        ax.bar(np.arange(6) + 0.2 * i, run.array("power"), width=0.2, label=f"seed {run.seed}")
+    ax.plot(np.arange(6), data.select(wd=0.1).arrays("power").mean(0), "o-")
+    reads = set(data.reads)
+    spec = figure_spec(fig, data)
+    assert data.reads == reads        # matching read nothing more than the figure did
+    bars = by_kind(spec, "bars")
+    assert [spec["runs"][b["run"]]["seed"] for b in bars] == [0, 1, 2]
+    assert all(b["column"] == "power" for b in bars)
+    (line,) = by_kind(spec, "line")
+    assert line["cell"] == {"wd": 0.1} and line["stat"] == "mean" and line["seeds"] == [0, 1, 2]
 
 
 def test_bars_errorbars_rules_and_texts(fig):
