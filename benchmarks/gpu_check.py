@@ -56,8 +56,12 @@ def build(root: Path, env: dict) -> float:
 
 
 def runs_of(root: Path) -> dict[str, Path]:
-    data = root / "site" / "posts" / SLUG / "data"
-    return {p.parent.name: p.parent for p in sorted(data.glob("*/values.json"))}
+    """The published runs of the grokking post (wherever its permalink puts the post)."""
+    found = {}
+    for path in sorted((root / "site").rglob("data/*/values.json")):
+        if SLUG in path.relative_to(root / "site").parts:
+            found[path.parent.name] = path.parent
+    return found
 
 
 def compare(cpu: Path, gpu: Path, rtol: float, atol: float, want_cuda: bool) -> list[str]:

@@ -251,3 +251,28 @@ def test_doctor_follows_links_between_posts_and_names_a_bad_one(tmp_path):
     assert problems[0].startswith("posts/2026-01-02-a.md:7: {% post_url 2026-01-04-c %}: no post")
     assert problems[1] == "posts/2026-01-03-b.md:6: figure file 'x.png' not found"
     assert len(problems) == 2
+
+
+def test_physai_directives_work_in_a_kramdown_post_even_inside_lists(tmp_path):
+    root = make_blog(tmp_path / "blog", posts={"2026-02-01-fast.md": """\
+        ---
+        title: Fast
+        date: 2026-02-01
+        experiment: experiments/fast.py
+        markdown: kramdown
+        ---
+
+        Results:
+        - the figure, in an item:
+
+          {{ figure("curve") }}
+        - the total is {{ value("total") }}
+          - and {{ claim("total > 3", "it is big") }}
+        """})
+    build(root)
+    html = (root / "site/posts/fast/index.html").read_text()
+    assert "<p>Results:</p>\n<ul>\n<li>\n<p>the figure, in an item:</p>\n" \
+           '<figure class="figure" id="fig-curve"' in html
+    # as kramdown: the item after a loose one keeps its paragraph
+    assert '<li>\n<p>the total is <a class="value"' in html
+    assert '<ul>\n<li>and <a class="claim claim-pass"' in html

@@ -74,12 +74,21 @@ experiment: experiments/charts.py
 Final: {{ value("final", rate=0.1) }}, as grokking papers report [@power2022grokking], with a
 step of $2/\\eta$ and {{ claim("final > 0", "it is positive", rate=0.1) }}{{ claim("final < 1", "below one", rate=0.1) }}.
 '''
+NEXT = '''\
+---
+title: Next
+date: 2026-02-02
+---
+
+{{ figure("charts:loss") }}
+'''
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     root = make_blog(tmp_path_factory.mktemp("charts") / "blog",
-                     {"2026-02-01-charts.md": POST}, {"charts.py": EXPERIMENT},
+                     {"2026-02-01-charts.md": POST, "2026-02-02-next.md": NEXT},
+                     {"charts.py": EXPERIMENT},
                      config=CONFIG + "bibliography: references.bib\n")
     shutil.copy(SAMPLE / "references.bib", root / "references.bib")
     report = build(root, jobs=1)
@@ -293,3 +302,16 @@ def test_reading_a_post_like_an_article(site, page_of):
         return [getComputedStyle(p).whiteSpace, p.scrollWidth - p.clientWidth]; }""")
     assert bib == ["pre-wrap", 0]
     assert v.errors == [] and elsewhere(v) == []
+
+
+def test_an_embedded_figure_is_interactive_in_the_post_that_embeds_it(site, browser):  # noqa: F811
+    v = Visit(browser, (site / "posts/next/index.html").as_uri(),
+              viewport={"width": 900, "height": 900})
+    try:
+        v.page.wait_for_selector("#fig-charts--loss.has-chart .u-over", timeout=15000)
+        assert v.page.locator("#fig-charts--loss .chart-legend button").count() == 2
+        assert v.page.get_attribute("#fig-charts--loss .embed-source", "href") == \
+            "../../posts/charts/index.html"
+        assert v.errors == [] and elsewhere(v) == []
+    finally:
+        v.close()

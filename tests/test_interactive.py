@@ -230,3 +230,20 @@ def test_the_explorer_data_holds_every_logged_series_and_value(built_sample):
     thinned = thin({"step": list(range(n)), "y": spike})
     assert len(thinned["y"]) <= MAX_ROWS + 2 and 9.0 in thinned["y"]
     assert thinned["step"][0] == 0 and thinned["step"][-1] == n - 1
+
+
+def test_a_post_page_ships_under_150_kb_of_compressed_script(built_sample):
+    """The scripts and styles a post with figures loads (not its figure data), gzipped."""
+    import gzip
+    import re
+
+    root, _ = built_sample
+    site = root / "site"
+    html = (site / "posts/decay/index.html").read_text()
+    assets = re.findall(r'(?:src|href)="\.\./\.\./(assets/[^"]+\.(?:js|css))"', html)
+    assert {"assets/chart.js", "assets/explorer.js", "assets/uplot-1.6.32.min.js",
+            "assets/site.js"} <= set(assets)
+    total = sum(len(gzip.compress((site / a).read_bytes(), 9)) for a in assets if
+                a.endswith(".js"))
+    assert total < 150_000, total
+    assert (site / "assets/uplot-LICENSE.txt").read_text().startswith("The MIT License")

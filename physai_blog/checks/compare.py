@@ -93,8 +93,9 @@ def compare_file(rel: str, old: bytes | None, new: bytes | None,
         return _compare_json(a, b, rel, rules)
     if rules.tolerance and rel.endswith(".html"):
         return _compare_text(a, b, _locator(rel, a), _page_numbers(a, b, rules.tolerance))
-    # A CSV holds runs' numbers, as written; code, READMEs and requirements hold none.
-    tolerance = rules.tolerance if rel.endswith(".csv") else 0.0
+    # A CSV holds runs' numbers, as written, and so does the explorer's data (a script of
+    # them); code, READMEs and requirements hold none.
+    tolerance = rules.tolerance if rel.endswith((".csv", "data/explorer.js")) else 0.0
     return _compare_text(a, b, _locator(rel, a),
                          lambda x, y, pa, pb: _numbers(x, y, tolerance, printed=False))
 

@@ -47,6 +47,7 @@ NON_WORD = re.compile(r"[^\w\- \t]")
 BLOCK_IAL = re.compile(r"^ {0,3}\{:(?!:)([^}]*)\}\s*$")
 TASK = re.compile(r"\A\s*\[([ xX])\]\s+")
 TOC_MARK = "data-kramdown-toc"
+REPEATED_REF = re.compile(r"^(#?)fnref(\d+):(.+)$")
 HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 STASHED = re.compile("\x02[^\x03]*\x03")
 
@@ -266,11 +267,16 @@ class GfmHeaderProcessor(HashHeaderProcessor):
 
 class GfmIds(Treeprocessor):
     """GFM's heading ids (kramdown-parser-gfm's ``generate_gfm_header_id``), before ``toc``
-    runs (it keeps an id it finds)."""
+    runs (it keeps an id it finds); a footnote's second reference is ``fnref:x:1``, as
+    kramdown names it (python-markdown: ``fnref2:x``)."""
 
     def run(self, root) -> None:
         seen: dict[str, int] = {}
         for element in root.iter():
+            for key, prefix in (("id", ""), ("href", "#")):
+                match = REPEATED_REF.match(element.get(key, ""))
+                if match and match.group(1) == prefix:
+                    element.set(key, f"{prefix}fnref:{match.group(3)}:{int(match.group(2)) - 1}")
             if element.tag not in HEADINGS or "id" in element.attrib:
                 continue
             text = STASHED.sub("", "".join(element.itertext()))

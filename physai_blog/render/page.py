@@ -28,6 +28,8 @@ from physai_blog.errors import InputError, PhysaiError
 from physai_blog.paths import PACKAGE, THEME, post_dir, up_to_root
 from physai_blog.render.citation import absolute_url, citation
 from physai_blog.render.directives import Call, Handlers, Scope, posts_by_name
+from physai_blog.render.embeds import render_embed
+from physai_blog.render.embeds import split as split_embed
 from physai_blog.render.fragments import Fragments
 from physai_blog.render.markup import latex_to_mathml, render_markdown
 from physai_blog.render.media import AlFolio, FigureRef, figure_html
@@ -101,7 +103,7 @@ class PostRenderer(AlFolio, Handlers):
     def __init__(self, post: Post, config: SiteConfig, root: Path, obs: Observables | None,
                  figures: dict[str, FigurePlan], experiment_name: str | None, keep_going: bool,
                  bibliography: Bibliography, fragments: Fragments | None = None,
-                 posts: dict | None = None):
+                 posts: dict | None = None, embeds=None):
         super().__init__(Scope(post.rel, root, post.experiment if experiment_name else None,
                                obs.sweep if obs is not None else {}, list(figures),
                                obs.param_names() if obs is not None else [],
@@ -117,6 +119,14 @@ class PostRenderer(AlFolio, Handlers):
         self.claims: list[ClaimCheck] = []
         self.failed: list[str] = []
         self.extra_files: dict[str, Path] = {}
+        self.embeds, self.embedded = embeds, {}   # other posts' renderers (render/embeds.py)
+
+    def handle(self, d) -> str:
+        embed = split_embed(d)
+        if embed is None:
+            return super().handle(d)
+        make = self.embeds or (lambda slug: None)
+        return render_embed(d, *embed, self.post.rel, self.embedded, make, self.site_root)
 
     def figure(self, call: Call) -> str:
         name = call.args[0]
@@ -228,11 +238,12 @@ def render_post_body(post: Post, config: SiteConfig, root: Path, obs: Observable
                      figures: dict[str, FigurePlan], experiment_name: str | None,
                      keep_going: bool, bibliography: Bibliography,
                      converter=None, fragments: Fragments | None = None,
-                     posts: dict | None = None) -> RenderedPost:
+                     posts: dict | None = None, embeds=None) -> RenderedPost:
     """``fragments``: the post's formulas and code blocks kept from its last render;
-    ``posts``: every post of the blog (by slug), for links between them."""
+    ``posts``: every post of the blog (by slug), for links between them; ``embeds(slug)``:
+    another post's renderer, for what this one embeds from it."""
     renderer = PostRenderer(post, config, root, obs, figures, experiment_name, keep_going,
-                            bibliography, fragments, posts)
+                            bibliography, fragments, posts, embeds)
     html, toc = render_markdown(post.body, post.rel, post.body_line, renderer.handlers(),
                                 renderer.math, converter=converter, fragments=fragments,
                                 dialect=post.markdown or config.markdown)

@@ -16,10 +16,12 @@ from physai_blog.content.notebook import in_prose_cells
 from physai_blog.content.posts import Post
 from physai_blog.errors import PhysaiError
 from physai_blog.paths import post_dir
+from physai_blog.render.embeds import embedded_slugs
 from physai_blog.render.fragments import Fragments, FragmentStore
 from physai_blog.render.markup import Converters, fragment_salt
 from physai_blog.render.page import (
     CachedPage,
+    PostRenderer,
     render_post_body,
     render_post_page,
     render_site,
@@ -50,6 +52,29 @@ class RenderJob:
         spec = self.specs.get(post.experiment) if post.experiment else None
         return observables(self.runs[post.slug], self.cache, spec.sweep) if spec else None
 
+    def embedded(self, slug: str):
+        """(the renderer of another post, its title), for the figures and values a post
+        embeds from it; None when it is not published by this build or has no experiment."""
+        post = self.posts_by_slug.get(slug)
+        if post is None or not post.experiment or slug not in self.runs:
+            return None
+        spec = self.specs[post.experiment]
+        plans = {p.figure.name: p for p in self.figures.get(slug, [])}
+        return (PostRenderer(post, self.config, self.root, self.observables(post), plans,
+                             spec.path.name, self.keep_going, self.bibliography,
+                             posts=self.posts_by_slug),
+                post.title, post_dir(post, self.config.permalink))
+
+    def embeds_key(self, post: Post) -> list:
+        """What a page shows of the posts it embeds from: their runs, figures and titles."""
+        out = []
+        for slug in embedded_slugs(post.body):
+            other = self.posts_by_slug.get(slug)
+            out.append([slug, other.title if other else None,
+                        [r.key for r in self.runs.get(slug, [])],
+                        [f.key for f in self.figures.get(slug, [])]])
+        return out
+
     def render(self, post: Post, key: str, converter, fragments: Fragments | None = None):
         """Render a post page into the cache (under ``key``); what the site-wide pages need
         of it, or the PhysaiError that stops it.  Runs in forked render workers too: storing
@@ -60,7 +85,8 @@ class RenderJob:
         try:
             item = render_post_body(post, self.config, self.root, self.observables(post), fig_plans,
                                     spec.path.name if spec else None, self.keep_going,
-                                    self.bibliography, converter, fragments, self.posts_by_slug)
+                                    self.bibliography, converter, fragments, self.posts_by_slug,
+                                    self.embedded)
             html = render_post_page(self.env, self.config, item)
         except PhysaiError as exc:
             return in_prose_cells(exc, post.rel, post.source)   # a notebook's: by its cell
@@ -89,7 +115,7 @@ def render_post_pages(job: RenderJob, posts: list[Post], site_inputs: dict,
             linked = [[p.rel, post_dir(p, job.config.permalink)]
                       for p in job.posts_by_slug.values()]
         key = page_key(post, spec, job.runs.get(post.slug, []), job.figures.get(post.slug, []),
-                       site_inputs, linked)
+                       {**site_inputs, "embeds": job.embeds_key(post)}, linked)
         entry = job.cache.get_file("pages", key, ".html")
         if entry is not None and extras_unchanged(job.root, entry[1]):
             page = entry[1]

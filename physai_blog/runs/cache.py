@@ -241,10 +241,15 @@ class Cache:
 
     # -- the last key of each (post, run label), to explain cache misses ---------------------
     def latest(self, slug: str, label: str) -> str | None:
+        return self.index(slug).get(label)
+
+    def index(self, slug: str) -> dict:
+        """Every (run label -> key) a post had last."""
         try:
-            return json.loads((self.root / "index" / f"{slug}.json").read_text()).get(label)
-        except (OSError, ValueError, AttributeError):
-            return None
+            known = json.loads((self.root / "index" / f"{slug}.json").read_text())
+        except (OSError, ValueError):
+            return {}
+        return known if isinstance(known, dict) else {}
 
     def remember(self, slug: str, keys: dict[str, str]) -> None:
         folder = self.root / "index"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import shutil
 import signal
+import time
 from dataclasses import dataclass
 from difflib import get_close_matches
 from functools import lru_cache
@@ -186,8 +187,13 @@ def execute_runs(plans: list[RunPlan], cache: Cache, executor: Executor,
     for plan in plans:  # two posts may share one run
         if plan.key not in manifests:
             todo.setdefault(plan.key, plan)
-    reasons = {key: explain(plan, cache) for key, plan in todo.items()}
+    indexes = {slug: cache.index(slug) for slug in {plan.post.slug for plan in todo.values()}}
+    reasons = {key: explain(plan, cache, indexes[plan.post.slug].get(plan.label))
+               for key, plan in todo.items()}
     errors, executed = [], []
+    # The index (to explain a later miss) is rewritten at most once a second while runs
+    # finish, and at the end: rewriting it after each of 2,000 runs grew as N squared.
+    unsaved, saved_at = {}, [time.monotonic()]
 
     def finished(outcome) -> None:
         # Committed the moment it ends (before its "done" event): whatever stops the build
@@ -199,7 +205,11 @@ def execute_runs(plans: list[RunPlan], cache: Cache, executor: Executor,
         elif outcome.ok:
             manifests[plan.key] = cache.commit("runs", plan.key, folder / "out",
                                                run_manifest(plan, outcome.result), durable=True)
-            cache.remember(plan.post.slug, {plan.label: plan.key})
+            unsaved.setdefault(plan.post.slug, {})[plan.label] = plan.key
+            if time.monotonic() - saved_at[0] >= 1.0:
+                for slug in list(unsaved):
+                    cache.remember(slug, unsaved.pop(slug))
+                saved_at[0] = time.monotonic()
             shutil.rmtree(cache.checkpoints(plan.key), ignore_errors=True)  # done with it
             executed.append(plan)
         else:
@@ -208,7 +218,12 @@ def execute_runs(plans: list[RunPlan], cache: Cache, executor: Executor,
         shutil.rmtree(cache.live(plan.key), ignore_errors=True)  # it is not training now
 
     if todo:   # nothing stale: the executor is not even made (runs/lazy.py)
-        executor.execute([run_task(plan, cache) for plan in todo.values()], on_event, finished)
+        try:
+            executor.execute([run_task(plan, cache) for plan in todo.values()], on_event,
+                             finished)
+        finally:   # stopped: what had finished is remembered all the same
+            for slug, keys in unsaved.items():
+                cache.remember(slug, keys)
     remember(plans, manifests, cache)
     return RunsDone(manifests, executed, reasons, errors)
 
@@ -223,8 +238,8 @@ def run_manifest(plan: RunPlan, result: dict) -> dict:
             **{k: result[k] for k in ("gpu", "determinism") if k in result}}
 
 
-def explain(plan: RunPlan, cache: Cache) -> str:
-    previous = cache.latest(plan.post.slug, plan.label)
+def explain(plan: RunPlan, cache: Cache, previous: str | None) -> str:
+    """Why ``plan`` runs, against ``previous``, the key its post and label had last."""
     old = None
     if previous and previous != plan.key:
         manifest = cache.load("runs", previous)

@@ -548,8 +548,9 @@
     return chart;
   };
   window.physaiFigure = function (name, spec) {
-    var figure = waiting[name];
-    delete waiting[name];
+    var src = document.currentScript ? document.currentScript.src : "";
+    var figure = waiting[src];
+    delete waiting[src];
     if (!figure || !spec || typeof uPlot === "undefined") return;
     var holder = document.createElement("div");
     var img = figure.querySelector("img");
@@ -557,12 +558,11 @@
     figure.classList.add("has-chart");
     window.physaiChart(holder, spec, {label: img ? img.alt : name});
   };
-  function load(figure) {
-    var name = figure.id.replace(/^fig-/, "");
-    if (waiting[name] !== undefined) return;
-    waiting[name] = figure;
+  function load(figure) {   // keyed by the script's URL: an embedded figure has its post's
     var script = document.createElement("script");
     script.src = figure.dataset.chart;
+    if (waiting[script.src] !== undefined) return;
+    waiting[script.src] = figure;
     document.head.appendChild(script);
   }
   function start() {

@@ -1,0 +1,69 @@
+"""Posts that build on posts: another post's figure and value, embedded with a link back,
+re-rendered when that post's results change, and a clear error for what does not exist."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import FAST_EXPERIMENT, FAST_POST, make_blog
+from physai_blog.build import build
+from physai_blog.errors import PhysaiError
+
+NEXT = '''\
+---
+title: Next
+date: 2026-02-02
+---
+
+Building on the last post:
+
+{{ figure("fast:curve", caption="The curve of the first post.") }}
+
+Its total was {{ value("fast:total") }}.
+'''
+
+
+def blog(tmp_path, body=NEXT):
+    return make_blog(tmp_path / "blog", {"2026-02-01-fast.md": FAST_POST,
+                                         "2026-02-02-next.md": body})
+
+
+def test_a_post_embeds_another_posts_figure_and_value_with_a_link_back(tmp_path):
+    root = blog(tmp_path)
+    build(root)
+    html = (root / "site/posts/next/index.html").read_text()
+    assert '<img src="../../posts/fast/figures/curve.svg"' in html
+    assert 'data-chart="../../posts/fast/figures/curve.js"' in html
+    assert 'href="../../posts/fast/data/curve.zip"' in html and 'href="../../posts/fast/code/curve.py"' in html
+    assert '<a class="embed-source" href="../../posts/fast/index.html">Fast</a>' in html
+    assert 'id="fig-fast--curve"' in html and "The curve of the first post." in html
+    assert '<a class="value" href="../../posts/fast/data/values.csv"' in html and ">5<" in html
+    assert "assets/chart.js" in html          # the embedded figure is interactive here too
+    assert (root / "site/posts/fast/figures/curve.js").exists()
+
+    # A change in the source post's results re-renders the post that embeds them.
+    (root / "experiments/fast.py").write_text(FAST_EXPERIMENT.replace('"n": 5', '"n": 7'))
+    build(root)
+    assert ">7<" in (root / "site/posts/next/index.html").read_text()
+
+
+@pytest.mark.parametrize("body, message", [
+    ('{{ figure("nope:curve") }}', "there is no published post 'nope' to embed from"),
+    ('{{ figure("fast:curv") }}', "unknown figure 'curv'; did you mean 'curve'?"),
+    ('{{ value("fast:totl") }}', "unknown value 'totl'"),
+])
+def test_an_embed_of_what_does_not_exist_names_the_embedding_line(tmp_path, body, message):
+    root = blog(tmp_path, NEXT.replace('{{ figure("fast:curve", caption="The curve of the '
+                                       'first post.") }}', body))
+    with pytest.raises(PhysaiError) as err:
+        build(root)
+    assert "posts/2026-02-02-next.md:8" in str(err.value.message) and message in err.value.message
+
+
+def test_doctor_leaves_embeds_to_the_build(tmp_path):
+    from conftest import cli
+
+    root = blog(tmp_path)
+    build(root)
+    result = cli("doctor", "--root", root)
+    assert "needs an experiment" not in result.output and "unknown figure" not in result.output
