@@ -266,3 +266,18 @@ def test_a_post_page_ships_under_150_kb_of_compressed_script(built_sample):
                 a.endswith(".js"))
     assert total < 150_000, total
     assert (site / "assets/uplot-LICENSE.txt").read_text().startswith("The MIT License")
+
+
+def test_build_v_says_which_figure_stays_static_and_why(tmp_path):
+    from conftest import FAST_EXPERIMENT, cli, make_blog
+
+    experiment = FAST_EXPERIMENT.replace(
+        "    ax = fig.add_subplot()\n    ax.plot(*data.run.series(\"y\"))",
+        "    left, right = fig.subplots(1, 2)\n    left.plot(*data.run.series(\"y\"))")
+    root = make_blog(tmp_path / "blog", experiments={"fast.py": experiment})
+    result = cli("build", "--root", root, "-v")
+    assert result.exit_code == 0, result.output
+    assert ("figure fast/curve stays static (no interactive chart): 2 panels (only "
+            "single-panel figures are interactive)") in result.output
+    chart = (root / "site/posts/fast/figures/curve.js").read_text()
+    assert chart.startswith('physaiFigure("curve",null,"2 panels')
