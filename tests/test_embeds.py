@@ -58,3 +58,53 @@ def test_an_embed_of_what_does_not_exist_names_the_embedding_line(tmp_path, body
     with pytest.raises(PhysaiError) as err:
         build(root)
     assert "posts/2026-02-02-next.md:8" in str(err.value.message) and message in err.value.message
+
+
+def test_doctor_leaves_embeds_to_the_build(tmp_path):
+    from conftest import cli
+
+    root = blog(tmp_path)
+    build(root)
+    result = cli("doctor", "--root", root)
+    assert "needs an experiment" not in result.output and "unknown figure" not in result.output
+
+
+CLAIMS = NEXT + '''
+{{ claim("fast:total >= 5", "the first post's total is at least five") }}
+'''
+
+
+def test_a_claim_over_another_posts_runs_is_checked_and_failed_here(tmp_path):
+    root = blog(tmp_path, CLAIMS)
+    build(root)
+    html = (root / "site/posts/next/index.html").read_text()
+    assert '<span class="claim-mark">✓</span> the first post&#x27;s total is at least five</a>' \
+           '<sup class="embed-note">[<a class="embed-source" href="../../posts/fast/index.html">' \
+           'Fast</a>]</sup>' in html
+    assert 'id="claim-1"' in html and "total = 5" in html      # tabled here, with its numbers
+    # The source post's runs change: the claim is checked again, and now fails at its line.
+    (root / "experiments/fast.py").write_text(FAST_EXPERIMENT.replace('"n": 5', '"n": 4'))
+    with pytest.raises(PhysaiError) as err:
+        build(root)
+    assert "posts/2026-02-02-next.md:12: claim fails: total >= 5" in err.value.message
+
+
+@pytest.mark.parametrize("body, message", [
+    ('{{ claim("fast:totl > 1", "t") }}', "totl"),
+    ('{{ claim("gone:total > 1", "t") }}', "there is no published post 'gone' to embed from"),
+])
+def test_a_claim_over_what_does_not_exist_names_the_embedding_line(tmp_path, body, message):
+    root = blog(tmp_path, NEXT + "\n" + body + "\n")
+    with pytest.raises(PhysaiError) as err:
+        build(root)
+    assert "posts/2026-02-02-next.md:12" in err.value.message and message in err.value.message
+
+
+def test_a_colon_inside_a_claims_own_expression_is_not_an_embed(tmp_path):
+    """`total[1:]` is this post's claim (and an error of its own), not an embed from `total[1`."""
+    root = make_blog(tmp_path / "blog", {"2026-02-01-fast.md": FAST_POST + (
+        '\n{{ claim("total[1:] == 5", "a slice") }}\n')})
+    with pytest.raises(PhysaiError) as err:
+        build(root)
+    assert "posts/2026-02-01-fast.md:11: claim 'total[1:] == 5'" in err.value.message
+    assert "embed" not in err.value.message

@@ -35,6 +35,8 @@ def make_data(tmp_path, cells=(0.1, 1.0), seeds=(0, 1), steps=12):
                                         f"{float(rng.random())!r}" for s in range(steps)]
             (folder / "scalars.csv").write_text("\n".join(rows) + "\n")
             (folder / "values.json").write_text(json.dumps({"t_grok": 100.0 * (seed + 1) / wd}))
+            (folder / "arrays").mkdir()
+            np.save(folder / "arrays/power.npy", rng.random(6))
             entries.append((folder, folder.name, {"wd": wd}, {"wd": wd}, seed))
     return load_data(entries, {"wd": list(cells)}, {"wd": cells[0]})
 
@@ -115,6 +117,23 @@ def test_markers_carry_the_run_of_each_point(tmp_path, fig):
     assert [spec["runs"][i]["label"] for i in points["points"]] == [r.label for r in data]
     (scatter,) = by_kind(spec, "scatter")
     assert scatter["x"] == [1.0, 2.0] and scatter["size"] == 5.0 and "points" not in scatter
+
+
+def test_bars_and_curves_of_logged_arrays_carry_their_run_or_cell(tmp_path, fig):
+    data = make_data(tmp_path, seeds=(0, 1, 2))
+    ax = fig.add_subplot()
+    runs = list(data.select(wd=1.0))
+    for i, run in enumerate(runs):
+        ax.bar(np.arange(6) + 0.2 * i, run.array("power"), width=0.2, label=f"seed {run.seed}")
+    ax.plot(np.arange(6), data.select(wd=0.1).arrays("power").mean(0), "o-")
+    reads = set(data.reads)
+    spec = figure_spec(fig, data)
+    assert data.reads == reads        # matching read nothing more than the figure did
+    bars = by_kind(spec, "bars")
+    assert [spec["runs"][b["run"]]["seed"] for b in bars] == [0, 1, 2]
+    assert all(b["column"] == "power" for b in bars)
+    (line,) = by_kind(spec, "line")
+    assert line["cell"] == {"wd": 0.1} and line["stat"] == "mean" and line["seeds"] == [0, 1, 2]
 
 
 def test_bars_errorbars_rules_and_texts(fig):
@@ -230,3 +249,35 @@ def test_the_explorer_data_holds_every_logged_series_and_value(built_sample):
     thinned = thin({"step": list(range(n)), "y": spike})
     assert len(thinned["y"]) <= MAX_ROWS + 2 and 9.0 in thinned["y"]
     assert thinned["step"][0] == 0 and thinned["step"][-1] == n - 1
+
+
+def test_a_post_page_ships_under_150_kb_of_compressed_script(built_sample):
+    """The scripts and styles a post with figures loads (not its figure data), gzipped."""
+    import gzip
+    import re
+
+    root, _ = built_sample
+    site = root / "site"
+    html = (site / "posts/decay/index.html").read_text()
+    assets = re.findall(r'(?:src|href)="\.\./\.\./(assets/[^"]+\.(?:js|css))"', html)
+    assert {"assets/chart.js", "assets/explorer.js", "assets/uplot-1.6.32.min.js",
+            "assets/site.js"} <= set(assets)
+    total = sum(len(gzip.compress((site / a).read_bytes(), 9)) for a in assets if
+                a.endswith(".js"))
+    assert total < 150_000, total
+    assert (site / "assets/uplot-LICENSE.txt").read_text().startswith("The MIT License")
+
+
+def test_build_v_says_which_figure_stays_static_and_why(tmp_path):
+    from conftest import FAST_EXPERIMENT, cli, make_blog
+
+    experiment = FAST_EXPERIMENT.replace(
+        "    ax = fig.add_subplot()\n    ax.plot(*data.run.series(\"y\"))",
+        "    left, right = fig.subplots(1, 2)\n    left.plot(*data.run.series(\"y\"))")
+    root = make_blog(tmp_path / "blog", experiments={"fast.py": experiment})
+    result = cli("build", "--root", root, "-v")
+    assert result.exit_code == 0, result.output
+    assert ("figure fast/curve stays static (no interactive chart): 2 panels (only "
+            "single-panel figures are interactive)") in result.output
+    chart = (root / "site/posts/fast/figures/curve.js").read_text()
+    assert chart.startswith('physaiFigure("curve",null,"2 panels')

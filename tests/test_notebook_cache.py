@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import nbformat
 import pytest
@@ -44,6 +45,10 @@ def test_save_and_outputs_do_not_rerun_code_and_inputs_do(tmp_path, monkeypatch)
     html = (root / "site/posts/slope/index.html").read_text()
     assert ">2.00</a>" in html and "steep" in html and "claim-pass" in html
     assert (root / "site/posts/slope/data/values.csv").read_text().startswith("name,value\nslope,2.0")
+    page = root / "site/posts/slope"
+    links = set(re.findall(r'(?:href|src)="([^"#:]+)"', html))
+    assert "slope-bundle.zip" in links and "data/values.csv" in links
+    assert [link for link in links if not (page / link).resolve().exists()] == []
     # Save in Jupyter: execution counts, outputs, cell ids and metadata change; code does not
     saved = nbformat.read(path, as_version=4)
     saved.cells[2].execution_count = 7

@@ -25,6 +25,7 @@ from physai_blog.content.spec import ExperimentSpec, load_spec
 from physai_blog.errors import InputError, PhysaiError
 from physai_blog.paths import CACHE_DIR
 from physai_blog.render.directives import Call, Handlers, Scope, posts_by_name
+from physai_blog.render.embeds import split as split_embed
 from physai_blog.render.markup import latex_to_mathml, render_markdown
 from physai_blog.render.references import Bibliography
 from physai_blog.render.values import Observables, RunValues, check_claim
@@ -144,6 +145,11 @@ class StaticChecks(Handlers):
                                posts=posts_by_name(posts or {})))
         self.obs = obs
         self.bibliography = bibliography
+
+    def handle(self, d) -> str:
+        if split_embed(d) is not None:   # another post's figure or value: the build checks it
+            return ""
+        return super().handle(d)
 
     def value(self, call: Call) -> str:
         if self.obs is not None:

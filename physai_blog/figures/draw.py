@@ -18,7 +18,7 @@ from physai_blog.runs.cache import Cache, key_of
 from physai_blog.runs.fingerprint import installed_versions
 from physai_blog.runs.plan import Run
 
-CHART_VERSION = 1   # the interactive chart spec written beside each figure (figures/spec.py)
+CHART_VERSION = 2   # the interactive chart spec written beside each figure (figures/spec.py)
 
 if TYPE_CHECKING:   # the pool's module loads with the first stale figure (figure_task)
     from physai_blog.runs.executor import Executor, Task

@@ -14,7 +14,7 @@ import json
 
 import numpy as np
 
-from physai_blog.runtime.data import Data
+from physai_blog.runtime.data import ARRAYS, Data
 
 POINTWISE_MAX = 500   # per-point matching for marker series up to this many points
 
@@ -22,6 +22,7 @@ POINTWISE_MAX = 500   # per-point matching for marker series up to this many poi
 class Identities:
     def __init__(self, data: Data | None):
         self.runs = list(data.runs) if data is not None else []
+        self.arrays = [_arrays_read(r) for r in self.runs]
 
     def table(self) -> list[dict]:
         return [{"label": r.label, "cell": r.cell, "seed": r.seed} for r in self.runs]
@@ -37,7 +38,7 @@ class Identities:
             return {}
         if len(y) > 1 and len(set(y.tolist())) > 1:
             # a cell's statistic first: a band's lower edge may be one seed's values throughout
-            found = self._cell_stat(x, y) or self._run_column(x, y)
+            found = self._cell_stat(x, y) or self._run_column(x, y) or self._array(y)
             if found:
                 return found
         if len(y) <= POINTWISE_MAX:
@@ -57,6 +58,32 @@ class Identities:
             return None
         i, cols = hits[0]
         return {"run": i, **({"column": cols[0]} if len(cols) == 1 else {})}
+
+    def _array(self, y) -> dict | None:
+        """A series drawn from one run's logged array (the x is the author's: an index,
+        offset for grouped bars), or from a statistic of one cell's arrays."""
+        hits = [{"run": i, "column": name} for i, arrays in enumerate(self.arrays)
+                for name, a in arrays.items() if a.shape == y.shape and np.array_equal(a, y)]
+        if len(hits) == 1:
+            return hits[0]
+        groups: dict[str, list[int]] = {}
+        for i, arrays in enumerate(self.arrays):
+            if arrays:
+                groups.setdefault(json.dumps(self.runs[i].cell, sort_keys=True), []).append(i)
+        found = []
+        for members in (m for m in groups.values() if len(m) > 1):
+            for name in set.intersection(*(set(self.arrays[i]) for i in members)):
+                stack = [self.arrays[i][name] for i in members]
+                if any(a.shape != y.shape for a in stack):
+                    continue
+                stacked = np.stack(stack)
+                for stat, values in (("mean", stacked.mean(0)), ("min", stacked.min(0)),
+                                     ("max", stacked.max(0))):
+                    if np.allclose(values, y, rtol=1e-12, atol=0):
+                        found.append({"cell": self.runs[members[0]].cell, "column": name,
+                                      "stat": stat, "seeds": [self.runs[i].seed for i in members]})
+                        break
+        return found[0] if len(found) == 1 else None
 
     def _cell_stat(self, x, y) -> dict | None:
         groups: dict[str, list] = {}
@@ -101,3 +128,19 @@ def _stats(group: Data, x, y):
                 if np.allclose(values, y, rtol=1e-12, atol=0):
                     yield column, stat
                     break
+
+
+def _arrays_read(run) -> dict[str, np.ndarray]:
+    """The 1-D arrays of ``run`` its figure read (loaded again, never adding to its reads)."""
+    out = {}
+    prefix = f"{run.label}/{ARRAYS}/"
+    for read in sorted(run.reads):
+        if read.startswith(prefix) and read.endswith(".npy"):
+            name = read[len(prefix):-4]
+            try:
+                a = np.load(run.path / ARRAYS / f"{name}.npy", allow_pickle=False)
+            except (OSError, ValueError):
+                continue
+            if a.ndim == 1 and np.issubdtype(a.dtype, np.number):
+                out[name] = a.astype(float)
+    return out

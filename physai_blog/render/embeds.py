@@ -1,6 +1,6 @@
-"""Posts that build on posts: ``{{ figure("other-slug:name") }}`` and
-``{{ value("other-slug:name", ...) }}`` show another post's published figure or value, with a
-link back to it.
+"""Posts that build on posts: ``{{ figure("other-slug:name") }}``,
+``{{ value("other-slug:name", ...) }}`` and ``{{ claim("other-slug:expr", "text") }}`` show
+another post's published figure or value, or check a claim over its runs, with a link back.
 
 The directive is checked and rendered by that post's own renderer (its experiment, sweep,
 figures and values), under the embedding post's file name, so an error names the line that
@@ -16,8 +16,9 @@ from html import escape
 
 from physai_blog.errors import InputError
 
-EMBEDS = ("figure", "value")
-EMBED_CALL = re.compile(r"""\b(?:figure|value)\(\s*["']([A-Za-z0-9_.-]+):""")
+EMBEDS = ("figure", "value", "claim")
+EMBED_CALL = re.compile(r"""\b(?:figure|value|claim)\(\s*["']([A-Za-z0-9_.-]+):""")
+SLUG = re.compile(r"[A-Za-z0-9_.-]+")
 LINKS = re.compile(r'(\b(?:src|href|data-chart)=")(figures/|data/|code/)')
 
 
@@ -32,14 +33,13 @@ def split(d) -> tuple[str, str] | None:
     if d.name not in EMBEDS or not d.args or not isinstance(d.args[0], str):
         return None
     slug, sep, name = d.args[0].partition(":")
-    return (slug, name) if sep else None
+    # A claim's expression may hold a colon of its own (x[1:], a lambda): only a slug counts.
+    return (slug, name) if sep and SLUG.fullmatch(slug) else None
 
 
-def render_embed(d, slug: str, name: str, rel: str, renderers: dict, make,
-                 site_root: str = "../../") -> str:
-    """The other post's rendering of ``d`` (with the name alone), its links rebased.
-    ``make(slug)``: (the other post's renderer, its title, its folder in the site) or None
-    when it is not built; ``site_root``: from this post's folder to the site's."""
+def source(d, slug: str, rel: str, renderers: dict, make) -> tuple:
+    """(renderer, title, folder) of the post ``d`` embeds from, made once per page.
+    ``make(slug)``: that, or None when the post is not built."""
     if slug not in renderers:
         made = make(slug)
         if made is None:
@@ -49,12 +49,23 @@ def render_embed(d, slug: str, name: str, rel: str, renderers: dict, make,
         renderer.post = dataclasses.replace(renderer.post, rel=rel)   # errors name this post
         renderer.scope.rel = rel
         renderers[slug] = (renderer, title, folder)
-    renderer, title, folder = renderers[slug]
+    return renderers[slug]
+
+
+def back_link(base: str, title: str) -> str:
+    return f'<a class="embed-source" href="{escape(base)}index.html">{escape(title)}</a>'
+
+
+def render_embed(d, slug: str, name: str, rel: str, renderers: dict, make,
+                 site_root: str = "../../") -> str:
+    """The other post's rendering of ``d`` (with the name alone), its links rebased.
+    ``site_root``: from this post's folder to the site's."""
+    renderer, title, folder = source(d, slug, rel, renderers, make)
     inner = dataclasses.replace(d, args=[name, *d.args[1:]])
     html = renderer.handle(inner)
     base = site_root + folder
     html = LINKS.sub(lambda m: m.group(1) + base + m.group(2), html)
-    back = f'<a class="embed-source" href="{escape(base)}index.html">{escape(title)}</a>'
+    back = back_link(base, title)
     if d.name == "figure":
         html = html.replace(' id="fig-', f' id="fig-{escape(slug)}--', 1)
         html = re.sub(r'<a class="fig-num" href="#fig-[^"]*">Figure \d+\.</a>',

@@ -47,6 +47,7 @@ NON_WORD = re.compile(r"[^\w\- \t]")
 BLOCK_IAL = re.compile(r"^ {0,3}\{:(?!:)([^}]*)\}\s*$")
 TASK = re.compile(r"\A\s*\[([ xX])\]\s+")
 TOC_MARK = "data-kramdown-toc"
+QUOTE_MARKERS = re.compile(r"^[ \t]*(?:>[ \t]?)+")
 REPEATED_REF = re.compile(r"^(#?)fnref(\d+):(.+)$")
 HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 STASHED = re.compile("\x02[^\x03]*\x03")
@@ -364,18 +365,24 @@ class ParagraphEnd(BlockProcessor):
 def math_block(text: str, start: int, end: int) -> bool:
     """kramdown's math rule: ``$$...$$`` at ``text[start:end]`` is display math only where it
     opens its line after a blank line (or the start) and a blank line (or the end) follows
-    its closing line; anywhere else it is inline math."""
+    its closing line; anywhere else it is inline math.  Inside a blockquote, lines are read
+    without their ``>`` markers."""
     line_start = text.rfind("\n", 0, start) + 1
-    if text[line_start:start].strip():
+    if unquoted(text[line_start:start]).strip():
         return False
     before = text[:line_start - 1].rsplit("\n", 1)[-1] if line_start else ""
-    if line_start and before.strip():
+    if line_start and unquoted(before).strip():
         return False
     line_end = text.find("\n", end)
     if text[end:line_end if line_end != -1 else len(text)].strip():
         return False
     if line_end == -1:
         return True
-    following = text[line_end + 1:].split("\n", 1)[0]
+    following = unquoted(text[line_end + 1:].split("\n", 1)[0])
     return not following.strip() or following.lstrip().startswith("{:") or \
         bool(EOB_MARKER.match(following))
+
+
+def unquoted(line: str) -> str:
+    """A line without the ``>`` markers of the blockquotes it is in."""
+    return QUOTE_MARKERS.sub("", line, count=1)

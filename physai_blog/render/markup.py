@@ -155,7 +155,10 @@ def render_markdown(body: str, rel: str, body_line: int, handlers: dict[str, Han
     def token(html: str, block: bool) -> str:
         key = TOKEN.format(len(swaps))
         swaps[key] = (html, block)
-        return f"\n\n{indent}{key}\n\n{indent}" if block else key
+        if not block:
+            return key
+        blank = indent.rstrip()       # a blank line, inside the blockquotes it is in
+        return f"\n{blank}\n{indent}{key}\n{blank}\n{indent}"
 
     for is_code, chunk in _prose_chunks(body):
         if is_code:               # an al-folio chart stays code, with a note under it
@@ -172,8 +175,10 @@ def render_markdown(body: str, rel: str, body_line: int, handlers: dict[str, Han
             out.append(chunk[pos:start])
             here += chunk.count("\n", seen, start)
             seen = start
-            raw = chunk[start:end]
             block, indent = _placement(match, chunk, kramdown_rules)
+            raw = chunk[start:end]
+            if ">" in indent and match.group("display"):      # a formula in a blockquote
+                raw = re.sub(r"\n[ \t]*(?:>[ \t]?)+", "\n", raw)
             try:
                 out.append(_replace(match, raw, rel, here, block, handlers, math, token))
             except InputError as exc:
@@ -260,7 +265,8 @@ def _placement(match: re.Match, text: str, kramdown_rules: bool) -> tuple[bool, 
     elif match.group("display"):
         block = True
     prefix = text[text.rfind("\n", 0, start) + 1:start]
-    return block, prefix if kramdown_rules and not prefix.strip() else ""
+    quoted = not prefix.replace(">", "").strip()          # indentation, or quote markers
+    return block, prefix if kramdown_rules and quoted else ""
 
 
 class Converters:

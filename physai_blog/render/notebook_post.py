@@ -108,7 +108,7 @@ def render_notebook_body(post: Post, config, root, folder, values: dict, keep_go
     words = sum(len(cell_source(c).split()) for c in post.notebook)
     return RenderedPost(post=post, html="\n".join(parts), toc="", figures=renderer.figures,
                         claims=renderer.claims, seed_table=seed_table(obs) if values else [],
-                        has_data=bool(values),
+                        has_data=False,   # its downloads are its own (reader_package)
                         citation=citation(post.title, post.authors or [config.author], post.date,
                                           config.title, url),
                         url=url, reading_minutes=max(1, round(words / 220)),

@@ -7,6 +7,7 @@ point: citations and the Atom feed.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import math
@@ -27,8 +28,8 @@ from physai_blog.content.posts import Post, tag_slug
 from physai_blog.errors import InputError, PhysaiError
 from physai_blog.paths import PACKAGE, THEME, post_dir, up_to_root
 from physai_blog.render.citation import absolute_url, citation
-from physai_blog.render.directives import Call, Handlers, Scope, posts_by_name
-from physai_blog.render.embeds import render_embed
+from physai_blog.render.directives import Call, Handlers, Scope, check, posts_by_name
+from physai_blog.render.embeds import back_link, render_embed, source
 from physai_blog.render.embeds import split as split_embed
 from physai_blog.render.fragments import Fragments
 from physai_blog.render.markup import latex_to_mathml, render_markdown
@@ -126,7 +127,19 @@ class PostRenderer(AlFolio, Handlers):
         if embed is None:
             return super().handle(d)
         make = self.embeds or (lambda slug: None)
+        if d.name == "claim":
+            return self.embedded_claim(d, *embed, make)
         return render_embed(d, *embed, self.post.rel, self.embedded, make, self.site_root)
+
+    def embedded_claim(self, d, slug: str, expr: str, make) -> str:
+        """A claim over another post's runs: checked against that post's scope and values,
+        but numbered, tabled and failed here, as this post's own claims are."""
+        other, title, folder = source(d, slug, self.post.rel, self.embedded, make)
+        call = check(dataclasses.replace(d, args=[expr, *d.args[1:]]), other.scope)
+        if call is None:
+            return ""
+        html = self.claim(call, other.obs)
+        return f'{html}<sup class="embed-note">[{back_link(self.site_root + folder, title)}]</sup>'
 
     def figure(self, call: Call) -> str:
         name = call.args[0]
@@ -185,19 +198,21 @@ class PostRenderer(AlFolio, Handlers):
         return (f'<a class="param" href="data/{escape(run.label)}/manifest.json" '
                 f'title="{escape(f"parameter {name}{where}")}">{escape(text)}</a>')
 
-    def claim(self, call: Call) -> str:
+    def claim(self, call: Call, obs: Observables | None = None) -> str:
+        """``obs``: another post's values, for a claim that embeds them."""
         expr, text = call.args[0], call.args[-1]
-        check = check_claim(self.obs, expr, text, call.cell, self.post.rel, call.line)
-        self.claims.append(check)
+        result = check_claim(self.obs if obs is None else obs, expr, text, call.cell,
+                             self.post.rel, call.line)
+        self.claims.append(result)
         number = len(self.claims)
-        if not check.holds:
+        if not result.holds:
             message = (f"{self.post.rel}:{call.line}: claim fails: {expr} ({text}); "
-                       f"{check.failure_summary()}")
+                       f"{result.failure_summary()}")
             if not self.keep_going:
                 raise ClaimFailed(message)
             self.failed.append(message)
-        state = "pass" if check.holds else "fail"
-        mark = "✓" if check.holds else "✗"
+        state = "pass" if result.holds else "fail"
+        mark = "✓" if result.holds else "✗"
         return (f'<a class="claim claim-{state}" href="#claim-{number}" '
                 f'title="{escape(expr)}"><span class="claim-mark">{mark}</span> '
                 f"{escape(text)}</a>")
