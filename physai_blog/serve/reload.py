@@ -56,7 +56,7 @@ RELOAD_SCRIPT = """<script>/* physai-blog serve: live reload (not in the built f
           (run.total ? "/" + run.total : "");
         return "running " + run.run + ": " + at +
           (run.eta_s === null ? "" : ", ETA " + Math.round(run.eta_s) + " s");
-      }).join("\n");
+      }).join("\\n");
     }).catch(function () {}).then(function () { setTimeout(poll, 2000); });
   }
   poll();
