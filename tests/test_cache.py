@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -145,6 +146,49 @@ def test_a_corrupt_cached_page_is_discarded_and_rendered_again(tmp_path):
     assert any("fails its sha256" in w and "pages/" in w for w in report.warnings)
     assert {p.name: p.read_bytes() for p in pages} == good   # rendered again
     assert b"Alpha" in (root / "site/posts/a/index.html").read_bytes()
+
+
+def site_bytes(site: Path) -> dict[str, bytes]:
+    return {p.relative_to(site).as_posix(): p.read_bytes()
+            for p in sorted(site.rglob("*")) if p.is_file()}
+
+
+def test_a_page_trusted_by_its_stat_is_still_rechecked_after_any_write(tmp_path, monkeypatch):
+    """A cached page's sha256 is reused while its stat signature holds (a one-post rebuild
+    does not re-read every page): a bit flipped in place, same size and mtime, still fails
+    its check, and the site (whose files are hard links of cache entries) equals a clean
+    build's."""
+    import shutil
+
+    from conftest import make_blog
+    from physai_blog.runs import digests
+
+    posts = {"2026-01-01-a.md": "---\ntitle: A\ndate: 2026-01-01\n---\n\nAlpha.\n",
+             "2026-01-02-b.md": "---\ntitle: B\ndate: 2026-01-02\n---\n\nBeta.\n"}
+    root = make_blog(tmp_path / "blog", posts=posts, experiments={})
+    build(root)
+    monkeypatch.setattr(digests, "RACY", 0.0)   # the pages count as settled at once
+    b = root / "posts/2026-01-02-b.md"
+    b.write_text(b.read_text().replace("Beta.", "Beta, edited."))
+    assert build(root).warnings == []           # page A verified once, its digest kept
+    page = next(p for p in (root / ".physai-cache/pages").glob("*.html")
+                if b"Alpha" in p.read_bytes())
+    assert str(page) in digests.DIGESTS.known
+    good = page.read_bytes()
+    mtime = page.stat().st_mtime_ns
+    data = bytearray(page.read_bytes())
+    data[data.index(b"Alpha")] ^= 0x20          # "alpha": same size
+    with open(page, "r+b") as fh:               # in place, as a disk error or an editor would
+        fh.write(bytes(data))
+    os.utime(page, ns=(mtime, mtime))
+    b.write_text(b.read_text().replace("edited", "edited again"))
+    report = build(root)
+    assert any("fails its sha256" in w and "pages/" in w for w in report.warnings)
+    assert page.read_bytes() == good              # rendered again
+    clean = tmp_path / "clean"
+    shutil.copytree(root, clean, ignore=shutil.ignore_patterns("site", ".physai-cache"))
+    build(clean)
+    assert site_bytes(root / "site") == site_bytes(clean / "site")
 
 
 def test_manifest_records_the_run(sample):

@@ -108,3 +108,16 @@ def test_a_colon_inside_a_claims_own_expression_is_not_an_embed(tmp_path):
         build(root)
     assert "posts/2026-02-01-fast.md:11: claim 'total[1:] == 5'" in err.value.message
     assert "embed" not in err.value.message
+
+
+@pytest.mark.parametrize("body", [
+    "No call here, though figures and values are named.",
+    'Plain {{ figure("loss") }} and {{ value("k2", k=1) }}.',
+    'From {{ figure( "other:loss") }}, {{ value(\'b-2:k2\', k=1) }}, {{ claim("c_3:x[1:]", "t") }}.',
+    "A figure(without a quote) and claim(x: y).",
+])
+def test_the_embed_scan_skips_bodies_without_a_call_and_finds_the_same(body):
+    """The substring pre-check of embedded_slugs equals the full regex scan."""
+    from physai_blog.render.embeds import EMBED_CALL, embedded_slugs
+
+    assert embedded_slugs(body) == sorted(set(EMBED_CALL.findall(body)))

@@ -95,17 +95,20 @@ def _file_sha256(path: str) -> str | None:
 
 
 def _stat(path: str) -> list[int] | None:
-    """[inode, size, mtime] of a regular file (not a symlink), else None."""
+    """[inode, size, mtime, ctime] of a regular file (not a symlink), else None.  The ctime
+    moves on any write, even one that keeps the size and puts the mtime back: the site's
+    files are hard links of cache entries, so a damaged entry must not pass as known."""
     try:
         st = os.lstat(path)
     except OSError:
         return None
-    return [st.st_ino, st.st_size, st.st_mtime_ns] if stat.S_ISREG(st.st_mode) else None
+    return [st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns] \
+        if stat.S_ISREG(st.st_mode) else None
 
 
 def _load_state(state: Path | None) -> tuple[dict, dict]:
-    """(site rel -> [[inode, size, mtime, sha256], ...] for the files this program wrote and
-    has not seen changed since, in site/ and in the back buffer;
+    """(site rel -> [[inode, size, mtime, ctime, sha256], ...] for the files this program
+    wrote and has not seen changed since, in site/ and in the back buffer;
     source path -> [inode, size, mtime, sha256] of the cache files it last read)."""
     try:
         saved = json.loads(state.read_text()) if state is not None else {}
@@ -118,9 +121,10 @@ def _load_state(state: Path | None) -> tuple[dict, dict]:
 
 
 def _is_known(known: dict, rel: str, path: str, digest: str) -> bool:
-    """``path`` is a file we wrote with these bytes (its inode, size and mtime say so)."""
+    """``path`` is a file we wrote with these bytes (its inode, size, mtime and ctime say
+    so)."""
     here = _stat(path)
-    return here is not None and any(isinstance(r, list) and r[:3] == here and r[3:] == [digest]
+    return here is not None and any(isinstance(r, list) and r[:4] == here and r[4:] == [digest]
                                     for r in known.get(rel, ()))
 
 

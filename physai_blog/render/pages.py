@@ -108,6 +108,8 @@ def render_post_pages(job: RenderJob, posts: list[Post], site_inputs: dict,
                       jobs: int) -> PostPages:
     """Every Markdown post's page: from the cache, or rendered now."""
     out, stale = PostPages(), []
+    # The site-wide inputs are the same for every page: hashed once, not once per post.
+    shared = {"site": key_of(site_inputs)}
     for post in posts:
         spec = job.specs.get(post.experiment) if post.experiment else None
         linked = None             # a page linking to other posts depends on their URLs
@@ -115,7 +117,7 @@ def render_post_pages(job: RenderJob, posts: list[Post], site_inputs: dict,
             linked = [[p.rel, post_dir(p, job.config.permalink)]
                       for p in job.posts_by_slug.values()]
         key = page_key(post, spec, job.runs.get(post.slug, []), job.figures.get(post.slug, []),
-                       {**site_inputs, "embeds": job.embeds_key(post)}, linked)
+                       {**shared, "embeds": job.embeds_key(post)}, linked)
         entry = job.cache.get_file("pages", key, ".html")
         if entry is not None and extras_unchanged(job.root, entry[1]):
             page = entry[1]
