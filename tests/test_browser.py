@@ -207,3 +207,35 @@ def test_serve_reloads_the_open_page_and_shows_build_errors(visit, tmp_path):
         assert v.external() == [] and v.errors == []
     finally:
         server.stop()
+
+
+def test_serve_shows_a_first_builds_running_figure_then_the_finished_page(visit, tmp_path,
+                                                                           monkeypatch):
+    from conftest import CONFIG, make_blog
+    from test_live_figures import EXPERIMENT, POST
+
+    from physai_blog.serve.server import DevServer
+
+    root = make_blog(tmp_path / "blog", posts={"2026-03-01-live.md": POST},
+                     experiments={"live.py": EXPERIMENT}, config=CONFIG)
+    gate = tmp_path / "gate"
+    gate.write_text("held")
+    monkeypatch.setenv("LIVE_GATE", str(gate))
+    server = DevServer(root, port=0, echo=lambda line, error=False: None, debounce_ms=100)
+    server.start(wait=False)
+    try:
+        v = visit(server.url + "posts/live/")
+        assert "Building…" in v.page.inner_text("h1")
+        v.page.wait_for_selector("#physai-previews figure img", timeout=60000)
+        label = v.page.wait_for_selector("#physai-previews .physai-running-label")
+        assert label.inner_text().startswith("running: step 5/10")
+        [image] = [i for i in v.load_images() if "/figures/curve.svg" in i["src"]]
+        assert image["width"] > 0, "the figure drawn from the rows so far"
+        gate.unlink()
+        v.page.wait_for_function("document.body.innerText.includes('Last: 10')", timeout=60000)
+        assert v.page.query_selector(".physai-running-label") is None
+        assert v.page.query_selector("figure img[src='figures/curve.svg']") is not None
+        assert v.external() == []
+    finally:
+        gate.unlink(missing_ok=True)
+        server.stop()

@@ -64,7 +64,8 @@ def test_serves_the_built_site_with_reload_script_only_in_responses(server):
     status, css = get(server.url + "assets/style.css")
     assert status == 200 and "EventSource" not in css
     state = json.loads(get(server.url + "__physai__/status")[1])
-    assert state == {"build": server.state.id, "error": None, "seconds": state["seconds"]}
+    assert state == {"build": server.state.id, "error": None, "building": False,
+                     "seconds": state["seconds"]}
 
 
 def test_a_change_rebuilds_and_the_page_changes(server):

@@ -26,7 +26,7 @@ def serve_command(root, port, host, jobs):
                    "machine on that address can read the site", err=True)
     server = DevServer(root, host, port, allow_public=explicit, jobs=jobs,
                        echo=lambda line, error=False: click.echo(line, err=error))
-    server.start()
+    server.start(wait=False)   # serving at once: a long first build can be watched
     click.echo(f"Serving {server.url}  (watching posts/, experiments/, templates/, physai.yaml; "
                "Ctrl+C to stop)")
     try:

@@ -7,6 +7,7 @@ versions and the storage format.  The reason a run is (re)executed is kept for `
 
 from __future__ import annotations
 
+import json
 import shutil
 import signal
 import time
@@ -179,6 +180,30 @@ def load_runs(plans: list[RunPlan], cache: Cache) -> dict[str, dict]:
     return found
 
 
+def write_previews(plans: list[RunPlan], todo: dict[str, RunPlan], done: dict,
+                   cache: Cache) -> None:
+    """Beside each run about to train, what ``serve`` needs to draw its post's figures from
+    the partial data (``serve/preview.py``): the experiment, its figures and every run of it,
+    finished (in the cache) or not (its live folder)."""
+    groups: dict[tuple, list[RunPlan]] = {}
+    for plan in plans:
+        groups.setdefault((plan.post.slug, plan.spec.rel), []).append(plan)
+    for (slug, _), group in groups.items():
+        spec = group[0].spec
+        mine = [plan for plan in group if plan.key in todo]
+        if not mine or not spec.figures:
+            continue
+        runs = [[str(cache.path("runs", p.key) if p.key in done else cache.live(p.key)),
+                 p.label, p.params, p.cell, p.seed] for p in group]
+        preview = {"slug": slug, "experiment": spec.rel, "var": spec.var, "sweep": spec.sweep,
+                   "params": group[0].params, "deps": list(spec.deps), "runs": runs,
+                   "figures": {name: f"{name}.{fig.format}" for name, fig in spec.figures.items()}}
+        for plan in mine:
+            folder = cache.live(plan.key)
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / "preview.json").write_text(json.dumps(preview, sort_keys=True))
+
+
 def execute_runs(plans: list[RunPlan], cache: Cache, executor: Executor,
                  on_event=None) -> RunsDone:
     """Load cached runs, execute the rest; each is committed the moment it finishes."""
@@ -218,6 +243,7 @@ def execute_runs(plans: list[RunPlan], cache: Cache, executor: Executor,
         shutil.rmtree(cache.live(plan.key), ignore_errors=True)  # it is not training now
 
     if todo:   # nothing stale: the executor is not even made (runs/lazy.py)
+        write_previews(plans, todo, manifests, cache)
         try:
             executor.execute([run_task(plan, cache) for plan in todo.values()], on_event,
                              finished)

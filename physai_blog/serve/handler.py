@@ -205,17 +205,43 @@ class Handler(http.server.SimpleHTTPRequestHandler):
         return super().do_HEAD()
 
     def page(self, path: str):
+        preview = self.preview(path)
+        if preview is not None:   # a running post's figure, redrawn from its partial data
+            return self.send_body(preview.read_bytes(), self.guess_type(str(preview)))
         # os.path, not Path: a name too long for the file system is "not there", no error
         target = Path(self.translate_path(self.path))
         if os.path.isdir(target) and path.endswith("/"):
             target = target / "index.html"
         if target.suffix.lower() in (".html", ".htm") and os.path.isfile(target):
-            return self.send_html(target.read_bytes())
+            return self.send_html(reload.live_page(target.read_bytes(), path, self.running()))
         if not os.path.exists(target) and (path.endswith("/") or path.endswith(".html")):
-            if self.server.dev.state.error:  # nothing built yet, or a page the failing build lacks
+            state = self.server.dev.state
+            if state.building:   # the first build has not finished: watch it from here
+                body = reload.ERROR_PAGE % ("Building…", "The first build is running; this "
+                                            "page appears when it is done." + reload.PREVIEWS)
+                return self.send_html(body.encode(), 404)
+            if state.error:  # a page the failing build lacks
                 body = reload.ERROR_PAGE % ("Build failed", "The site has no page here yet.")
                 return self.send_html(body.encode(), 404)
         return super().do_GET()
+
+    def preview(self, path: str):
+        parts = path.strip("/").split("/")
+        previews = getattr(self.server.dev, "previews", None)
+        if previews is None or len(parts) != 4 or parts[0] != "posts" or parts[2] != "figures":
+            return None
+        return previews.file(parts[1], parts[3])
+
+    def running(self) -> list[dict]:
+        """The runs training now (``runtime/live.py``), each with its post's slug and the
+        version of its figures' preview (``preview.py``)."""
+        previews = getattr(self.server.dev, "previews", None)
+        versions = previews.state() if previews is not None else {}
+        runs = running(self.server.dev.root / CACHE_DIR / "live")
+        for run in runs:
+            run["slug"] = run["run"].split(" ")[0]
+            run["preview"], run["figures"] = versions.get(run["slug"], (None, []))
+        return runs
 
     def send_html(self, body: bytes, status: int = 200):
         self.send_body(reload.inject(body, self.server.dev.state), "text/html; charset=utf-8",
@@ -232,8 +258,7 @@ class Handler(http.server.SimpleHTTPRequestHandler):
         if name == "status":
             self.send_body(reload.status(self.server.dev.state), "application/json")
         elif name == "runs":   # runs training now, with step and ETA (runtime/live.py)
-            self.send_body(json.dumps(running(self.server.dev.root / CACHE_DIR / "live"))
-                           .encode(), "application/json")
+            self.send_body(json.dumps(self.running()).encode(), "application/json")
         elif name == "events":
             self.events()
         else:

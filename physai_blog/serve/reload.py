@@ -8,6 +8,7 @@ reports another one; while the last build failed it also shows an overlay with t
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from html import escape
 from typing import Iterator
@@ -23,6 +24,7 @@ class BuildState:
     id: str
     error: str | None = None
     seconds: float = 0.0
+    building: bool = False   # the first build has not finished yet
 
 
 RELOAD_SCRIPT = """<script>/* physai-blog serve: live reload (not in the built files) */
@@ -51,6 +53,7 @@ RELOAD_SCRIPT = """<script>/* physai-blog serve: live reload (not in the built f
         document.body.appendChild(banner);
       }
       banner.style.display = "block";
+      runs.forEach(mark);
       banner.textContent = runs.map(function (run) {
         var at = run.step === null ? run.rows + " rows" : "step " + run.step +
           (run.total ? "/" + run.total : "");
@@ -58,6 +61,46 @@ RELOAD_SCRIPT = """<script>/* physai-blog serve: live reload (not in the built f
           (run.eta_s === null ? "" : ", ETA " + Math.round(run.eta_s) + " s");
       }).join("\\n");
     }).catch(function () {}).then(function () { setTimeout(poll, 2000); });
+  }
+  function label(run) {
+    return "running: step " + (run.step === null ? "?" : run.step) +
+      (run.total ? "/" + run.total : "") +
+      (run.eta_s === null ? "" : ", ETA " + Math.round(run.eta_s) + " s");
+  }
+  function tag(after, text) {   /* one "running" label after an element, kept up to date */
+    var el = after.nextElementSibling;
+    if (!el || el.className !== "physai-running-label") {
+      el = document.createElement("span");
+      el.className = "physai-running-label";
+      el.style.cssText = "margin-left:.3em;padding:0 .3em;border-radius:3px;" +
+        "background:#0d2b1a;color:#e9ffef;font:11px/1.6 ui-monospace,Menlo,monospace";
+      after.parentNode.insertBefore(el, after.nextSibling);
+    }
+    el.textContent = text;
+  }
+  var shown = {};
+  function mark(run) {   /* this post's figures and values come from a run still training */
+    var box = document.getElementById("physai-previews");
+    if (box && run.preview !== null) run.figures.forEach(function (file) {
+      var id = "physai-preview-" + run.slug + "-" + file;
+      if (document.getElementById(id)) return;
+      var fig = document.createElement("figure"), img = document.createElement("img");
+      fig.id = id;
+      img.src = "/posts/" + run.slug + "/figures/" + file;
+      img.alt = run.run + ": " + file + " so far";
+      img.style.maxWidth = "100%%";
+      fig.appendChild(img);
+      box.appendChild(fig);
+    });
+    if (!box && window.location.pathname.indexOf("/posts/" + run.slug + "/") !== 0) return;
+    document.querySelectorAll("figure img").forEach(function (img) {
+      tag(img, label(run));
+      if (run.preview !== null && shown[img.src.split("?")[0]] !== run.preview) {
+        shown[img.src.split("?")[0]] = run.preview;
+        img.src = img.src.split("?")[0] + "?preview=" + run.preview;
+      }
+    });
+    document.querySelectorAll("a.value").forEach(function (a) { tag(a, label(run)); });
   }
   poll();
   var close = document.getElementById("physai-error-close");
@@ -83,9 +126,25 @@ ERROR_PAGE = """<!doctype html><html lang="en"><meta charset="utf-8">
 <h1>%s</h1><p>%s</p></body></html>"""
 
 
+PREVIEWS = '</p><div id="physai-previews"></div><p>'   # a first build's figures, drawn so far
+
+BUILDING = """<div id="physai-building" role="status" style="position:fixed;inset:auto 0 0 0;
+z-index:2147483647;padding:.6rem 1.25rem;background:#0d1f2b;color:#e9f6ff;
+font:13px/1.5 ui-monospace,Menlo,Consolas,monospace">Building&hellip; the page reloads when the
+first build is done (runs training now are listed at the top right).</div>"""
+
+
+def live_page(html: bytes, path: str, runs: list[dict]) -> bytes:
+    """A post page while one of its runs trains: its figures are static images (the previews
+    ``preview.py`` redraws), not the interactive charts of the last finished build."""
+    if any(path.startswith(f"/posts/{run['slug']}/") for run in runs):
+        html = re.sub(rb' data-chart="[^"]*"', b"", html)
+    return html
+
+
 def inject(html: bytes, state: BuildState) -> bytes:
     """The page with the reload script (and the error overlay, if the last build failed)."""
-    extra = ""
+    extra = BUILDING if state.building else ""
     if state.error:
         extra += OVERLAY % escape(state.error)
     extra += RELOAD_SCRIPT % (json.dumps(state.id), ENDPOINT, ENDPOINT)
@@ -101,7 +160,7 @@ def inject(html: bytes, state: BuildState) -> bytes:
 
 def status(state: BuildState) -> bytes:
     """``/__physai__/status``: the build state as JSON (for tools and tests)."""
-    return json.dumps({"build": state.id, "error": state.error,
+    return json.dumps({"build": state.id, "error": state.error, "building": state.building,
                        "seconds": state.seconds}).encode()
 
 

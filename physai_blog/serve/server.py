@@ -31,6 +31,7 @@ from physai_blog.paths import CACHE_DIR
 from physai_blog.runs.executor import LocalExecutor
 from physai_blog.runs.preload import default_jobs
 from physai_blog.serve.handler import SiteServer
+from physai_blog.serve.preview import Previews
 from physai_blog.serve.reload import BuildState
 from physai_blog.serve.requests import host_names, is_loopback
 
@@ -61,13 +62,14 @@ class DevServer:
         self.debounce_ms = debounce_ms
         self.token = uuid.uuid4().hex[:8]
         self.count = 0
-        self.state = BuildState(id=f"{self.token}-0", error="building…")
+        self.state = BuildState(id=f"{self.token}-0", building=True)
         self.changed = threading.Condition()
         self.dirty = threading.Event()
         self.stopping = threading.Event()
         self.rewatch = threading.Event()
         self.threads: list[threading.Thread] = []
         self.httpd: SiteServer | None = None
+        self.previews = Previews(self.root, self.stopping)   # running posts' figures
         self.hosts: frozenset[str] = frozenset()   # the Host: names answered (see host_names)
         self._local = None   # the session's LocalExecutor (see _executor)
         self._reason = ""    # what changed, for the builder's next terminal line
@@ -161,7 +163,9 @@ class DevServer:
                 self._changed(changes)
 
     # -- serving -------------------------------------------------------------------------------
-    def start(self, initial_build: bool = True) -> None:
+    def start(self, initial_build: bool = True, wait: bool = True) -> None:
+        """Listen, watch, then build once: here (``wait``), or in the builder thread, the
+        pages saying "Building…" (and the runs training) until that build is done."""
         try:
             self.httpd = SiteServer((self.host.strip("[]"), self.port), self)
         except OSError as exc:
@@ -169,16 +173,19 @@ class DevServer:
                              + (" (try another --port)" if self.port else ""))
         self.port = self.httpd.server_address[1]
         self.hosts = host_names(self.host, self.httpd.server_address[0])
-        for target in (self._watch_top, self._watch_dirs, self._builder):
-            thread = threading.Thread(target=target, daemon=True, name=f"physai-{target.__name__}")
-            thread.start()
-            self.threads.append(thread)
-        if initial_build:
-            self.build_once("start")
         thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.2},
                                   daemon=True, name="physai-http")
         thread.start()
         self.threads.append(thread)
+        for target in (self._watch_top, self._watch_dirs, self._builder, self.previews.loop):
+            thread = threading.Thread(target=target, daemon=True, name=f"physai-{target.__name__}")
+            thread.start()
+            self.threads.append(thread)
+        if initial_build and wait:
+            self.build_once("start")
+        elif initial_build:
+            self._reason = "start"
+            self.dirty.set()
 
     @property
     def url(self) -> str:
