@@ -101,6 +101,10 @@ class Schema:
         if len(set(names)) != len(names):
             raise ValueError(f"a key declared twice: {names}")
         object.__setattr__(self, "_by_name", MappingProxyType({o.name: o for o in self.options}))
+        # validate() runs once per post: its option lists are made once, here.
+        accepted = tuple(o for o in self.options if not o.ignored)
+        object.__setattr__(self, "_defaults", tuple(o for o in accepted if not o.required))
+        object.__setattr__(self, "_required", tuple(o for o in accepted if o.required))
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -130,7 +134,7 @@ class Schema:
                  warnings: list[str] | None = None) -> tuple[dict, list[InputError]]:
         """(a value for every accepted option, the errors): each key checked in file order,
         then the required keys that are missing; an invalid key leaves its default."""
-        values = {o.name: o.fresh_default() for o in self.accepted() if not o.required}
+        values = {o.name: o.fresh_default() for o in self._defaults}
         errors = []
         for key, value in data.items():
             line = lines.get(key, 1)
@@ -146,8 +150,8 @@ class Schema:
                     values[key] = option.type.convert(value)
                 except Invalid as exc:
                     errors.append(InputError(rel, line, self._message(option, value, exc)))
-        for option in self.accepted():
-            if option.required and _missing(option, data.get(option.name)):
+        for option in self._required:
+            if _missing(option, data.get(option.name)):
                 example = f" (e.g. {option.example})" if option.example else ""
                 errors.append(InputError(rel, lines.get(option.name, 1),
                                          f"missing required key {option.name!r}{example}"))
