@@ -74,3 +74,18 @@ def test_no_import_cycle():
         if name not in state:
             visit(name)
     assert graph["physai_blog.pipeline"]   # the graph is real: the pipeline imports its stages
+
+
+def test_the_build_process_parses_python_through_one_lock():
+    """content/pyast.py serializes ast.parse (CPython 3.11's AST constructor is not
+    thread-safe: the executor's threads and the main thread parse at once); a direct call
+    elsewhere would bring back "AST constructor recursion depth mismatch". The runtime runs in
+    workers, one thread each, and is shipped to readers without the package."""
+    direct = sorted(
+        f"{name}:{node.lineno}" for name, tree in modules().items()
+        if name != "physai_blog.content.pyast" and not name.startswith("physai_blog.runtime")
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "parse" and isinstance(node.func.value, ast.Name)
+        and node.func.value.id == "ast")
+    assert not direct, f"ast.parse called directly (use content.pyast.parse): {direct}"

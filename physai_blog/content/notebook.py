@@ -14,6 +14,7 @@ import json
 import re
 from pathlib import Path
 
+from physai_blog.content import pyast
 from physai_blog.errors import InputError
 
 # A cell magic or a shell line is IPython, not Python: kept as a comment in the script.
@@ -90,7 +91,7 @@ def notebook_script(cells: list[dict], rel: str) -> str:
 def experiment_var(script: str) -> str | None:
     """The name bound by a top-level ``name = Experiment(...)``, or None (a plain notebook)."""
     try:
-        tree = ast.parse(script)
+        tree = pyast.parse(script)
     except SyntaxError:
         return None
     for node in tree.body:

@@ -14,6 +14,7 @@ import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from physai_blog.content import pyast
 from physai_blog.content.notebook import load_json, notebook_script, script_name
 from physai_blog.content.schema import (
     Invalid,
@@ -167,7 +168,7 @@ def _strip(lines: list[str], spans: list[tuple[int, int]]) -> str:
 def parse_spec(source: str, rel: str, path: Path) -> ExperimentSpec:
     """Parse an experiment's source; every problem is an InputError naming file and line."""
     try:
-        tree = ast.parse(source, filename=rel)
+        tree = pyast.parse(source, filename=rel)
     except SyntaxError as exc:
         raise InputError(rel, exc.lineno, f"SyntaxError: {exc.msg}")
     assign, var = _experiment_assignment(tree, rel)
@@ -326,7 +327,7 @@ def local_deps(path: Path, root: Path, text: str | None = None) -> dict[str, str
         try:
             source = text.encode() if current == path and text is not None \
                 else current.read_bytes()
-            tree = ast.parse(source)
+            tree = pyast.parse(source)
         except (OSError, SyntaxError, ValueError):
             continue
         if current != path:

@@ -38,6 +38,7 @@ from markdown.extensions.toc import TocExtension
 from markdown.preprocessors import Preprocessor
 
 from physai_blog import __version__
+from physai_blog.content import pyast
 from physai_blog.errors import InputError
 from physai_blog.render.directives import BLOCKS
 from physai_blog.render.directives import CALLS as DIRECTIVES
@@ -89,7 +90,7 @@ Handler = Callable[[Directive], str]
 def parse_call(text: str, rel: str, line: int) -> tuple[str, list, dict]:
     """``name("a", k=1)`` with literal arguments only: nothing in a post is executed."""
     try:
-        node = ast.parse(text.strip(), mode="eval").body
+        node = pyast.parse(text.strip(), mode="eval").body
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         raise InputError(rel, line, f"cannot parse {{{{ {text.strip()} }}}}: expected a call "
                                     "like figure(\"name\")")

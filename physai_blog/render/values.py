@@ -14,6 +14,7 @@ import operator
 from dataclasses import dataclass, field
 from difflib import get_close_matches
 
+from physai_blog.content import pyast
 from physai_blog.errors import InputError
 
 
@@ -245,7 +246,7 @@ class ClaimSyntaxError(Exception):
 
 def parse_claim(expr: str) -> ast.Expression:
     try:
-        tree = ast.parse(expr.strip(), mode="eval")
+        tree = pyast.parse(expr.strip(), mode="eval")
     except SyntaxError as exc:
         raise ClaimSyntaxError(f"cannot parse claim {expr!r}: {exc.msg}")
     except (ValueError, RecursionError, MemoryError) as exc:
