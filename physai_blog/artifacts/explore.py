@@ -4,8 +4,9 @@
 each run's scalars (column name -> numbers, empty cells as null) and values.  It is a script,
 not JSON, so a page opened from ``file://`` can load it (browsers refuse to fetch local files);
 the page loads it only when the reader reaches the explorer.  Runs above ``MAX_ROWS`` rows are
-thinned for display (evenly, keeping each column's lowest and highest row); the raw files in
-``data/`` keep every row.
+thinned for display (evenly, keeping each column's lowest and highest row), and a post of many
+runs shares ``TOTAL_ROWS`` among them (a 2,000-cell sweep: 100 rows a run, a script of a few
+MB, not hundreds); the raw files in ``data/`` keep every row.
 """
 
 from __future__ import annotations
@@ -20,17 +21,20 @@ from physai_blog.runs.cache import Cache
 from physai_blog.runs.plan import Run
 
 MAX_ROWS = 4000
+TOTAL_ROWS = 200_000   # shared by every run of the post
+MIN_ROWS = 50
 SCALARS = "scalars.csv"
 
 
 def explorer_script(runs: list[Run], obs: Observables, cache: Cache) -> bytes:
     values = {r.label: r.values for r in obs.runs}
     rows = []
+    limit = max(MIN_ROWS, min(MAX_ROWS, TOTAL_ROWS // max(1, len(runs))))
     for run in runs:
         path = cache.path("runs", run.key) / SCALARS
         scalars = read_columns(path.read_text()) if SCALARS in run.manifest["files"] else {}
         rows.append({"label": run.label, "cell": run.cell, "seed": run.seed,
-                     "scalars": thin(scalars), "values": _finite(values.get(run.label, {})),
+                     "scalars": thin(scalars, limit), "values": _finite(values.get(run.label, {})),
                      "rows": len(next(iter(scalars.values()), []))})
     body = json.dumps({"sweep": obs.sweep, "runs": rows}, sort_keys=True,
                       separators=(",", ":"), ensure_ascii=False, allow_nan=False)
@@ -47,11 +51,11 @@ def read_columns(text: str) -> dict[str, list[float | None]]:
             for i, name in enumerate(header)}
 
 
-def thin(columns: dict[str, list]) -> dict[str, list]:
+def thin(columns: dict[str, list], limit: int = MAX_ROWS) -> dict[str, list]:
     n = len(next(iter(columns.values()), []))
-    if n <= MAX_ROWS:
+    if n <= limit:
         return columns
-    keep = {round(i * (n - 1) / (MAX_ROWS - 1)) for i in range(MAX_ROWS)}
+    keep = {round(i * (n - 1) / (limit - 1)) for i in range(limit)}
     for values in columns.values():
         present = [(v, i) for i, v in enumerate(values) if v is not None]
         if present:
