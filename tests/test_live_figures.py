@@ -49,7 +49,8 @@ def finished(srv, after):
 
 def test_serve_draws_a_running_runs_figures_from_its_rows_so_far(tmp_path, monkeypatch):
     root = make_blog(tmp_path / "blog", posts={"2026-03-01-live.md": POST},
-                     experiments={"live.py": EXPERIMENT}, config=CONFIG)
+                     experiments={"live.py": EXPERIMENT},
+                     config=CONFIG + 'figure_style: {"axes.facecolor": "#123456"}\n')
     gate = tmp_path / "gate"
     gate.write_text("held")
     monkeypatch.setenv("LIVE_GATE", str(gate))
@@ -62,7 +63,7 @@ def test_serve_draws_a_running_runs_figures_from_its_rows_so_far(tmp_path, monke
         status, page = get(srv.url + "posts/live/")
         assert status == 404 and "Building…" in page and 'id="physai-previews"' in page
         status, svg = get(srv.url + "posts/live/figures/curve.svg")
-        assert status == 200 and "<svg" in svg
+        assert status == 200 and "<svg" in svg and "#123456" in svg, "in the blog's style"
         assert (root / ".physai-cache/preview/live/curve.svg").read_text() == svg
         assert not (root / "site/posts/live").exists(), "the site holds only finished runs"
         assert not list((root / ".physai-cache/figures").glob("*"))

@@ -17,6 +17,8 @@ import shutil
 import threading
 from pathlib import Path
 
+from physai_blog.content.config import load_config
+from physai_blog.errors import PhysaiError
 from physai_blog.paths import CACHE_DIR
 from physai_blog.runs.executor import LocalExecutor, Task
 from physai_blog.runtime.live import running
@@ -73,7 +75,8 @@ class Previews:
         shutil.rmtree(scratch, ignore_errors=True)
         payload = {"kind": "figures", "var": preview["var"], "names": list(preview["figures"]),
                    "runs": runs, "sweep": preview["sweep"], "params": preview["params"],
-                   "out": {name: str(scratch) for name in preview["figures"]}, "style": {}}
+                   "out": {name: str(scratch) for name in preview["figures"]},
+                   "style": figure_style(self.root)}
         task = Task("figures", preview["experiment"], payload, TIMEOUT_S, f"{slug} preview",
                     deps=preview["deps"])
         if self._pool is None:
@@ -101,3 +104,11 @@ class Previews:
         the version changes."""
         return {slug: (self.versions.get(slug, 0), self.figures.get(slug, []))
                 for slug in list(self.drawn)}
+
+
+def figure_style(root: Path) -> dict:
+    """The blog's figure style, as the build draws with it ({} while its config is broken)."""
+    try:
+        return load_config(root).figure_style
+    except PhysaiError:
+        return {}
