@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING
 
 import jinja2
 import pygments
-from pygments import highlight
 
 from physai_blog import __version__
 from physai_blog.content.config import SiteConfig

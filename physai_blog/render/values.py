@@ -139,8 +139,7 @@ def summarize(xs: list[float]) -> dict:
 
 
 def _statistics():
-    """The standard library's statistics (its exact stdev), loaded with the first value: it
-    brings decimal and fractions, which a post without values never needs."""
+    """The standard library's statistics (its exact stdev), loaded with the first value."""
     import statistics   # edge: decimal and fractions, only once a value is summarized
 
     return statistics
