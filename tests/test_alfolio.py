@@ -174,24 +174,34 @@ def test_export_stops_before_a_file_it_did_not_write_or_one_edited_since(built_s
     assert tree(alfolio) == before
 
 
+def jekyll_build(site: Path) -> Path:
+    """Debian's jekyll builds the al-folio-shaped site; its _site/."""
+    run = subprocess.run(["jekyll", "build", "--quiet"], cwd=site, capture_output=True,
+                         text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    return site / "_site"
+
+
+def links_resolve(built: Path, page: str) -> list[str]:
+    """Every link and image of the page under the site's baseurl (/notes) is a built file."""
+    urls = re.findall(r'(?:href|src)="(/notes/[^"#]*)', page)
+    for url in urls:
+        path = built / url.removeprefix("/notes/")
+        assert path.is_file() or (path / "index.html").is_file(), url
+    return urls
+
+
 @pytest.mark.skipif(shutil.which("jekyll") is None,
                     reason="Debian's jekyll is not installed (make setup installs it as root)")
 def test_an_exported_site_builds_with_jekyll_and_every_link_resolves(built_sample, alfolio):
     root, _ = built_sample
     mine = {rel: (alfolio / rel).read_bytes() for rel in (HOW_TO, MINDSET)}
     export_alfolio(root, alfolio)
-    run = subprocess.run(["jekyll", "build", "--quiet"], cwd=alfolio, capture_output=True,
-                         text=True, timeout=300)
-    assert run.returncode == 0, run.stderr
-    built = alfolio / "_site"
+    built = jekyll_build(alfolio)
     page = (built / "blog/2026/decay/index.html").read_text()
     assert '<figcaption class="caption">Figure 1. Loss against step' in page
     assert "0.104 ± 0.012 (n=2)" in page and "Cite this post" in page
-    urls = re.findall(r'(?:href|src)="(/notes/[^"#]*)', page)
-    assert len(urls) > 10
-    for url in urls:
-        path = built / url.removeprefix("/notes/")
-        assert path.is_file() or (path / "index.html").is_file(), url
+    assert len(links_resolve(built, page)) > 10
     assert {rel: (alfolio / rel).read_bytes() for rel in mine} == mine
     assert (built / "blog/2026/physics-of-ai-how-to-begin/index.html").is_file()
 
@@ -209,15 +219,10 @@ def test_a_round_trip_keeps_links_between_posts(imported, alfolio):
     assert 'href="{% post_url 2026-01-01-physics-of-ai %}"' in text
     assert 'path="assets/physai/physics-of-ai-how-to-begin/files/assets/img/blogs/' \
            'physics-of-ai-recipe/physics-of-ai-recipe.png"' in text
-    run = subprocess.run(["jekyll", "build", "--quiet"], cwd=alfolio, capture_output=True,
-                         text=True, timeout=300)
-    assert run.returncode == 0, run.stderr
-    built = alfolio / "_site"
+    built = jekyll_build(alfolio)
     page = (built / "blog/2026/physics-of-ai-how-to-begin/index.html").read_text()
     assert 'href="/notes/blog/2026/physics-of-ai/"' in page
-    for url in re.findall(r'(?:href|src)="(/notes/[^"#]*)', page):
-        path = built / url.removeprefix("/notes/")
-        assert path.is_file() or (path / "index.html").is_file(), url
+    links_resolve(built, page)
 
 
 def test_a_stopped_export_is_run_again(built_sample, alfolio, monkeypatch):
