@@ -72,38 +72,55 @@ def _files_under(folder: Path) -> list[str]:
     return out
 
 
-def write_manifest(folder: Path, key: str, info: dict) -> dict:
-    """Hash every file in ``folder`` and write its manifest (with a checksum of itself)."""
+def write_manifest(folder: Path, key: str, info: dict, durable: bool = False) -> dict:
+    """Hash every file in ``folder`` and write its manifest (with a checksum of itself).
+    ``durable``: each file is flushed to disk as it is hashed (one open for both), then the
+    manifest, then every folder holding them."""
     files = {}
     for rel in _files_under(folder):
-        if rel == MANIFEST:
-            continue
-        path = folder / rel
-        files[rel] = {"sha256": file_sha256(path), "bytes": path.stat().st_size}
+        if rel != MANIFEST:
+            files[rel] = _hash_file(f"{folder}/{rel}", durable)
     manifest = {**info, "key": key, "files": files}
     manifest["checksum"] = hashlib.sha256(canonical(manifest)).hexdigest()
-    (folder / MANIFEST).write_text(json.dumps(manifest, sort_keys=True, indent=1) + "\n")
+    data = (json.dumps(manifest, sort_keys=True, indent=1) + "\n").encode()
+    fd = os.open(folder / MANIFEST, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+        if durable:
+            os.fsync(fd)
+    finally:
+        os.close(fd)
+    if durable:   # the names in every folder of the entry
+        folders = {"/".join(rel.split("/")[:depth]) for rel in files
+                   for depth in range(rel.count("/") + 1)}
+        for sub in sorted(folders | {""}):
+            _fsync_dir(folder / sub)
     return manifest
 
 
-def _fsync_dir(path: Path) -> None:
+def _hash_file(path: str, flush: bool) -> dict:
+    """sha256 and size of one file of an entry; ``flush``: its data on disk too."""
+    h = hashlib.sha256()
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        size = os.fstat(fd).st_size
+        while block := os.read(fd, 1 << 20):
+            h.update(block)
+        if flush:
+            os.fsync(fd)
+    finally:
+        os.close(fd)
+    return {"sha256": h.hexdigest(), "bytes": size}
+
+
+def _fsync_dir(path: Path | str) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
     finally:
         os.close(fd)
-
-
-def _fsync_tree(folder: Path) -> None:
-    """Every file's data, then every folder's entries, on disk."""
-    for dirpath, _, filenames in os.walk(folder):
-        for name in filenames:
-            fd = os.open(os.path.join(dirpath, name), os.O_RDONLY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-        _fsync_dir(Path(dirpath))
 
 
 def verify_entry(folder: Path, key: str) -> tuple[dict | None, str]:
@@ -168,16 +185,21 @@ class Cache:
     def commit(self, kind: str, key: str, folder: Path, info: dict,
                durable: bool = False) -> dict:
         """Write the manifest of a finished ``tmp`` folder and rename it into place.
-        ``durable``: flushed to disk first, so the entry survives the machine dying (a run may
-        have cost hours; a figure or a page is cheap to redo and skips the fsyncs)."""
-        manifest = write_manifest(folder, key, info)
+        ``durable``: its files, manifest and folders flushed to disk before the rename, and
+        the rename after it, so the entry survives the machine dying (a run may have cost
+        hours; a figure or a page is cheap to redo and skips the fsyncs)."""
+        manifest = write_manifest(folder, key, info, durable)
         target = self.path(kind, key)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if durable:
-            _fsync_tree(folder)
-        if target.exists():
+        try:
+            os.rename(folder, target)
+        except FileNotFoundError:   # the first entry of its kind (or ``folder`` is gone)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.rename(folder, target)
+        except OSError as exc:   # an entry of that key is there already: replaced
+            if exc.errno not in (errno.ENOTEMPTY, errno.EEXIST):
+                raise
             shutil.rmtree(target)
-        os.rename(folder, target)
+            os.rename(folder, target)
         if durable:
             _fsync_dir(target.parent)
         return manifest

@@ -4,14 +4,18 @@
 worker capped at ``cores // jobs`` threads so parallel runs never oversubscribe the cores.  A
 worker is bound to one experiment script and serves that script's tasks one after the other,
 so a sweep imports torch once per worker.  Every task has its own timeout; a worker that
-overruns it is killed with its whole process group.  A cluster executor plugs in beside it.
+overruns it is killed with its whole process group.  Finished tasks are handed to the caller
+(``finished``: it commits a run durably) by one thread of their own while the slot's worker
+starts the next task.  A cluster executor plugs in beside it.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import queue
 import select
+import shutil
 import signal
 import socket
 import subprocess
@@ -243,7 +247,7 @@ class _Batch:
         self.pending = list(tasks)
         self.outcomes: dict[int, Outcome] = {}
         self.lock = threading.Lock()
-        self.report = _Reporter(on_event, finished)
+        self.report = _Reporter(on_event, finished, 2 * pool.jobs)
         self.env = {**worker_env(pool.threads), PARENT_ENV: str(os.getpid())}
         # A task that declares resources other than GPUs (much memory) runs alone; one that
         # declares GPUs waits for free devices (one run per device at a time).
@@ -261,6 +265,7 @@ class _Batch:
         try:
             for thread in threads:
                 thread.join()
+            self.report.close()
             self.report.reraise()
         except BaseException:   # Ctrl+C, SIGTERM: workers live in sessions of their own
             self.stop(threads)
@@ -281,6 +286,7 @@ class _Batch:
         deadline = time.monotonic() + grace
         for thread in threads:
             thread.join(max(0.0, deadline - time.monotonic()))
+        self.report.close(max(0.0, deadline - time.monotonic()))
 
     def take(self, bound: str | None) -> Task | None:
         """The next task, preferring one for the script this slot's worker has imported."""
@@ -344,6 +350,8 @@ class _Batch:
             return worker.close(kill=kill)
         finally:
             self.live.discard(worker)
+            # Its log and its runs' scratch folder (what a run left beside it, too).
+            shutil.rmtree(worker.log_path.parent, ignore_errors=True)
 
     def new_worker(self, number: int, task: Task) -> "_Worker":
         log_dir = self.pool.scratch / f"worker-{number}-{time.monotonic_ns()}"
@@ -374,20 +382,42 @@ def _exclusive(task: Task) -> bool:
 
 
 class _Reporter:
-    """Hands each outcome to ``finished`` (serialised across slots), then announces it; the
-    first exception a slot meets stops the others taking tasks and is raised by ``execute``,
-    while what they had finished is still committed."""
+    """Hands each outcome to ``finished`` in a thread of its own, one at a time and in the
+    order they came, then announces it.  A slot gives its worker the next task at once: the
+    durable commit of one run overlaps the next run, and a run is announced "done" only
+    once committed.  The first exception a slot or a commit meets stops the slots taking
+    tasks and is raised by ``execute``, while what had finished is still committed."""
 
-    def __init__(self, on_event: Events, finished: Finished | None):
+    def __init__(self, on_event: Events, finished: Finished | None, depth: int):
         self.on_event, self.finished = on_event, finished
         self.lock = threading.Lock()
         self.error: BaseException | None = None
+        # Bounded: a slot waits rather than run far ahead of the commits.
+        self.queue: queue.Queue = queue.Queue(maxsize=depth)
+        self.thread = threading.Thread(target=self.commit_all, daemon=True,
+                                       name="physai-commit")
+        self.thread.start()
 
     def __call__(self, outcome: Outcome) -> None:
-        with self.lock:
-            if self.finished is not None:
-                self.finished(outcome)
-        self.on_event("done" if outcome.ok else "failed", outcome.task)
+        self.queue.put(outcome)
+
+    def commit_all(self) -> None:
+        while (outcome := self.queue.get()) is not None:
+            try:
+                if self.finished is not None:
+                    self.finished(outcome)
+            except BaseException as exc:  # noqa: BLE001 - re-raised in the calling thread
+                self.fail(exc)
+                continue
+            self.on_event("done" if outcome.ok else "failed", outcome.task)
+
+    def close(self, timeout: float | None = None) -> None:
+        """Commit what is queued, then stop the thread."""
+        try:
+            self.queue.put(None, timeout=timeout)
+        except queue.Full:   # the commits overran the grace of a stop
+            return
+        self.thread.join(timeout)
 
     def fail(self, exc: BaseException) -> None:
         with self.lock:

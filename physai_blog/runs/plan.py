@@ -8,6 +8,7 @@ versions and the storage format.  The reason a run is (re)executed is kept for `
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import signal
 import time
@@ -156,11 +157,12 @@ def plan_runs(post: Post, spec: ExperimentSpec, default_timeout: float,
 def run_task(plan: RunPlan, cache: Cache) -> Task:
     from physai_blog.runs.executor import Task   # edge: subprocess, sockets, threads
 
-    folder = cache.new_tmp()
-    (folder / "out").mkdir()
-    (folder / "work").mkdir()
+    # The run's output folder, renamed into the cache when it is committed.  Named here and
+    # made by the worker as the run starts: the folders of a whole sweep made up front cost
+    # a millisecond a run before the first one started.
+    folder = cache.root / "tmp" / f"run-{plan.key[:16]}-{os.urandom(4).hex()}"
     payload = {"kind": "run", "var": plan.spec.var, "params": plan.params, "seed": plan.seed,
-               "out": str(folder / "out"), "workdir": str(folder / "work"),
+               "out": str(folder),
                "checkpoints": str(cache.checkpoints(plan.key)),
                "live": str(cache.live(plan.key)), "name": f"{plan.post.slug} {plan.label}",
                "max_checkpoint_bytes": plan.max_output_mb * 1e6}
@@ -198,10 +200,21 @@ def write_previews(plans: list[RunPlan], todo: dict[str, RunPlan], done: dict,
         preview = {"slug": slug, "experiment": spec.rel, "var": spec.var, "sweep": spec.sweep,
                    "params": group[0].params, "deps": list(spec.deps), "runs": runs,
                    "figures": {name: f"{name}.{fig.format}" for name, fig in spec.figures.items()}}
+        # One file for the sweep, linked into each run's folder: it lists every run, and a
+        # copy per run grew as N squared (800 MB for 2,000 cells).
+        text, first = json.dumps(preview, sort_keys=True), None
         for plan in mine:
             folder = cache.live(plan.key)
             folder.mkdir(parents=True, exist_ok=True)
-            (folder / "preview.json").write_text(json.dumps(preview, sort_keys=True))
+            path = folder / "preview.json"
+            if first is None:
+                path.write_text(text)
+                first = path
+                continue
+            try:
+                os.link(first, path)
+            except OSError:   # left by a stopped build, or no hard links here
+                path.write_text(text)
 
 
 def execute_runs(plans: list[RunPlan], cache: Cache, executor: Executor,
@@ -224,11 +237,11 @@ def execute_runs(plans: list[RunPlan], cache: Cache, executor: Executor,
         # Committed the moment it ends (before its "done" event): whatever stops the build
         # afterwards, Ctrl+C or a power cut, the next build finds this run in the cache.
         plan, folder = outcome.task.context
-        too_big = outcome.ok and _too_big(plan, folder / "out")
-        if too_big:
-            errors.append(too_big)
-        elif outcome.ok:
-            manifests[plan.key] = cache.commit("runs", plan.key, folder / "out",
+        if outcome.ok and not folder.is_dir():   # a remote run that logged nothing
+            folder.mkdir(parents=True)
+        error = _too_big(plan, folder) if outcome.ok else run_error(plan, outcome)
+        if error is None:
+            manifests[plan.key] = cache.commit("runs", plan.key, folder,
                                                run_manifest(plan, outcome.result), durable=True)
             unsaved.setdefault(plan.post.slug, {})[plan.label] = plan.key
             if time.monotonic() - saved_at[0] >= 1.0:
@@ -238,8 +251,8 @@ def execute_runs(plans: list[RunPlan], cache: Cache, executor: Executor,
             shutil.rmtree(cache.checkpoints(plan.key), ignore_errors=True)  # done with it
             executed.append(plan)
         else:
-            errors.append(run_error(plan, outcome))
-        shutil.rmtree(folder, ignore_errors=True)  # the run's scratch folder, its cwd
+            errors.append(error)
+            shutil.rmtree(folder, ignore_errors=True)  # its output, not cached
         shutil.rmtree(cache.live(plan.key), ignore_errors=True)  # it is not training now
 
     if todo:   # nothing stale: the executor is not even made (runs/lazy.py)
@@ -285,12 +298,23 @@ def remember(plans: list[RunPlan], manifests: dict, cache: Cache) -> None:
 
 def _too_big(plan: RunPlan, out) -> RunError | None:
     """The size cap on one run's stored output (it is kept in the cache and published)."""
-    size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
+    size = _bytes_under(out)
     if size <= plan.max_output_mb * 1e6:
         return None
     return RunError(f"{plan.spec.rel}: the run's output is {size / 1e6:.1f} MB, over the limit "
                     f"of {plan.max_output_mb:g} MB ({plan.where}, post {plan.post.rel}); log "
                     "less, or raise `max_output_mb` in the front matter or physai.yaml")
+
+
+def _bytes_under(folder) -> int:
+    total = 0
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                total += _bytes_under(entry.path)
+            elif entry.is_file():
+                total += entry.stat().st_size
+    return total
 
 
 def run_error(plan: RunPlan, outcome) -> RunError:

@@ -4,12 +4,15 @@
 
 Tasks arrive as JSON lines on stdin; each answer is one JSON line on PROTOCOL_FD (the
 experiment's own prints go to stdout/stderr, which the parent keeps as a log).  A worker is
-bound to one script, so a sweep pays for ``import torch`` once per worker, not once per run.
+bound to one script, so a sweep pays for ``import torch`` once per worker, not once per run,
+and its runs share one scratch folder, the worker's own (``run_one``).
 Errors carry the script's own traceback (our frames stripped) and its file:line.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import functools
 import importlib.util
 import json
@@ -17,6 +20,7 @@ import linecache
 import os
 import platform
 import re
+import shutil
 import sys
 import time
 import traceback
@@ -157,23 +161,12 @@ def located(error: dict, root: Path) -> dict:
     return error
 
 
-def handle(task: dict, exp, root: Path) -> dict:
-    from physai_blog.runtime.experiment import draw_figure, execute_run
-
+def handle(task: dict, exp, root: Path, scratch: Path) -> dict:
+    """One task; ``scratch``: this worker's own folder (``run_one``)."""
     if task["kind"] == "run":
-        os.chdir(task["workdir"])
-        info = device_info()
-        start = time.perf_counter()
-        saved, live = task.get("checkpoints"), task.get("live")
-        written = execute_run(exp, task["params"], task["seed"], Path(task["out"]),
-                              info["device"], Path(saved) if saved else None,
-                              task.get("max_checkpoint_bytes"),
-                              Live(Path(live), task.get("name", "")) if live else None)
-        wall = time.perf_counter() - start
-        _only_logged(Path(task["out"]), written)
-        if "devices" in task:   # a run given GPUs records what it ran on
-            info.update(gpu_record())
-        return {"ok": True, "wall_time": round(wall, 3), "versions": versions(), **info}
+        return run_one(task, exp, scratch)
+    from physai_blog.runtime.experiment import draw_figure
+
     if task["kind"] == "figures":
         from physai_blog.runtime.data import load_data
 
@@ -193,6 +186,71 @@ def handle(task: dict, exp, root: Path) -> dict:
     if task["kind"] == "notebook":
         return run_notebook_task(task, root)
     raise ValueError(f"unknown task kind {task['kind']!r}")
+
+
+def run_one(task: dict, exp, scratch: Path) -> dict:
+    """One run, in ``scratch/work``: the same folder for every run of this worker, emptied
+    when each ends (its scratch files are thrown away).  Its observables are written into
+    ``scratch/out`` (``../out`` from there), then renamed to ``task["out"]``, the folder
+    the parent commits: no folder is made and deleted per run but that one."""
+    from physai_blog.runtime.experiment import execute_run
+
+    work, out = scratch / "work", scratch / "out"
+    try:
+        os.mkdir(out)
+    except FileExistsError:   # left by a run that failed before its rename
+        shutil.rmtree(out)
+        os.mkdir(out)
+    try:
+        os.chdir(work)
+    except FileNotFoundError:
+        work.mkdir(parents=True)
+        os.chdir(work)
+    info = device_info()
+    start = time.perf_counter()
+    saved, live = task.get("checkpoints"), task.get("live")
+    try:
+        written = execute_run(exp, task["params"], task["seed"], out, info["device"],
+                              Path(saved) if saved else None, task.get("max_checkpoint_bytes"),
+                              Live(Path(live), task.get("name", "")) if live else None)
+        wall = time.perf_counter() - start
+        _only_logged(out, written)
+    finally:
+        _empty(work)
+        if os.path.isdir(out):   # unless the run removed it itself
+            _hand_over(out, Path(task["out"]))
+    if "devices" in task:   # a run given GPUs records what it ran on
+        info.update(gpu_record())
+    return {"ok": True, "wall_time": round(wall, 3), "versions": versions(), **info}
+
+
+def _hand_over(out: Path, target: Path) -> None:
+    """Move a run's output folder to where the parent commits it from (usually a rename in
+    the cache's ``tmp/``; a scratch folder elsewhere may need the folder made, or a copy)."""
+    try:
+        os.rename(out, target)
+    except FileNotFoundError:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.rename(out, target)
+    except OSError as exc:
+        if exc.errno != errno.EXDEV:
+            raise
+        shutil.move(out, target)
+
+
+def _empty(folder: Path) -> None:
+    """Delete what is in ``folder`` (a run's scratch files), keeping the folder."""
+    try:
+        with os.scandir(folder) as found:
+            entries = list(found)
+    except FileNotFoundError:
+        return
+    for entry in entries:
+        if entry.is_dir(follow_symlinks=False):
+            shutil.rmtree(entry.path, ignore_errors=True)
+        else:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(entry.path)
 
 
 def _chart(reasons: list, data, name: str, path: Path, fig) -> None:
@@ -231,6 +289,7 @@ def _only_logged(out: Path, written: list[str]) -> None:
 
 def main(argv: list[str]) -> int:
     root, experiment, fd = Path(argv[0]).resolve(), argv[1], int(argv[2])
+    scratch = Path.cwd()   # the folder of its log, its own
     die_with_parent(int(os.environ.get(PARENT_ENV, "0")))
     threads = int(os.environ.get("PHYSAI_THREADS", "1"))
     answer = os.fdopen(fd, "w", buffering=1)
@@ -252,7 +311,7 @@ def main(argv: list[str]) -> int:
             reply = {"ok": False, "error": import_error, "phase": "import"}
         else:
             try:
-                reply = handle(task, exp, root)
+                reply = handle(task, exp, root, scratch)
             except BaseException as exc:  # noqa: BLE001
                 reply = {"ok": False, "error": user_traceback(exc, root)}
                 from physai_blog.runtime.experiment import ObservableError

@@ -1,10 +1,11 @@
 """A run's observables while it trains, for ``serve`` to show: never published.
 
-In a build, a run's series are flushed as they are logged (at most once a second, and at
-every checkpoint) to ``.physai-cache/live/<run key>/``: ``scalars.csv`` (the rows so far) and
-``progress.json`` (its name, step, total steps when ``log.progress`` said, start and last
-update, for an ETA).  The build deletes the folder when the run ends, whatever the outcome,
-and every build starts by deleting those a killed build left.
+In a build, a run's series are flushed as they are logged (at most once a second, from its
+first second on, and at every checkpoint) to ``.physai-cache/live/<run key>/``:
+``scalars.csv`` (the rows so far) and ``progress.json`` (its name, step, total steps when
+``log.progress`` said, start and last update, for an ETA).  The build deletes the folder
+when the run ends, whatever the outcome, and every build starts by deleting those a killed
+build left.
 """
 
 from __future__ import annotations
@@ -38,7 +39,10 @@ class Live:
         self.folder = Path(folder)
         self.name = name
         self.started = time.time()
-        self.flushed = 0.0
+        # The first flush after a second of training (or at a checkpoint): a shorter run is
+        # never written here (serve would show it for a blink, and a sweep of short runs
+        # paid a folder and two files a run).
+        self.flushed = time.monotonic()
         self.step = None
         self.total = None
 
