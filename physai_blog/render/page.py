@@ -252,12 +252,14 @@ def render_post_body(post: Post, config: SiteConfig, root: Path, obs: Observable
                      figures: dict[str, FigurePlan], experiment_name: str | None,
                      keep_going: bool, bibliography: Bibliography,
                      converter=None, fragments: Fragments | None = None,
-                     posts: dict | None = None, embeds=None) -> RenderedPost:
+                     posts: dict | None = None, embeds=None,
+                     make_renderer=PostRenderer) -> RenderedPost:
     """``fragments``: the post's formulas and code blocks kept from its last render;
     ``posts``: every post of the blog (by slug), for links between them; ``embeds(slug)``:
-    another post's renderer, for what this one embeds from it."""
-    renderer = PostRenderer(post, config, root, obs, figures, experiment_name, keep_going,
-                            bibliography, fragments, posts, embeds)
+    another post's renderer, for what this one embeds from it; ``make_renderer``: a
+    PostRenderer's class (serve's, for a post whose runs still train)."""
+    renderer = make_renderer(post, config, root, obs, figures, experiment_name, keep_going,
+                             bibliography, fragments, posts, embeds)
     html, toc = render_markdown(post.body, post.rel, post.body_line, renderer.handlers(),
                                 renderer.math, converter=converter, fragments=fragments,
                                 dialect=post.markdown or config.markdown)

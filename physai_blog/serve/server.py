@@ -78,6 +78,7 @@ class DevServer:
     def build_once(self, reason: str = "") -> BuildState:
         start = time.perf_counter()
         error = None
+        self.previews.building.set()
         try:
             if self._build is not None:
                 self._build(self.root)
@@ -98,6 +99,7 @@ class DevServer:
         except Exception:  # a bug must not take the server down: show it like a build error
             error = "internal error (please report it):\n" + traceback.format_exc()
         seconds = time.perf_counter() - start
+        self.previews.settle()   # before the open pages reload: they get the build's files
         with self.changed:
             self.count += 1
             self.state = BuildState(f"{self.token}-{self.count}", error, seconds)
