@@ -17,12 +17,10 @@ returns its results; nothing downstream writes into a plan.
 from __future__ import annotations
 
 import time
-from concurrent.futures import wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from physai_blog.artifacts.post import post_downloads
 from physai_blog.content.config import SiteConfig, load_config
 from physai_blog.content.post_index import PostIndex, schema_of
 from physai_blog.content.posts import Post, load_posts
@@ -98,7 +96,7 @@ def run_pipeline(options: BuildOptions, *, executor: Executor | None, on_event, 
                 drawing.settle()
         if report.errors and not options.keep_going:
             raise_errors(report.errors)
-        report.write = write_site(options.root / SITE_DIR, files, cache.root / "site-files.json",
+        report.write = write_site(options.root / SITE_DIR, files, cache.root / "site-files.sealed",
                                   link_from=cache.root)
         remember(options, inputs, report, files, cache, started)
     report.seconds = time.perf_counter() - start
@@ -108,7 +106,7 @@ def run_pipeline(options: BuildOptions, *, executor: Executor | None, on_event, 
 def load(options: BuildOptions, report: BuildReport) -> Inputs:
     root = options.root
     config = load_config(root)
-    index = PostIndex(root / CACHE_DIR / "post-index.json", DIGESTS.digest, schema_of(DIGESTS.digest))
+    index = PostIndex(root / CACHE_DIR / "post-index.sealed", DIGESTS.digest, schema_of(DIGESTS.digest))
     posts = load_posts(root, report.warnings, options.drafts, root / CACHE_DIR / "front-matter.json",
                        index)
     if options.only is not None and options.only not in {p.slug for p in posts}:
@@ -240,7 +238,10 @@ class Drawing:
     def settle(self) -> None:
         """Wait until the batch is over, whatever it raised (the build raises its own)."""
         if self.future is not None:
-            wait([self.future])
+            try:
+                self.future.exception()   # blocks until done; what it raised is not ours
+            except Exception:             # cancelled
+                pass
 
     def figures(self, ctx: Context) -> FiguresDone:
         """Wait for the figures; their errors stop the build (unless --keep-going)."""
@@ -329,6 +330,10 @@ def render(ctx: Context, inputs: Inputs, runs: dict[str, list[Run]], drawing: Dr
 def gather(ctx: Context, inputs: Inputs, runs: dict[str, list[Run]],
            rendered: Rendered) -> dict[str, bytes | Path]:
     """Each published post's downloads: raw data, figure zips, code, reproduce.zip."""
+    if not rendered.due:
+        return {}
+    from physai_blog.artifacts.post import post_downloads  # edge: zip and CSV writers
+
     files: dict[str, bytes | Path] = {}
     for post, url, figures in rendered.due:
         downloads = post_downloads(ctx.cache, ctx.options.root, post,

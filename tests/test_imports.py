@@ -57,6 +57,8 @@ EDGES = {
                                                       "a figure is due",
     ("output/write.py", "ctypes"): "renameat2, Linux only",
     ("output/write.py", "ctypes.util"): "renameat2, Linux only",
+    ("pipeline.py", "physai_blog.artifacts.post"): "zip and CSV writers, only for a post "
+                                                   "with an experiment",
     ("pipeline.py", "physai_blog.runs.cluster"): "Dask is an optional extra",
     ("pipeline.py", "physai_blog.runs.executor"): "the local pool, only once a task is due",
     ("runs/notebooks.py", "physai_blog.runs.executor"): "the pool, only once a notebook is due",

@@ -86,10 +86,10 @@ def test_a_title_edit_reaches_the_site_wide_pages(tmp_path):
 def test_a_post_changed_while_the_build_runs_is_an_error(tmp_path):
     root = text_blog(tmp_path / "blog")
     build(root)
-    index = PostIndex(root / ".physai-cache" / "post-index.json", DIGESTS.digest, "x")
+    index = PostIndex(root / ".physai-cache" / "post-index.sealed", DIGESTS.digest, "x")
     load_posts(root, [], index=index)   # learns every post under schema "x"
     index.save()
-    index = PostIndex(root / ".physai-cache" / "post-index.json", DIGESTS.digest, "x")
+    index = PostIndex(root / ".physai-cache" / "post-index.sealed", DIGESTS.digest, "x")
     posts = {p.slug: p for p in load_posts(root, [], index=index)}
     assert "_body" in vars(posts["p2"]) and vars(posts["p2"])["_body"] is None  # not read yet
     path = root / "posts" / "2026-01-02-p2.md"
@@ -102,7 +102,7 @@ def test_a_post_changed_while_the_build_runs_is_an_error(tmp_path):
 
 def test_what_a_post_depends_on_outside_its_file_is_checked_each_time(tmp_path):
     root = text_blog(tmp_path / "blog", 2)
-    path = root / ".physai-cache" / "post-index.json"
+    path = root / ".physai-cache" / "post-index.sealed"
     (root / ".physai-cache").mkdir()
     warnings: list[str] = []
     index = PostIndex(path, DIGESTS.digest, "x")
@@ -134,7 +134,7 @@ def test_warnings_of_an_indexed_post_are_repeated(tmp_path):
 def test_a_damaged_or_foreign_index_is_ignored(tmp_path, reads):
     root = text_blog(tmp_path / "blog", 3)
     build(root)
-    index = root / ".physai-cache" / "post-index.json"
+    index = root / ".physai-cache" / "post-index.sealed"
     saved = sealed.read(index)
     assert saved is not None and len(saved["entries"]) == 3
     index.write_bytes(index.read_bytes()[:-40])   # truncated: fails its checksum
@@ -159,3 +159,18 @@ def test_a_damaged_cached_page_is_rendered_again(tmp_path, reads):
     assert any("is corrupt" in w and "fails its sha256" in w for w in report.warnings)
     assert "Body of post 2" in (root / "site/posts/p2/index.html").read_text()
     assert site_files(root / "site") == fresh_site(root, tmp_path)
+
+
+def test_a_sealed_file_reads_back_only_when_whole_and_ours(tmp_path):
+    path = tmp_path / "x.sealed"
+    value = {"a": [1, 2.5, "t", None, True], "b": {"c": []}}
+    assert sealed.write(path, value) and sealed.read(path) == value
+    whole = path.read_bytes()
+    head, _, body = whole.partition(b"\n")
+    foreign = head.replace(sealed.HEADER, sealed.HEADER.replace(b"physai-sealed 1",
+                                                                b"physai-sealed 1 cpython-39"))
+    for damaged in (whole[:-1], whole + b"x", foreign + b"\n" + body, b"", b"\n"):
+        path.write_bytes(damaged)
+        assert sealed.read(path) is None
+    assert sealed.read(tmp_path / "missing") is None
+    assert not sealed.write(tmp_path / "no-such-folder" / "x.sealed", value)

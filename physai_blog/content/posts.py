@@ -339,10 +339,12 @@ def post_files(root: Path) -> list[Path]:
     """Every ``posts/*.md`` but hidden ones (editor locks, ``._x.md``).  A broken symlink, a
     symlink loop or a folder named ``x.md`` is kept, so that reading it reports the problem."""
     folder = root / POSTS_DIR
-    if not folder.is_dir():
+    try:
+        names = sorted(name for name in os.listdir(folder)
+                       if name.endswith((".md", ".ipynb")) and not name.startswith("."))
+    except OSError:   # no posts/ folder (or not a folder)
         return []
-    return sorted(p for p in folder.iterdir()
-                  if p.suffix in (".md", ".ipynb") and not p.name.startswith("."))
+    return [folder / name for name in names]
 
 
 def load_posts(root: Path, warnings: list[str], include_drafts: bool = False,

@@ -19,7 +19,7 @@ from physai_blog.render.embeds import embedded_slugs
 from physai_blog.render.page import CachedPage
 from physai_blog.runs.digests import DIGESTS
 
-FILE = "page-index.json"
+FILE = "page-index.sealed"
 
 
 class PageIndex:

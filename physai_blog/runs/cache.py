@@ -184,7 +184,7 @@ class Cache:
 
     # -- single-file entries (rendered pages): one data file and its manifest, no folder -----
     def file_path(self, kind: str, key: str, suffix: str) -> Path:
-        return self.root / kind / f"{key}{suffix}"
+        return Path(f"{self.root}/{kind}/{key}{suffix}")   # one parse: asked once per page
 
     def put_file(self, kind: str, key: str, data: bytes, info: dict, suffix: str) -> dict:
         """Store ``data`` as ``<kind>/<key><suffix>`` with ``<key>.json`` beside it (written

@@ -11,10 +11,9 @@ One case stat cannot tell: a second write in the same timestamp tick as the firs
 same size.  So a digest taken less than ``RACY`` seconds after the file last changed is not
 kept (git's "racily clean" rule): a just-edited post is hashed again until it has settled.
 
-The kept digests live in ``.physai-cache/input-digests.json`` (its first line is the sha256
-of the rest; a damaged file is ignored), so a fresh process stats its inputs instead of
-reading them.  Only on POSIX, where
-ctime is the change time; elsewhere every digest is computed.
+The kept digests live in ``.physai-cache/input-digests.sealed`` (checksummed, ``sealed.py``;
+a damaged file is ignored), so a fresh process stats its inputs instead of reading them.
+Only on POSIX, where ctime is the change time; elsewhere every digest is computed.
 """
 
 from __future__ import annotations
@@ -27,7 +26,7 @@ from pathlib import Path
 from physai_blog import sealed
 
 RACY = 2.0            # seconds: a file changed this recently is hashed again next time
-FILE = "input-digests.json"
+FILE = "input-digests.sealed"
 TRUSTED = os.name == "posix"
 
 
