@@ -8,6 +8,7 @@ import json
 import os
 from pathlib import Path
 
+from physai_blog import sealed
 from physai_blog.output.write import SITE_MANIFEST, write_site
 
 
@@ -34,7 +35,7 @@ def site_v(n: int) -> dict[str, bytes]:
 
 
 def test_a_one_file_edit_replaces_one_file_and_keeps_the_old_site_as_back_buffer(tmp_path):
-    site, state = tmp_path / "site", tmp_path / "cache" / "site-files.json"
+    site, state = tmp_path / "site", tmp_path / "cache" / "site-files.sealed"
     state.parent.mkdir()
     for n in range(4):
         report = write_site(site, site_v(n), state)
@@ -51,7 +52,7 @@ def test_a_one_file_edit_replaces_one_file_and_keeps_the_old_site_as_back_buffer
 
 
 def test_a_tampered_back_buffer_or_site_never_leaks_into_the_new_site(tmp_path):
-    site, state = tmp_path / "site", tmp_path / "cache" / "site-files.json"
+    site, state = tmp_path / "site", tmp_path / "cache" / "site-files.sealed"
     state.parent.mkdir()
     outside = tmp_path / "outside.txt"
     outside.write_bytes(b"do not touch")
@@ -78,14 +79,14 @@ def test_a_tampered_back_buffer_or_site_never_leaks_into_the_new_site(tmp_path):
 
 
 def test_a_lost_or_garbled_state_file_costs_speed_not_correctness(tmp_path):
-    site, state = tmp_path / "site", tmp_path / "cache" / "site-files.json"
+    site, state = tmp_path / "site", tmp_path / "cache" / "site-files.sealed"
     state.parent.mkdir()
     write_site(site, site_v(0), state)
     write_site(site, site_v(1), state)
     state.write_text("{not json")
     write_site(site, site_v(2), state)
     assert_exact(site, site_v(2))
-    state.write_text(json.dumps({"site": {"index.html": [[1, 2, 3, "x"]]}, "sources": []}))
+    sealed.write(state, {"site": {"index.html": [[1, 2, 3, "x"]]}, "sources": []})
     write_site(site, site_v(3), state)
     assert_exact(site, site_v(3))
     state.unlink()
@@ -94,12 +95,12 @@ def test_a_lost_or_garbled_state_file_costs_speed_not_correctness(tmp_path):
 
 
 def test_files_read_from_the_cache_are_hashed_only_when_they_change(tmp_path):
-    site, state = tmp_path / "site", tmp_path / "cache" / "site-files.json"
+    site, state = tmp_path / "site", tmp_path / "cache" / "site-files.sealed"
     state.parent.mkdir()
     page = tmp_path / "cache" / "page.html"
     page.write_bytes(b"<p>one</p>")
     write_site(site, {"index.html": page}, state)
-    sources = json.loads(state.read_text())["sources"]
+    sources = sealed.read(state)["sources"]
     assert sources[str(page)][3] == hashlib.sha256(b"<p>one</p>").hexdigest()
     page.unlink()                                # a new entry at the same path
     page.write_bytes(b"<p>two</p>")
@@ -115,7 +116,7 @@ def test_files_from_the_cache_are_hard_linked_and_others_copied(tmp_path):
     elsewhere = tmp_path / "include.html"             # a blog file (al-folio include)
     elsewhere.write_bytes(b"<p>include</p>")
     files = {"index.html": page, "include.html": elsewhere, "feed.xml": b"<feed/>"}
-    write_site(site, files, cache / "site-files.json", link_from=cache)
+    write_site(site, files, cache / "site-files.sealed", link_from=cache)
     assert_exact(site, {"index.html": b"<p>cached</p>", "include.html": b"<p>include</p>",
                         "feed.xml": b"<feed/>"})
     assert os.stat(site / "index.html").st_ino == os.stat(page).st_ino

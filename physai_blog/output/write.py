@@ -20,6 +20,8 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
+from physai_blog import sealed
+
 SITE_MANIFEST = ".physai-site.json"
 RENAME_EXCHANGE = 2
 AT_FDCWD = -100
@@ -110,22 +112,22 @@ def _load_state(state: Path | None) -> tuple[dict, dict]:
     """(site rel -> [[inode, size, mtime, ctime, sha256], ...] for the files this program
     wrote and has not seen changed since, in site/ and in the back buffer;
     source path -> [inode, size, mtime, sha256] of the cache files it last read)."""
-    try:
-        saved = json.loads(state.read_text()) if state is not None else {}
-    except (OSError, ValueError):
-        return {}, {}
+    saved = sealed.read(state) if state is not None else None
     if not isinstance(saved, dict) or not isinstance(saved.get("site"), dict) \
             or not isinstance(saved.get("sources"), dict):
         return {}, {}
     return saved["site"], saved["sources"]
 
 
-def _is_known(known: dict, rel: str, path: str, digest: str) -> bool:
-    """``path`` is a file we wrote with these bytes (its inode, size, mtime and ctime say
-    so)."""
+def _is_known(known: dict, rel: str, path: str, digest: str) -> list | None:
+    """The record saying ``path`` is a file we wrote with these bytes (its inode, size, mtime
+    and ctime now are the recorded ones), or None."""
     here = _stat(path)
-    return here is not None and any(isinstance(r, list) and r[:4] == here and r[4:] == [digest]
-                                    for r in known.get(rel, ()))
+    if here is not None:
+        for record in known.get(rel, ()):
+            if isinstance(record, list) and record[:4] == here and record[4:] == [digest]:
+                return record
+    return None
 
 
 def _inventory(folder: Path) -> tuple[dict[str, bool], set[str]]:
@@ -234,10 +236,10 @@ def write_site(site: Path, files: dict[str, bytes | Path],
         return None
 
     back = state.with_name("site-back") if state is not None else None
-    stage = None
+    stage, verified = None, {}
     if _usable_back(back, site):
         try:
-            written, unchanged = _update_back(back, all_digests, known, source, put)
+            written, unchanged = _update_back(back, all_digests, known, source, put, verified)
             stage = back
         except OSError:
             shutil.rmtree(back, ignore_errors=True)
@@ -246,12 +248,10 @@ def write_site(site: Path, files: dict[str, bytes | Path],
         shutil.rmtree(stage, ignore_errors=True)
         written, unchanged = _fill(stage, all_digests, source, put)
     removed = len(set(old_digests) - set(digests))
-    after = _known_after(site, stage, all_digests, old_digests, known)
+    after = _known_after(stage, all_digests, old_digests, known, verified)
     _swap(site, stage, back)
     if state is not None:   # renames keep inodes: these records hold for site/ and back
-        tmp = state.with_name(f".{state.name}.{os.getpid()}")
-        tmp.write_text(json.dumps({"site": after, "sources": new.sources}, sort_keys=True))
-        os.replace(tmp, state)
+        sealed.write(state, {"site": after, "sources": new.sources})
     return WriteReport(written, unchanged, removed, True)
 
 
@@ -264,20 +264,24 @@ def _previous_digests(previous: Path) -> dict:
     return old if isinstance(old, dict) else {}
 
 
-def _known_after(site: Path, stage: Path, digests: dict, old_digests: dict,
-                 known: dict) -> dict[str, list]:
-    """What is known after the swap: the new site (the stage), and the old one (the next
-    back buffer) where its files are still ours."""
+def _known_after(stage: Path, digests: dict, old_digests: dict, known: dict,
+                 verified: dict) -> dict[str, list]:
+    """What is known after the swap: each file of the new site (the stage; ``verified``:
+    those just checked against their record, whose stat has not moved since), and the records
+    of the old site's files (the next back buffer).  Those are carried without a stat: a
+    record is trusted only once a later lstat matches it, and any write moves the ctime."""
     after: dict[str, list] = {}
     for rel, digest in digests.items():
-        here = _stat(f"{stage}/{rel}")
-        if here is not None:
-            after[rel] = [here + [digest]]
+        record = verified.get(rel)
+        if record is None:
+            here = _stat(f"{stage}/{rel}")
+            record = here + [digest] if here is not None else None
+        if record is not None:
+            after[rel] = [record]
     for rel, digest in old_digests.items():
-        current = f"{site}/{rel}"
-        if isinstance(digest, str) and _is_known(known, rel, current, digest):
-            record = _stat(current) + [digest]
-            if record not in after.setdefault(rel, []):
+        for record in known.get(rel, ()):
+            if isinstance(record, list) and record[4:] == [digest] and \
+                    record not in after.setdefault(rel, []):
                 after[rel].append(record)
     return after
 
@@ -306,9 +310,10 @@ def _fill(stage: Path, digests: dict[str, str], source, put) -> tuple[int, int]:
     return written, unchanged
 
 
-def _update_back(back: Path, digests: dict[str, str], known: dict, source,
-                 put) -> tuple[int, int]:
-    """Make the back buffer hold exactly the wanted files; (written, kept or linked)."""
+def _update_back(back: Path, digests: dict[str, str], known: dict, source, put,
+                 verified: dict) -> tuple[int, int]:
+    """Make the back buffer hold exactly the wanted files; (written, kept or linked).
+    ``verified`` receives the record of each file kept as it was."""
     entries, folders = _inventory(back)
     needed = set()
     for rel in digests:
@@ -322,7 +327,9 @@ def _update_back(back: Path, digests: dict[str, str], known: dict, source,
     written = unchanged = 0
     for rel in sorted(digests):
         target = f"{back}/{rel}"
-        if entries.get(rel) and _is_known(known, rel, target, digests[rel]):
+        record = _is_known(known, rel, target, digests[rel]) if entries.get(rel) else None
+        if record is not None:
+            verified[rel] = record
             unchanged += 1
             continue
         if rel in folders:                       # a folder where a file belongs

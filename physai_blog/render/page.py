@@ -318,6 +318,7 @@ class CachedPage:
     failed_claims: list = field(default_factory=list)
     extra_files: dict = field(default_factory=dict)
     links: list = field(default_factory=list)
+    sha256: str = ""          # of the page's bytes in the cache
 
 
 def templates_digest(root: Path) -> str:
