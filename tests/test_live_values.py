@@ -13,11 +13,14 @@ from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 
-from conftest import CONFIG, make_blog
+from conftest import CONFIG, FAST_EXPERIMENT, FAST_POST, make_blog
 from test_serve import get, wait_for
 
+from physai_blog.build import build
 from physai_blog.runtime import live
+from physai_blog.serve.provisional import FINISHED, RUNNING, RunState, render_page
 from physai_blog.serve.server import DevServer
 
 EXPERIMENT = '''\
@@ -153,3 +156,75 @@ def test_live_flushes_what_a_throttled_update_held_back_and_nothing_once_closed(
     time.sleep(0.3)   # several intervals: a timer left armed would have written by now
     assert json.loads((folder / "values.json").read_text()) in ({"a": 2}, {"a": 3})
     assert not [p.name for p in folder.iterdir() if p.name.startswith(".")], "no temp file"
+
+
+SWEEP_EXPERIMENT = '''\
+from physai_blog import Experiment
+
+exp = Experiment(params={"n": 1}, sweep={"n": [1, 2, 4, 8]}, seeds=[0])
+
+
+@exp.run
+def train(params, seed, log):
+    log.value("y", 3.0 * params["n"] ** 2)
+'''
+SWEEP_POST = '''\
+---
+title: Sweep
+date: 2026-03-03
+experiment: experiments/sweep.py
+---
+
+At n=1: {{ value("y", n=1) }}; at n=8: {{ value("y", n=8) }}; exponent {{ fit("y", "n") }};
+as the other post found, {{ value("fast:total") }}.
+
+{{ claim('exponent("y", "n") > 1.9', "y grows as n squared") }}
+'''
+
+
+def test_a_sweeps_fit_and_claim_are_pending_until_three_cells_logged_then_running(tmp_path):
+    """The library function serve calls, on a built sweep whose last cells are made to look
+    unfinished: their cache entries stand in for live folders holding what they logged."""
+    root = make_blog(tmp_path / "blog", posts={"2026-03-03-sweep.md": SWEEP_POST,
+                                               "2026-02-01-fast.md": FAST_POST},
+                     experiments={"sweep.py": SWEEP_EXPERIMENT, "fast.py": FAST_EXPERIMENT},
+                     config=CONFIG)
+    build(root, jobs=1)
+    cache = root / ".physai-cache"
+    runs = []
+    for key in (cache / "runs").iterdir():
+        manifest = json.loads((key / "manifest.json").read_text())
+        if manifest["experiment"] != "experiments/sweep.py":
+            continue
+        runs.append([str(key), f"n-{manifest['cell']['n']}_seed-0", manifest["params"],
+                     manifest["cell"], 0])
+    runs.sort(key=lambda run: run[3]["n"])
+    preview = {"post": "posts/2026-03-03-sweep.md", "experiment": "experiments/sweep.py",
+               "sweep": {"n": [1, 2, 4, 8]}, "runs": runs}
+    empty = tmp_path / "not-logged-yet"
+    empty.mkdir()
+
+    def page(*logged: bool) -> str:   # the first two cells finished, the others running
+        states = [RunState(run[1], Path(run[0]), FINISHED) for run in runs[:2]]
+        states += [RunState(run[1], Path(run[0]) if has else empty, RUNNING, 7, 10)
+                   for run, has in zip(runs[2:], logged)]
+        html, folder = render_page(root, preview, states)
+        assert folder == "posts/sweep/"
+        return html.decode()
+
+    html = page(False, False)
+    assert 'class="value" href="data/values.csv" title="y, n=1">3<' in html, "final: unmarked"
+    assert 'title="pending: no run has logged &#x27;y&#x27; yet (step 7 of 10)">pending' in html
+    assert "a power-law fit needs at least 3 positive points" in html
+    assert "claim-pending physai-pending" in html and "claim-fail" not in html
+    assert "2 of 4 runs finished; 2 training (n-4_seed-0 at step 7 of 10, n-8_seed-0 at" in html
+    assert '>5</a><sup class="embed-note">' in html, "another post's, as its build has it"
+
+    html = page(True, True)
+    assert "physai-pending" not in html.split('id="physai-provisional"')[1].split("</div>")[1]
+    assert ('class="physai-running value" href="data/values.csv" title="running: step 7 of '
+            '10, from 1 of 1 seed; y, n=8">192<') in html
+    assert ('class="physai-running fit" title="running: n-4_seed-0 at step 7 of 10, '
+            'n-8_seed-0 at step 7 of 10, 2 finished, from 4 of 4 runs;') in html
+    assert ">2.00 ± 0.00<" in html and "claim-running physai-running" in html
+    assert not (root / ".physai-cache/preview").exists(), "the caller writes the page"

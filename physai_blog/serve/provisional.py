@@ -25,7 +25,8 @@ from physai_blog.content.posts import load_posts, read_post
 from physai_blog.content.spec import load_spec
 from physai_blog.errors import InputError, where
 from physai_blog.figures.draw import FigurePlan
-from physai_blog.paths import post_dir
+from physai_blog.paths import CACHE_DIR, post_dir
+from physai_blog.render.embeds import embedded_slugs
 from physai_blog.render.embeds import split as split_embed
 from physai_blog.render.markup import Converters
 from physai_blog.render.page import (
@@ -43,6 +44,8 @@ from physai_blog.render.values import (
     format_number,
     parse_claim,
 )
+from physai_blog.runs.cache import Cache
+from physai_blog.runs.plan import plan_runs
 
 FINISHED, RUNNING, WAITING = "finished", "running", "not started"
 
@@ -87,17 +90,17 @@ class RunState:
 def run_states(preview: dict, cache_root: Path, progress: dict) -> list[RunState]:
     """Each run of ``preview``: finished (its cache entry is there), running (its live folder
     reports progress) or not started.  ``progress``: live key -> ``live.running``'s entry."""
-    out = []
+    cache, out = Cache(cache_root), []
     for path, label, *_ in preview["runs"]:
-        key = Path(path).name
-        done = cache_root / "runs" / key
+        key = Path(path).name   # the run's key: its entry's folder, or its live folder
+        done = cache.path("runs", key)
         if (done / "manifest.json").is_file():   # an entry is committed whole (a rename)
             out.append(RunState(label, done, FINISHED))
         elif key in progress:
-            out.append(RunState(label, cache_root / "live" / key, RUNNING,
-                                progress[key].get("step"), progress[key].get("total")))
+            out.append(RunState(label, cache.live(key), RUNNING, progress[key].get("step"),
+                                progress[key].get("total")))
         else:
-            out.append(RunState(label, cache_root / "live" / key, WAITING))
+            out.append(RunState(label, cache.live(key), WAITING))
     return out
 
 
@@ -143,9 +146,12 @@ class ProvisionalRenderer(PostRenderer):
         self.claim_states: dict[int, tuple[str, str, str]] = {}   # number -> class, mark, text
 
     def handle(self, d) -> str:
-        if split_embed(d) is not None:   # another post's: the build's page shows it
-            return self.pending("from another post, shown once this build is done")
-        return super().handle(d)
+        if split_embed(d) is None:
+            return super().handle(d)
+        try:   # another post's figure or number, as its last build has it (``embedded``)
+            return super().handle(d)
+        except InputError as exc:
+            return self.pending(f"from another post: {message(exc)}")
 
     def next_id(self) -> str:
         self.marks += 1
@@ -198,7 +204,10 @@ class ProvisionalRenderer(PostRenderer):
                                          "run"))
 
     def claim(self, call, obs: Observables | None = None) -> str:
-        """Checked on the runs that have logged what it reads; pending while none has."""
+        """Checked on the runs that have logged what it reads; pending while none has.
+        ``obs``: another post's values (finished), for a claim that embeds them."""
+        if obs is not None:
+            return super().claim(call, obs)
         expr, text, rel = call.args[0], call.args[-1], self.post.rel
         names = claim_names(expr)
         runs = self.obs.select(call.cell, rel, call.line)
@@ -245,9 +254,11 @@ def render_page(root: Path, preview: dict, states: list[RunState]) -> tuple[byte
     post = read_post(root / preview["post"], root, [])
     spec = load_spec(root / preview["experiment"], root)
     bib = config.bibliography
-    posts = None
-    if "{% post_url" in post.body or "{% link" in post.body:   # links to other posts
+    bibliography = Bibliography(root / bib if bib else None, bib)
+    posts, embeds = None, None
+    if "{% post_url" in post.body or "{% link" in post.body or embedded_slugs(post.body):
         posts = {p.slug: p for p in load_posts(root, [], include_drafts=True)}
+        embeds = embedded(root, config, bibliography, posts)
     made = []
 
     def make(*args) -> ProvisionalRenderer:
@@ -255,14 +266,39 @@ def render_page(root: Path, preview: dict, states: list[RunState]) -> tuple[byte
         return made[-1]
 
     item = render_post_body(post, config, root, partial_observables(preview, states),
-                            {name: FigurePlan(spec, figure, [], "")
-                             for name, figure in spec.figures.items()},
-                            spec.path.name, True, Bibliography(root / bib if bib else None, bib),
-                            Converters(), None, posts, None, make_renderer=make)
+                            figure_plans(spec), spec.path.name, True, bibliography,
+                            Converters(), None, posts, embeds, make_renderer=make)
     html = render_post_page(environment(root), config, item).decode()
     html = mark_claims(html, made[0].claim_states, item.claims)
     layout = hashlib.sha256(post.body.encode()).hexdigest()[:16]
     return provisional(html, banner(states), layout).encode(), post_dir(post, config.permalink)
+
+
+def figure_plans(spec) -> dict[str, FigurePlan]:
+    """What a page needs of each figure: its name, file, caption (its key is the build's)."""
+    return {name: FigurePlan(spec, figure, [], "") for name, figure in spec.figures.items()}
+
+
+def embedded(root: Path, config, bibliography: Bibliography, posts: dict):
+    """``make(slug)`` for the posts this one embeds from: their renderer with the values of
+    their last build (every run of theirs in the cache; else None, and the embed is pending)."""
+    cache = Cache(root / CACHE_DIR)
+
+    def make(slug: str):
+        post = posts.get(slug)
+        if post is None or not post.experiment:
+            return None
+        spec = load_spec(root / post.experiment, root)
+        plans = plan_runs(post, spec, config.timeout, config.max_output_mb)
+        if not all((cache.path("runs", p.key) / "manifest.json").is_file() for p in plans):
+            return None
+        obs = Observables([RunValues(p.label, p.cell, p.seed,
+                                     read_values(cache.path("runs", p.key)), p.params)
+                           for p in plans], spec.sweep)
+        return (PostRenderer(post, config, root, obs, figure_plans(spec), spec.path.name, True,
+                             bibliography, posts=posts), post.title,
+                post_dir(post, config.permalink))
+    return make
 
 
 def mark_claims(html: str, states: dict, claims: list[ClaimCheck]) -> str:
