@@ -231,14 +231,13 @@ def write_site(site: Path, files: dict[str, bytes | Path],
         stage = site.with_name(f".{site.name}.new-{os.getpid()}")
         shutil.rmtree(stage, ignore_errors=True)
         written, unchanged = _fill(stage, all_digests, source, put)
-    removed = len(set(old_digests) - set(digests))
-    after = _known_after(stage, all_digests, old_digests, known, verified)
-    staged = tree.record(stage, all_digests)
+    records = (_known_after(stage, all_digests, old_digests, known, verified),
+               tree.record(stage, all_digests))
     _swap(site, stage, back)
     if state is not None:   # renames keep inodes: these records hold for site/ and back
-        sealed.write(state, {"site": after, "sources": new.sources,
-                             "trees": {"site": staged, "back": trees.get("site")}})
-    return WriteReport(written, unchanged, removed, True)
+        sealed.write(state, {"site": records[0], "sources": new.sources,
+                             "trees": {"site": records[1], "back": trees.get("site")}})
+    return WriteReport(written, unchanged, len(set(old_digests) - set(digests)), True)
 
 
 def _previous_digests(previous: Path) -> dict:
