@@ -21,7 +21,8 @@ PACKAGE = Path(__file__).resolve().parents[1] / "physai_blog"
 
 NO_OP_MODULES = {
     "physai_blog", "physai_blog.build", "physai_blog.context", "physai_blog.errors",
-    "physai_blog.paths", "physai_blog.output", "physai_blog.output.write", "physai_blog.runs",
+    "physai_blog.paths", "physai_blog.output", "physai_blog.output.write",
+    "physai_blog.output.tree", "physai_blog.runs",
     "physai_blog.runs.fingerprint", "physai_blog.runs.digests", "physai_blog.sealed",
     "physai_blog.cli.summary",
     "physai_blog.cli", "physai_blog.cli.main", "physai_blog.cli.options",

@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 from physai_blog import sealed
+from physai_blog.output import tree
 from physai_blog.output.write import SITE_MANIFEST, write_site
 
 
@@ -121,3 +122,41 @@ def test_files_from_the_cache_are_hard_linked_and_others_copied(tmp_path):
                         "feed.xml": b"<feed/>"})
     assert os.stat(site / "index.html").st_ino == os.stat(page).st_ino
     assert os.stat(site / "include.html").st_ino != os.stat(elsewhere).st_ino   # never the blog's
+
+
+def test_folder_records_spare_the_listing_and_any_change_to_a_folder_voids_them(
+        tmp_path, monkeypatch):
+    site, state = tmp_path / "site", tmp_path / "cache" / "site-files.sealed"
+    state.parent.mkdir()
+    listed = []
+    real_listing = tree.listing
+    monkeypatch.setattr(tree, "listing", lambda folder: listed.append(folder.name)
+                        or real_listing(folder))
+    for n in range(3):
+        write_site(site, site_v(n), state)
+    listed.clear()
+    write_site(site, site_v(3), state)            # nothing touched: the records hold
+    assert listed == [] and assert_exact(site, site_v(3)) is None
+    back = state.parent / "site-back"
+    tampers = (lambda: (back / "posts/p6/stray.html").write_bytes(b"stray"),
+               lambda: (back / "stray.txt").write_bytes(b"stray"),
+               lambda: (back / "posts/p7/index.html").unlink(),
+               lambda: (back / "posts/p8/index.html").rename(back / "posts/p8/x.html"),
+               lambda: os.symlink("/etc/hostname", back / "posts/p9/link.html"))
+    for version, tamper in enumerate(tampers, start=4):
+        tamper()
+        listed.clear()
+        write_site(site, site_v(version), state)
+        assert listed == ["site-back"]            # the tampered back buffer, listed in full
+        assert_exact(site, site_v(version))
+
+
+def test_a_file_added_to_an_unchanged_site_is_seen(tmp_path):
+    site, state = tmp_path / "site", tmp_path / "cache" / "site-files.sealed"
+    state.parent.mkdir()
+    write_site(site, site_v(0), state)
+    write_site(site, site_v(1), state)
+    assert not write_site(site, site_v(1), state).swapped     # nothing to do
+    (site / "posts/p3/stray.html").write_bytes(b"from an experiment")
+    assert write_site(site, site_v(1), state).swapped
+    assert_exact(site, site_v(1))

@@ -167,8 +167,8 @@ def test_a_sealed_file_reads_back_only_when_whole_and_ours(tmp_path):
     assert sealed.write(path, value) and sealed.read(path) == value
     whole = path.read_bytes()
     head, _, body = whole.partition(b"\n")
-    foreign = head.replace(sealed.HEADER, sealed.HEADER.replace(b"physai-sealed 1",
-                                                                b"physai-sealed 1 cpython-39"))
+    foreign = head.replace(sealed.HEADER, sealed.HEADER.replace(b"physai-sealed 2",
+                                                                b"physai-sealed 2 cpython-39"))
     for damaged in (whole[:-1], whole + b"x", foreign + b"\n" + body, b"", b"\n"):
         path.write_bytes(damaged)
         assert sealed.read(path) is None

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from physai_blog import sealed
+from physai_blog.output import tree
 
 SITE_MANIFEST = ".physai-site.json"
 RENAME_EXCHANGE = 2
@@ -75,10 +76,11 @@ def recover(site: Path) -> None:
         shutil.rmtree(stale, ignore_errors=True)
 
 
-def _intact(site: Path, sizes: dict[str, int]) -> bool:
+def _intact(site: Path, sizes: dict[str, int], kept) -> bool:
     """Cheap check that nobody added, removed or resized a file of the site since it was
-    written (e.g. an experiment writing into ``site/``): if so the site is written again."""
-    entries, _ = _inventory(site)
+    written (e.g. an experiment writing into ``site/``): if so the site is written again.
+    ``kept``: the site's folders as recorded when it was staged (``tree.py``)."""
+    entries, _ = tree.known_listing(site, kept) or tree.listing(site)
     entries.pop(SITE_MANIFEST, None)
     if set(entries) != set(sizes) or not all(entries.values()):
         return False
@@ -108,15 +110,17 @@ def _stat(path: str) -> list[int] | None:
         if stat.S_ISREG(st.st_mode) else None
 
 
-def _load_state(state: Path | None) -> tuple[dict, dict]:
+def _load_state(state: Path | None) -> tuple[dict, dict, dict]:
     """(site rel -> [[inode, size, mtime, ctime, sha256], ...] for the files this program
     wrote and has not seen changed since, in site/ and in the back buffer;
-    source path -> [inode, size, mtime, sha256] of the cache files it last read)."""
+    source path -> [inode, size, mtime, sha256] of the cache files it last read;
+    the folder records of site/ ("site") and of the back buffer ("back"), ``tree.py``)."""
     saved = sealed.read(state) if state is not None else None
     if not isinstance(saved, dict) or not isinstance(saved.get("site"), dict) \
             or not isinstance(saved.get("sources"), dict):
-        return {}, {}
-    return saved["site"], saved["sources"]
+        return {}, {}, {}
+    trees = saved.get("trees")
+    return saved["site"], saved["sources"], trees if isinstance(trees, dict) else {}
 
 
 def _is_known(known: dict, rel: str, path: str, digest: str) -> list | None:
@@ -128,28 +132,6 @@ def _is_known(known: dict, rel: str, path: str, digest: str) -> list | None:
             if isinstance(record, list) and record[:4] == here and record[4:] == [digest]:
                 return record
     return None
-
-
-def _inventory(folder: Path) -> tuple[dict[str, bool], set[str]]:
-    """Every entry under ``folder``: rel -> is a regular file; and the folders."""
-    entries: dict[str, bool] = {}
-    folders: set[str] = set()
-
-    def walk(path: str, prefix: str) -> None:
-        with os.scandir(path) as it:
-            for entry in it:
-                rel = prefix + entry.name
-                if entry.is_dir(follow_symlinks=False):
-                    folders.add(rel)
-                    walk(entry.path, rel + "/")
-                else:
-                    entries[rel] = entry.is_file(follow_symlinks=False)
-
-    try:
-        walk(str(folder), "")
-    except OSError:
-        pass
-    return entries, folders
 
 
 def _usable_back(back: Path | None, site: Path) -> bool:
@@ -202,12 +184,13 @@ def write_site(site: Path, files: dict[str, bytes | Path],
     read, so unchanged files are recognised without being read or hashed.  Files under
     ``link_from`` (the cache, whose entries are only ever replaced) are hard-linked."""
     recover(site)
-    known, seen = _load_state(state)
+    known, seen, trees = _load_state(state)
     new = _Contents(files, seen)
     digests = new.digests
     manifest = (json.dumps(digests, sort_keys=True, indent=0) + "\n").encode()
     previous = site / SITE_MANIFEST
-    if previous.is_file() and previous.read_bytes() == manifest and _intact(site, new.sizes):
+    if previous.is_file() and previous.read_bytes() == manifest and \
+            _intact(site, new.sizes, trees.get("site")):
         return WriteReport(0, len(digests), 0, False)
     old_digests = _previous_digests(previous)
     all_digests = {**digests, SITE_MANIFEST: hashlib.sha256(manifest).hexdigest()}
@@ -239,7 +222,8 @@ def write_site(site: Path, files: dict[str, bytes | Path],
     stage, verified = None, {}
     if _usable_back(back, site):
         try:
-            written, unchanged = _update_back(back, all_digests, known, source, put, verified)
+            written, unchanged = _update_back(back, all_digests, known, source, put, verified,
+                                              trees.get("back"))
             stage = back
         except OSError:
             shutil.rmtree(back, ignore_errors=True)
@@ -247,12 +231,13 @@ def write_site(site: Path, files: dict[str, bytes | Path],
         stage = site.with_name(f".{site.name}.new-{os.getpid()}")
         shutil.rmtree(stage, ignore_errors=True)
         written, unchanged = _fill(stage, all_digests, source, put)
-    removed = len(set(old_digests) - set(digests))
-    after = _known_after(stage, all_digests, old_digests, known, verified)
+    records = (_known_after(stage, all_digests, old_digests, known, verified),
+               tree.record(stage, all_digests))
     _swap(site, stage, back)
     if state is not None:   # renames keep inodes: these records hold for site/ and back
-        sealed.write(state, {"site": after, "sources": new.sources})
-    return WriteReport(written, unchanged, removed, True)
+        sealed.write(state, {"site": records[0], "sources": new.sources,
+                             "trees": {"site": records[1], "back": trees.get("site")}})
+    return WriteReport(written, unchanged, len(set(old_digests) - set(digests)), True)
 
 
 def _previous_digests(previous: Path) -> dict:
@@ -311,10 +296,11 @@ def _fill(stage: Path, digests: dict[str, str], source, put) -> tuple[int, int]:
 
 
 def _update_back(back: Path, digests: dict[str, str], known: dict, source, put,
-                 verified: dict) -> tuple[int, int]:
+                 verified: dict, kept) -> tuple[int, int]:
     """Make the back buffer hold exactly the wanted files; (written, kept or linked).
-    ``verified`` receives the record of each file kept as it was."""
-    entries, folders = _inventory(back)
+    ``verified`` receives the record of each file kept as it was; ``kept``: the back
+    buffer's folders as recorded when it was staged (``tree.py``)."""
+    entries, folders = tree.known_listing(back, kept) or tree.listing(back)
     needed = set()
     for rel in digests:
         parts = rel.split("/")[:-1]
