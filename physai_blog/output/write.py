@@ -180,17 +180,16 @@ class _Contents:
 def write_site(site: Path, files: dict[str, bytes | Path],
                state: Path | None = None, link_from: Path | None = None) -> WriteReport:
     """Stage the new site (the back buffer where there is one), then swap it in.  ``state``
-    (a file in the cache) records the inode, size, mtime and sha256 of every file written and
-    read, so unchanged files are recognised without being read or hashed.  Files under
-    ``link_from`` (the cache, whose entries are only ever replaced) are hard-linked."""
+    (in the cache) records the inode, size, mtime and sha256 of every file written and read,
+    and the folders staged, so unchanged files are recognised without being read or hashed.
+    Files under ``link_from`` (the cache, whose entries are only replaced) are hard-linked."""
     recover(site)
     known, seen, trees = _load_state(state)
     new = _Contents(files, seen)
     digests = new.digests
     manifest = (json.dumps(digests, sort_keys=True, indent=0) + "\n").encode()
-    previous = site / SITE_MANIFEST
-    if previous.is_file() and previous.read_bytes() == manifest and \
-            _intact(site, new.sizes, trees.get("site")):
+    previous, kept = site / SITE_MANIFEST, trees.get("site")
+    if previous.is_file() and previous.read_bytes() == manifest and _intact(site, new.sizes, kept):
         return WriteReport(0, len(digests), 0, False)
     old_digests = _previous_digests(previous)
     all_digests = {**digests, SITE_MANIFEST: hashlib.sha256(manifest).hexdigest()}
@@ -236,7 +235,7 @@ def write_site(site: Path, files: dict[str, bytes | Path],
     _swap(site, stage, back)
     if state is not None:   # renames keep inodes: these records hold for site/ and back
         sealed.write(state, {"site": records[0], "sources": new.sources,
-                             "trees": {"site": records[1], "back": trees.get("site")}})
+                             "trees": {"site": records[1], "back": kept}})
     return WriteReport(written, unchanged, len(set(old_digests) - set(digests)), True)
 
 
