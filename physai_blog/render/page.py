@@ -27,7 +27,7 @@ from physai_blog.content.posts import Post, tag_slug
 from physai_blog.errors import InputError, PhysaiError
 from physai_blog.paths import PACKAGE, THEME, post_dir, up_to_root
 from physai_blog.render.citation import absolute_url, citation
-from physai_blog.render.directives import Call, Handlers, Scope, check, posts_by_name
+from physai_blog.render.directives import Call, Handlers, Scope, check
 from physai_blog.render.embeds import back_link, render_embed, source
 from physai_blog.render.embeds import split as split_embed
 from physai_blog.render.fragments import Fragments
@@ -107,7 +107,7 @@ class PostRenderer(AlFolio, Handlers):
         super().__init__(Scope(post.rel, root, post.experiment if experiment_name else None,
                                obs.sweep if obs is not None else {}, list(figures),
                                obs.param_names() if obs is not None else [],
-                               posts=posts_by_name(posts or {})))
+                               posts=posts or {}))
         self.post, self.config, self.root = post, config, root
         self.site_root = up_to_root(post_dir(post, config.permalink))   # "../../"
         self.citations = Citations(bibliography, post.rel)
