@@ -23,6 +23,7 @@ from physai_blog.errors import PhysaiError
 from physai_blog.paths import CACHE_DIR
 from physai_blog.runs.executor import LocalExecutor, Task
 from physai_blog.runtime.live import running
+from physai_blog.serve.handler import describe
 from physai_blog.serve.provisional import RunState, render_page, run_states
 
 EVERY_S = 3.0
@@ -33,8 +34,10 @@ PAGE = "index.html"   # a post's provisional page, beside its figures' previews
 class Previews:
     """The previews of one blog's running posts; ``loop`` until ``stopping``."""
 
-    def __init__(self, root: Path, stopping: threading.Event):
+    def __init__(self, root: Path, stopping: threading.Event, echo=None):
         self.root = Path(root)
+        #: ``echo(line, error)``: the terminal, for a page that fails for a reason of ours
+        self.echo = echo or (lambda line, error=False: None)
         self.cache = self.root / CACHE_DIR
         self.live = self.cache / "live"
         self.folder = self.cache / "preview"
@@ -147,7 +150,11 @@ class Previews:
             return
         try:
             html, folder = render_page(self.root, preview, states)
-        except PhysaiError:
+        except PhysaiError:   # the build reports what is wrong with the post
+            return
+        except Exception as exc:   # a bug: one line, and the loop goes on
+            self.echo(f"serve: cannot show {slug} while it trains (please report it): "
+                      f"{describe(exc)}", True)
             return
         version = html.split(b'data-version="', 1)[-1][:16].decode()
         with self._lock:

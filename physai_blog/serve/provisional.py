@@ -119,10 +119,9 @@ def partial_observables(preview: dict, states: list[RunState]) -> Observables:
                        preview["sweep"])
 
 
-def claim_names(expr: str) -> set[str]:
+def claim_names(tree: ast.AST) -> set[str]:
     """The values and params a claim reads: its bare names and its quoted ones (``at``,
     ``exponent``), not its functions."""
-    tree = parse_claim(expr)
     functions = {id(node.func) for node in ast.walk(tree) if isinstance(node, ast.Call)}
     return {node.id for node in ast.walk(tree)
             if isinstance(node, ast.Name) and id(node) not in functions} | \
@@ -165,13 +164,13 @@ class ProvisionalRenderer(PostRenderer):
         parts += ["…"] if len(moving) > 3 else []
         for status in (WAITING, FINISHED):
             count = sum(s.status == status for s in states)
-            parts += [f"{count} {status}"] if count and (status == WAITING or moving) else []
+            parts += [f"{count} {status}"] if count else []
         return ", ".join(parts)
 
     def note(self, runs: list[RunValues], logged: int, what: str) -> str | None:
         """The title of a number from ``runs``, ``logged`` of which have it: "running: step
-        120 of 500, from 2 of 3 seeds"; None when they all have it and have finished."""
-        if logged == len(runs) and all(self.states[r.label].status == FINISHED for r in runs):
+        120 of 500, from 2 of 3 seeds"; None when they have all finished (the build's)."""
+        if all(self.states[r.label].status == FINISHED for r in runs):
             return None
         return (f"running: {self.progress(runs)}, from {logged} of {len(runs)} "
                 f"{what}{'s' if len(runs) != 1 else ''}")
@@ -209,17 +208,22 @@ class ProvisionalRenderer(PostRenderer):
         if obs is not None:
             return super().claim(call, obs)
         expr, text, rel = call.args[0], call.args[-1], self.post.rel
-        names = claim_names(expr)
+        tree = parse_claim(expr)
+        names = claim_names(tree)
         runs = self.obs.select(call.cell, rel, call.line)
+        if any(isinstance(node, ast.Call) and node.func.id in ("at", "exponent")
+               for node in ast.walk(tree)):
+            runs = self.obs.runs   # it reads other cells too: final when they all are
         ready = [r for r in self.obs.runs if names <= r.values.keys() | r.params.keys()]
         ready_ids = {id(r) for r in ready}
         logged = sum(id(r) in ready_ids for r in runs)
+        final = all(self.states[r.label].status == FINISHED for r in runs)
         number, check = len(self.claims) + 1, None
         why = f"no run has logged {', '.join(sorted(names - set(self.obs.param_names())))} yet"
-        if logged:
+        if logged or final:   # once final, as the build checks it (its error, if any)
             try:
-                check = check_claim(Observables(ready, self.obs.sweep), expr, text, call.cell,
-                                    rel, call.line)
+                check = check_claim(self.obs if final else Observables(ready, self.obs.sweep),
+                                    expr, text, call.cell, rel, call.line)
             except InputError as exc:
                 why = message(exc)
         if check is None:

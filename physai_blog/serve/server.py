@@ -69,7 +69,7 @@ class DevServer:
         self.rewatch = threading.Event()
         self.threads: list[threading.Thread] = []
         self.httpd: SiteServer | None = None
-        self.previews = Previews(self.root, self.stopping)   # running posts' figures
+        self.previews = Previews(self.root, self.stopping, self.echo)   # running posts
         self.hosts: frozenset[str] = frozenset()   # the Host: names answered (see host_names)
         self._local = None   # the session's LocalExecutor (see _executor)
         self._reason = ""    # what changed, for the builder's next terminal line
