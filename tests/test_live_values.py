@@ -12,6 +12,7 @@ no mark, replaces the provisional one.  Steps are counted, never timed.
 from __future__ import annotations
 
 import json
+import os
 import time
 from pathlib import Path
 
@@ -19,6 +20,9 @@ from conftest import CONFIG, FAST_EXPERIMENT, FAST_POST, make_blog
 from test_serve import get, wait_for
 
 from physai_blog.build import build
+from physai_blog.paths import THEME
+from physai_blog.render.markup import Converters
+from physai_blog.render.page import environment
 from physai_blog.runtime import live
 from physai_blog.serve.provisional import FINISHED, RUNNING, RunState, render_page
 from physai_blog.serve.server import DevServer
@@ -228,3 +232,17 @@ def test_a_sweeps_fit_and_claim_are_pending_until_three_cells_logged_then_runnin
             'n-8_seed-0 at step 7 of 10, 2 finished, from 4 of 4 runs;') in html
     assert ">2.00 ± 0.00<" in html and "claim-running physai-running" in html
     assert not (root / ".physai-cache/preview").exists(), "the caller writes the page"
+
+    # serve keeps one Jinja environment from page to page: an edited template still shows
+    template = root / "templates/post.html"
+    template.parent.mkdir()
+    template.write_text((THEME / "templates/post.html").read_text().replace(
+        '<article class="post">', '<article class="post" data-look="one">'))
+    states = [RunState(run[1], Path(run[0]), FINISHED) for run in runs]
+    env, converter = environment(root), Converters()
+    assert 'data-look="one"' in render_page(root, preview, states, env, converter)[0].decode()
+    template.write_text(template.read_text().replace('"one"', '"two"'))
+    os.utime(template, ns=(time.time_ns() + 10**9,) * 2)
+    html = render_page(root, preview, states, env, converter)[0].decode()
+    assert 'data-look="two"' in html
+    assert "physai-running" not in html.split('class="post-body"')[1], "all finished: final"

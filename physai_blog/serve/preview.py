@@ -21,6 +21,8 @@ from pathlib import Path
 from physai_blog.content.config import load_config
 from physai_blog.errors import PhysaiError
 from physai_blog.paths import CACHE_DIR
+from physai_blog.render.markup import Converters
+from physai_blog.render.page import environment
 from physai_blog.runs.executor import LocalExecutor, Task
 from physai_blog.runtime.live import running
 from physai_blog.serve.handler import describe
@@ -52,6 +54,7 @@ class Previews:
         self._generation = 0                   # one more at each settle
         self._lock = threading.Lock()
         self._pool = None
+        self._render = None   # (templates folder there?, Jinja env, Markdown converters)
 
     def loop(self) -> None:
         while not self.stopping.wait(EVERY_S):
@@ -148,8 +151,11 @@ class Previews:
         self.rendered[slug] = seen
         if "post" not in preview:   # written by an older build
             return
+        templates = (self.root / "templates").is_dir()   # the env's loaders depend on it
+        if self._render is None or self._render[0] != templates:
+            self._render = (templates, environment(self.root), Converters())
         try:
-            html, folder = render_page(self.root, preview, states)
+            html, folder = render_page(self.root, preview, states, *self._render[1:])
         except PhysaiError:   # the build reports what is wrong with the post
             return
         except Exception as exc:   # a bug: one line, and the loop goes on

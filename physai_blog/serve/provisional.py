@@ -251,9 +251,12 @@ class ProvisionalRenderer(PostRenderer):
                 f"{escape(check.text)}</a>")
 
 
-def render_page(root: Path, preview: dict, states: list[RunState]) -> tuple[bytes, str]:
+def render_page(root: Path, preview: dict, states: list[RunState], env=None,
+                converter: Converters | None = None) -> tuple[bytes, str]:
     """The post's page from what its runs logged so far, with its banner and its marks, and
-    its folder in the site; a PhysaiError when it cannot be rendered now (an edit under way)."""
+    its folder in the site; a PhysaiError when it cannot be rendered now (an edit under way).
+    ``env``, ``converter``: kept by the caller from one page to the next (compiling the
+    templates is most of a page's time; Jinja notices an edited one)."""
     config = load_config(root)
     post = read_post(root / preview["post"], root, [])
     spec = load_spec(root / preview["experiment"], root)
@@ -271,8 +274,8 @@ def render_page(root: Path, preview: dict, states: list[RunState]) -> tuple[byte
 
     item = render_post_body(post, config, root, partial_observables(preview, states),
                             figure_plans(spec), spec.path.name, True, bibliography,
-                            Converters(), None, posts, embeds, make_renderer=make)
-    html = render_post_page(environment(root), config, item).decode()
+                            converter or Converters(), None, posts, embeds, make_renderer=make)
+    html = render_post_page(env or environment(root), config, item).decode()
     html = mark_claims(html, made[0].claim_states, item.claims)
     layout = hashlib.sha256(post.body.encode()).hexdigest()[:16]
     return provisional(html, banner(states), layout).encode(), post_dir(post, config.permalink)
