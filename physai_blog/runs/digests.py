@@ -34,7 +34,7 @@ class Digests:
     """Path -> sha256 of its content (bytes), by stat signature."""
 
     def __init__(self):
-        self.known: dict[str, list] = {}     # path -> [dev, ino, size, mtime, ctime, hex]
+        self.known: dict[str, tuple] = {}    # path -> ((dev, ino, size, mtime, ctime), sha256)
         self.used: set[str] = set()           # asked for by this process
         self.loaded_from: Path | None = None
         self.dirty = False
@@ -48,7 +48,8 @@ class Digests:
         entries = sealed.read(path)
         if isinstance(entries, dict):
             for name, entry in entries.items():
-                if isinstance(entry, list) and len(entry) == 6 and name not in self.known:
+                if isinstance(entry, tuple) and len(entry) == 2 and \
+                        isinstance(entry[1], bytes) and name not in self.known:
                     self.known[name] = entry
 
     def save(self, cache_dir: Path) -> None:
@@ -68,10 +69,10 @@ class Digests:
             st = os.stat(name)
         except OSError:
             return None
-        signature = [st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns]
+        signature = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
         entry = self.known.get(name)
-        if TRUSTED and entry is not None and entry[:5] == signature:
-            return bytes.fromhex(entry[5])
+        if TRUSTED and entry is not None and entry[0] == signature:
+            return entry[1]
         started = time.time_ns()
         try:
             with open(name, "rb") as fh:
@@ -80,7 +81,7 @@ class Digests:
             return None
         settled = max(st.st_mtime_ns, st.st_ctime_ns) < started - int(RACY * 1e9)
         if TRUSTED and settled:
-            self.known[name] = [*signature, digest.hex()]
+            self.known[name] = (signature, digest)
             self.dirty = True
         else:
             self.known.pop(name, None)
