@@ -6,9 +6,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import time
 from pathlib import Path
 
 from physai_blog import sealed
+from physai_blog.runs import digests
 from physai_blog.output import tree
 from physai_blog.output.write import SITE_MANIFEST, write_site
 
@@ -126,17 +128,23 @@ def test_files_from_the_cache_are_hard_linked_and_others_copied(tmp_path):
 
 def test_folder_records_spare_the_listing_and_any_change_to_a_folder_voids_them(
         tmp_path, monkeypatch):
+    monkeypatch.setattr(digests, "RACY", 0.0)     # folders count as settled at once
     site, state = tmp_path / "site", tmp_path / "cache" / "site-files.sealed"
     state.parent.mkdir()
-    listed = []
-    real_listing = tree.listing
+    listed, one_level = [], []
+    real_listing, real_one = tree.listing, tree._lists_only
     monkeypatch.setattr(tree, "listing", lambda folder: listed.append(folder.name)
                         or real_listing(folder))
+    monkeypatch.setattr(tree, "_lists_only", lambda path, *a: one_level.append(path)
+                        or real_one(path, *a))
     for n in range(3):
         write_site(site, site_v(n), state)
+        time.sleep(0.02)                          # past the timestamp tick of the writes
     listed.clear()
+    one_level.clear()
     write_site(site, site_v(3), state)            # nothing touched: the records hold
     assert listed == [] and assert_exact(site, site_v(3)) is None
+    assert one_level == [str(state.parent / "site-back")]   # its top folder alone
     back = state.parent / "site-back"
     tampers = (lambda: (back / "posts/p6/stray.html").write_bytes(b"stray"),
                lambda: (back / "stray.txt").write_bytes(b"stray"),
@@ -144,6 +152,7 @@ def test_folder_records_spare_the_listing_and_any_change_to_a_folder_voids_them(
                lambda: (back / "posts/p8/index.html").rename(back / "posts/p8/x.html"),
                lambda: os.symlink("/etc/hostname", back / "posts/p9/link.html"))
     for version, tamper in enumerate(tampers, start=4):
+        time.sleep(0.02)   # RACY is 0 here: the tick of the last write must have passed
         tamper()
         listed.clear()
         write_site(site, site_v(version), state)

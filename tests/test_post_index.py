@@ -174,3 +174,63 @@ def test_a_sealed_file_reads_back_only_when_whole_and_ours(tmp_path):
         assert sealed.read(path) is None
     assert sealed.read(tmp_path / "missing") is None
     assert not sealed.write(tmp_path / "no-such-folder" / "x.sealed", value)
+
+
+@pytest.fixture
+def renders(monkeypatch):
+    """The slugs of the pages rendered, by build."""
+    from physai_blog.render.pages import RenderJob
+
+    done: list[str] = []
+    real = RenderJob.render
+
+    def counting(job, post, key, converter, fragments=None):
+        done.append(post.slug)
+        return real(job, post, key, converter, fragments)
+
+    monkeypatch.setattr(RenderJob, "render", counting)
+    return done
+
+
+def test_a_page_with_a_changed_include_is_rendered_once_then_kept(tmp_path, renders):
+    root = text_blog(tmp_path / "blog", 2)
+    (root / "assets" / "img").mkdir(parents=True)
+    (root / "assets/img/pic.png").write_bytes(b"\x89PNG first")
+    post = root / "posts" / "2026-01-01-p1.md"
+    post.write_text(post.read_text() + '\n{% include figure.liquid path="assets/img/pic.png" %}\n')
+    build(root)
+    (root / "assets/img/pic.png").write_bytes(b"\x89PNG second, longer")
+    renders.clear()
+    build(root)
+    assert renders == ["p1"]                      # the include changed: rendered again
+    renders.clear()
+    (root / "posts" / "2026-01-02-p2.md").write_text(POST.format(i=2, t=7))
+    build(root)
+    assert renders == ["p2"]                      # and then kept, not rendered each build
+    assert site_files(root / "site") == fresh_site(root, tmp_path)
+
+
+@pytest.mark.parametrize("tag", ["{% post_url 2026-01-02-p2 %}", "{%post_url 2026-01-02-p2%}",
+                                 "{%- post_url 2026-01-02-p2 -%}"])
+def test_a_link_to_a_post_follows_its_new_url_however_the_tag_is_spaced(tmp_path, tag):
+    root = text_blog(tmp_path / "blog", 2)
+    post = root / "posts" / "2026-01-01-p1.md"
+    post.write_text(post.read_text() + f"\nSee [the other]({tag}).\n")
+    build(root)
+    assert 'href="../../posts/p2/index.html"' in (root / "site/posts/p1/index.html").read_text()
+    other = root / "posts" / "2026-01-02-p2.md"
+    other.write_text(other.read_text().replace("tags: [t0]", "tags: [t0]\nslug: bee"))
+    build(root)
+    assert 'href="../../posts/bee/index.html"' in (root / "site/posts/p1/index.html").read_text()
+    assert site_files(root / "site") == fresh_site(root, tmp_path)
+
+
+def test_page_references_are_scanned_again_when_the_site_wide_inputs_change(tmp_path):
+    from physai_blog.render.page_index import FILE, PageIndex
+
+    root = text_blog(tmp_path / "blog", 2)
+    build(root)
+    cache = root / ".physai-cache"
+    assert PageIndex(cache, "another stamp").entries == {}
+    saved = sealed.read(cache / FILE)
+    assert len(saved["entries"]) == 2 and PageIndex(cache, saved["stamp"]).entries

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from physai_blog import sealed
 from physai_blog.content.posts import Post
-from physai_blog.render.embeds import embedded_slugs
+from physai_blog.render.embeds import embedded_slugs, links_posts
 from physai_blog.render.page import CachedPage
 from physai_blog.runs.digests import DIGESTS
 
@@ -23,10 +23,15 @@ FILE = "page-index.sealed"
 
 
 class PageIndex:
-    def __init__(self, cache_dir: Path):
-        self.path = cache_dir / FILE
+    """``stamp``: the site-wide inputs (templates, the package's code, config): what a body's
+    references are scanned with, and every page's key, depend on them."""
+
+    def __init__(self, cache_dir: Path, stamp: str):
+        self.path, self.stamp = cache_dir / FILE, stamp
         saved = sealed.read(self.path)
-        self.entries: dict[str, dict] = saved if isinstance(saved, dict) else {}
+        ours = isinstance(saved, dict) and saved.get("stamp") == stamp and \
+            isinstance(saved.get("entries"), dict)
+        self.entries: dict[str, dict] = saved["entries"] if ours else {}
         self.changed = False
         self.seen: set[str] = set()
 
@@ -38,7 +43,7 @@ class PageIndex:
                 entry.get("source") == post.sha256:
             return entry["embeds"], entry["links"]
         body = post.body
-        embeds, links = embedded_slugs(body), "{% post_url" in body or "{% link" in body
+        embeds, links = embedded_slugs(body), links_posts(body)
         self.entries[post.rel] = {"source": post.sha256, "embeds": embeds, "links": links}
         self.changed = True
         return embeds, links
@@ -53,16 +58,18 @@ class PageIndex:
         return manifest if digest is not None and digest.hex() == manifest["sha256"] else None
 
     def keep(self, post: Post, key: str, page: CachedPage) -> None:
-        """Remember a verified or just stored page of ``post``."""
+        """Remember a verified or just stored page of ``post`` (a page rendered again under
+        the same key, for an included file that changed, replaces the one kept)."""
         entry = self.entries[post.rel]
-        if entry.get("key") != key:
-            entry["key"], entry["page"] = key, {
-                "url": page.url, "failed_claims": page.failed_claims,
+        kept = {"url": page.url, "failed_claims": page.failed_claims,
                 "extra_files": page.extra_files, "links": page.links, "sha256": page.sha256}
+        if entry.get("key") != key or entry.get("page") != kept:
+            entry["key"], entry["page"] = key, kept
             self.changed = True
 
     def save(self) -> None:
         """Keep the posts of this build; write if anything changed."""
         if not (self.changed or set(self.entries) - self.seen):
             return
-        sealed.write(self.path, {rel: self.entries[rel] for rel in self.seen})
+        sealed.write(self.path, {"stamp": self.stamp,
+                                 "entries": {rel: self.entries[rel] for rel in self.seen}})

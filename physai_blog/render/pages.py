@@ -69,9 +69,10 @@ class RenderJob:
         """What a page shows of the posts it embeds from (``slugs``): their runs, figures and
         titles."""
         out = []
-        for slug in slugs:
+        for slug in slugs:   # its folder too: the embed links back to it
             other = self.posts_by_slug.get(slug)
             out.append([slug, other.title if other else None,
+                        post_dir(other, self.config.permalink) if other else None,
                         [r.key for r in self.runs.get(slug, [])],
                         [f.key for f in self.figures.get(slug, [])]])
         return out
@@ -112,7 +113,7 @@ def render_post_pages(job: RenderJob, posts: list[Post], site_inputs: dict,
     out, stale = PostPages(), []
     # The site-wide inputs are the same for every page: hashed once, not once per post.
     shared = {"site": key_of(site_inputs)}
-    index = PageIndex(job.cache.root)
+    index = PageIndex(job.cache.root, shared["site"])
     urls = None
     for post in posts:
         spec = job.specs.get(post.experiment) if post.experiment else None

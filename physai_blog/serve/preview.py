@@ -22,7 +22,7 @@ from physai_blog.content.config import load_config
 from physai_blog.errors import PhysaiError
 from physai_blog.paths import CACHE_DIR
 from physai_blog.render.markup import Converters
-from physai_blog.render.page import environment
+from physai_blog.render.page import environment, templates_digest
 from physai_blog.runs.executor import LocalExecutor, Task
 from physai_blog.runtime.live import running
 from physai_blog.serve.handler import describe
@@ -151,7 +151,9 @@ class Previews:
         self.rendered[slug] = seen
         if "post" not in preview:   # written by an older build
             return
-        templates = (self.root / "templates").is_dir()   # the env's loaders depend on it
+        # A template added, removed or edited: a new environment (Jinja's own check sees an
+        # edited file, not a new one that overrides the theme's).
+        templates = templates_digest(self.root)
         if self._render is None or self._render[0] != templates:
             self._render = (templates, environment(self.root), Converters())
         try:

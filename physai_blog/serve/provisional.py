@@ -26,7 +26,7 @@ from physai_blog.content.spec import load_spec
 from physai_blog.errors import InputError, where
 from physai_blog.figures.draw import FigurePlan
 from physai_blog.paths import CACHE_DIR, post_dir
-from physai_blog.render.embeds import embedded_slugs
+from physai_blog.render.embeds import embedded_slugs, links_posts
 from physai_blog.render.embeds import split as split_embed
 from physai_blog.render.markup import Converters
 from physai_blog.render.page import (
@@ -263,7 +263,7 @@ def render_page(root: Path, preview: dict, states: list[RunState], env=None,
     bib = config.bibliography
     bibliography = Bibliography(root / bib if bib else None, bib)
     posts, embeds = None, None
-    if "{% post_url" in post.body or "{% link" in post.body or embedded_slugs(post.body):
+    if links_posts(post.body) or embedded_slugs(post.body):
         posts = {p.slug: p for p in load_posts(root, [], include_drafts=True)}
         embeds = embedded(root, config, bibliography, posts)
     made = []
