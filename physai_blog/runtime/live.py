@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 EVERY_S = 1.0
+STALLED_S = 60.0      # quiet this long (and 5 steps' time) is shown as stalled in serve
 
 
 def fmt(x) -> str:
@@ -111,9 +112,13 @@ def replace(path: Path, write) -> None:
     os.replace(tmp, path)
 
 
-def running(live_root: Path) -> list[dict]:
-    """Every run now training under ``live_root``, with its ETA in seconds when known."""
+def running(live_root: Path, now: float | None = None) -> list[dict]:
+    """Every run now training under ``live_root``: its progress, ``quiet_s`` (seconds since
+    it last logged), ``stalled`` (quiet for far longer than it takes per step, and at least
+    ``STALLED_S``: hung, or stuck in a step that never logs) and ``eta_s`` (counting down
+    between updates; None when unknown or stalled)."""
     out = []
+    now = time.time() if now is None else now
     try:
         names = sorted(os.listdir(live_root))
     except OSError:
@@ -125,8 +130,12 @@ def running(live_root: Path) -> list[dict]:
             continue
         step, total = progress.get("step"), progress.get("total")
         elapsed = progress["updated"] - progress["started"]
+        quiet = max(0.0, now - progress["updated"])
+        per_step = elapsed / step if isinstance(step, (int, float)) and step > 0 else None
+        stalled = quiet > max(STALLED_S, 5 * (per_step or 0))
         eta = None
-        if isinstance(step, (int, float)) and total and step > 0:
-            eta = round(elapsed / step * max(0, total - step), 1)
-        out.append({**progress, "key": name, "eta_s": eta})
+        if per_step is not None and total and not stalled:
+            eta = round(max(0.0, per_step * max(0, total - step) - quiet), 1)
+        out.append({**progress, "key": name, "eta_s": eta, "quiet_s": round(quiet, 1),
+                    "stalled": stalled})
     return out

@@ -57,15 +57,17 @@ RELOAD_SCRIPT = """<script>/* physai-blog serve: live reload (not in the built f
       banner.textContent = runs.map(function (run) {
         var at = run.step === null ? run.rows + " rows" : "step " + run.step +
           (run.total ? "/" + run.total : "");
-        return "running " + run.run + ": " + at +
-          (run.eta_s === null ? "" : ", ETA " + Math.round(run.eta_s) + " s");
+        return "running " + run.run + ": " + at + progress(run);
       }).join("\\n");
     }).catch(function () {}).then(function () { setTimeout(poll, 2000); });
   }
+  function progress(run) {   /* a run that has gone quiet says so instead of a stale ETA */
+    if (run.stalled) return ", nothing logged for " + Math.round(run.quiet_s) + " s (stalled?)";
+    return run.eta_s === null ? "" : ", ETA " + Math.round(run.eta_s) + " s";
+  }
   function label(run) {
     return "running: step " + (run.step === null ? "?" : run.step) +
-      (run.total ? "/" + run.total : "") +
-      (run.eta_s === null ? "" : ", ETA " + Math.round(run.eta_s) + " s");
+      (run.total ? "/" + run.total : "") + progress(run);
   }
   function tag(after, text) {   /* one "running" label after an element, kept up to date */
     var el = after.nextElementSibling;
