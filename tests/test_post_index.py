@@ -234,3 +234,19 @@ def test_page_references_are_scanned_again_when_the_site_wide_inputs_change(tmp_
     assert PageIndex(cache, "another stamp").entries == {}
     saved = sealed.read(cache / FILE)
     assert len(saved["entries"]) == 2 and PageIndex(cache, saved["stamp"]).entries
+
+
+def test_a_site_wide_change_renders_indexed_posts_in_workers_reading_each_body_once(
+        tmp_path, reads):
+    root = text_blog(tmp_path / "blog", 30)   # past PARALLEL_RENDER_MIN: forked workers
+    build(root, jobs=2)
+    config = root / "physai.yaml"
+    config.write_text(config.read_text().replace("Test Blog", "Renamed Blog"))
+    reads["posts"].clear()
+    build(root, jobs=2)       # every page stale, every post from the index
+    # Each body read once, lazily (the page index rescans them: its stamp changed), and
+    # inherited by the render workers: once, not also by the load stage.
+    assert sorted(reads["posts"]) == sorted(p.name for p in (root / "posts").iterdir())
+    page = (root / "site/posts/p17/index.html").read_text()
+    assert "Renamed Blog" in page and "Body of post 17." in page
+    assert site_files(root / "site") == fresh_site(root, tmp_path)
