@@ -52,6 +52,8 @@ def post_dir(post, permalink: str = DEFAULT_PERMALINK) -> str:
     """The folder of ``post`` (anything with ``slug``, ``date``, ``categories``) in the site,
     as Jekyll builds a permalink: ``blog/2026/physics-of-ai/`` for ``/blog/:year/:title/``.
     Every page, download and URL of a post is found from here."""
+    if permalink == DEFAULT_PERMALINK:   # asked for several times per post: the usual case
+        return f"posts/{post.slug}/"     # quickly (a slug has no '/' and no '.')
     date = post.date
     categories = dict.fromkeys(str(c).lower() for c in (post.categories or []))
     values = {"year": f"{date.year:04d}", "month": f"{date.month:02d}",

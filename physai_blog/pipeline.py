@@ -17,13 +17,12 @@ returns its results; nothing downstream writes into a plan.
 from __future__ import annotations
 
 import time
-from concurrent.futures import wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from physai_blog.artifacts.post import post_downloads
 from physai_blog.content.config import SiteConfig, load_config
+from physai_blog.content.post_index import PostIndex, schema_of
 from physai_blog.content.posts import Post, load_posts
 from physai_blog.content.spec import ExperimentSpec, load_spec
 from physai_blog.context import BuildOptions, BuildReport, Context
@@ -43,6 +42,7 @@ from physai_blog.render.references import Bibliography
 from physai_blog.render.site_links import broken_links
 from physai_blog.runs import fingerprint
 from physai_blog.runs.cache import Cache, file_digest
+from physai_blog.runs.digests import DIGESTS
 from physai_blog.runs.lazy import Deferred
 from physai_blog.runs.notebooks import cached_notebook, execute_notebooks
 from physai_blog.runs.plan import Run, RunPlan, execute_runs, load_runs, plan_runs
@@ -96,7 +96,7 @@ def run_pipeline(options: BuildOptions, *, executor: Executor | None, on_event, 
                 drawing.settle()
         if report.errors and not options.keep_going:
             raise_errors(report.errors)
-        report.write = write_site(options.root / SITE_DIR, files, cache.root / "site-files.json",
+        report.write = write_site(options.root / SITE_DIR, files, cache.root / "site-files.sealed",
                                   link_from=cache.root)
         remember(options, inputs, report, files, cache, started)
     report.seconds = time.perf_counter() - start
@@ -106,7 +106,9 @@ def run_pipeline(options: BuildOptions, *, executor: Executor | None, on_event, 
 def load(options: BuildOptions, report: BuildReport) -> Inputs:
     root = options.root
     config = load_config(root)
-    posts = load_posts(root, report.warnings, options.drafts, root / CACHE_DIR / "front-matter.json")
+    index = PostIndex(root / CACHE_DIR / "post-index.sealed", DIGESTS.digest, schema_of(DIGESTS.digest))
+    posts = load_posts(root, report.warnings, options.drafts, root / CACHE_DIR / "front-matter.json",
+                       index)
     if options.only is not None and options.only not in {p.slug for p in posts}:
         raise InputError("posts/", None, f"--only {options.only!r}: no post has this slug "
                                          f"(slugs: {', '.join(sorted(p.slug for p in posts))})")
@@ -236,7 +238,10 @@ class Drawing:
     def settle(self) -> None:
         """Wait until the batch is over, whatever it raised (the build raises its own)."""
         if self.future is not None:
-            wait([self.future])
+            try:
+                self.future.exception()   # blocks until done; what it raised is not ours
+            except Exception:             # cancelled
+                pass
 
     def figures(self, ctx: Context) -> FiguresDone:
         """Wait for the figures; their errors stop the build (unless --keep-going)."""
@@ -325,6 +330,10 @@ def render(ctx: Context, inputs: Inputs, runs: dict[str, list[Run]], drawing: Dr
 def gather(ctx: Context, inputs: Inputs, runs: dict[str, list[Run]],
            rendered: Rendered) -> dict[str, bytes | Path]:
     """Each published post's downloads: raw data, figure zips, code, reproduce.zip."""
+    if not rendered.due:
+        return {}
+    from physai_blog.artifacts.post import post_downloads  # edge: zip and CSV writers
+
     files: dict[str, bytes | Path] = {}
     for post, url, figures in rendered.due:
         downloads = post_downloads(ctx.cache, ctx.options.root, post,
@@ -344,13 +353,24 @@ def remember(options: BuildOptions, inputs: Inputs, report: BuildReport, files: 
         return
     extra = [p for spec in inputs.specs.values() for p in (spec.rel, *spec.deps)]
     extra += [inputs.config.bibliography] if inputs.config.bibliography else []
-    extra += [rel for rel in files if not rel.startswith(("tags/", "archive/", "assets/",
-                                                          "index.html", "feed.xml", *dirs))]
+    folders = set(dirs)
+    extra += [rel for rel in files if not rel.startswith((*SITE_FOLDERS, "index.html", "feed.xml"))
+              and not in_folders(rel, folders)]
     fingerprint.remember(options.root, cache.root, options.root / SITE_DIR,
                          options.fingerprinted, extra, {
                              "posts": report.posts, "runs_total": report.runs_total,
                              "figures_total": report.figures_total,
                              "warnings": report.warnings, "files": len(files)}, started)
+
+
+def in_folders(rel: str, folders: set[str]) -> bool:
+    """``rel`` lies in one of ``folders`` (each ending in '/'): one set lookup per level."""
+    cut = rel.find("/")
+    while cut != -1:
+        if rel[:cut + 1] in folders:
+            return True
+        cut = rel.find("/", cut + 1)
+    return False
 
 
 def raise_errors(errors: list[PhysaiError]) -> None:

@@ -226,16 +226,63 @@ def test_serve_shows_a_first_builds_running_figure_then_the_finished_page(visit,
     try:
         v = visit(server.url + "posts/live/")
         assert "Building…" in v.page.inner_text("h1")
-        v.page.wait_for_selector("#physai-previews figure img", timeout=60000)
-        label = v.page.wait_for_selector("#physai-previews .physai-running-label")
+        # the page reloads into the post so far: its figure drawn from the rows logged
+        v.page.wait_for_selector("#physai-provisional", timeout=60000)
+        assert v.page.inner_text("h1") == "Live"
+        label = v.page.wait_for_selector("figure .physai-running-label")
         assert label.inner_text().startswith("running: step 5/10")
         [image] = [i for i in v.load_images() if "/figures/curve.svg" in i["src"]]
         assert image["width"] > 0, "the figure drawn from the rows so far"
         gate.unlink()
         v.page.wait_for_function("document.body.innerText.includes('Last: 10')", timeout=60000)
         assert v.page.query_selector(".physai-running-label") is None
+        assert v.page.query_selector("#physai-provisional") is None
         assert v.page.query_selector("figure img[src='figures/curve.svg']") is not None
         assert v.external() == []
     finally:
         gate.unlink(missing_ok=True)
+        server.stop()
+
+
+def test_serve_updates_a_running_posts_numbers_in_the_open_page(visit, tmp_path, monkeypatch):
+    from conftest import CONFIG, make_blog
+    from test_live_values import EXPERIMENT, POST
+
+    from physai_blog.serve.server import DevServer
+
+    root = make_blog(tmp_path / "blog", posts={"2026-03-02-values.md": POST},
+                     experiments={"values.py": EXPERIMENT}, config=CONFIG)
+    gates = tmp_path / "gates"
+    gates.mkdir()
+    for seed in range(3):
+        (gates / f"seed-{seed}").write_text("held")
+    monkeypatch.setenv("LIVE_GATES", str(gates))
+    server = DevServer(root, port=0, jobs=1, echo=lambda line, error=False: None,
+                       debounce_ms=100)
+    server.start(wait=False)
+    try:
+        v = visit(server.url + "posts/values/")
+        v.page.wait_for_function("(document.getElementById('physai-live-1') || {}).innerText "
+                                 "=== '100'", timeout=60000)
+        early = v.page.query_selector("#physai-live-1")
+        assert "running: step 3 of 10" in early.get_attribute("title")
+        assert "physai-running" in early.get_attribute("class")
+        assert v.page.inner_text("#physai-live-2") == "pending"
+        v.page.evaluate("window.physaiSamePage = true")
+        (gates / "seed-0").unlink()
+        v.page.wait_for_function("document.getElementById('physai-live-1').innerText === "
+                                 "'100 ± 0.71 (n=2)'", timeout=60000)
+        assert v.page.evaluate("window.physaiSamePage") is True, "swapped, not reloaded"
+        assert v.page.inner_text("#physai-live-2") == "200"
+        assert "1 of 3 runs finished" in v.page.inner_text("#physai-provisional")
+        for seed in (1, 2):
+            (gates / f"seed-{seed}").unlink()
+        v.page.wait_for_function("document.body.innerText.includes('101 ± 1 (n=3)')",
+                                 timeout=60000)
+        assert v.page.query_selector("#physai-provisional") is None
+        assert v.page.query_selector(".physai-running, .physai-pending") is None
+        assert v.external() == []
+    finally:
+        for gate in gates.iterdir():
+            gate.unlink()
         server.stop()

@@ -139,13 +139,15 @@ def test_sigkill_at_random_moments_never_breaks_the_site_or_the_cache(tmp_path):
             full = time.monotonic() - began
             delay = None
         else:
-            delay = rng.uniform(0.05, full * 1.05)
+            delay = rng.uniform(0.05, full)
             try:
                 proc.wait(timeout=delay)
             except subprocess.TimeoutExpired:
                 os.kill(proc.pid, signal.SIGKILL)
             proc.wait()
         killed = proc.returncode == -signal.SIGKILL
+        if not killed:   # the machine's load varies: kill within the fastest build seen
+            full = min(full, time.monotonic() - began)
         stage = moment(root / ".physai-cache") if killed else "not killed"
         manifest = site_state(root / "site")
         assert manifest is not None, f"trial {trial}: a half-written site"

@@ -21,8 +21,10 @@ PACKAGE = Path(__file__).resolve().parents[1] / "physai_blog"
 
 NO_OP_MODULES = {
     "physai_blog", "physai_blog.build", "physai_blog.context", "physai_blog.errors",
-    "physai_blog.paths", "physai_blog.output", "physai_blog.output.write", "physai_blog.runs",
-    "physai_blog.runs.fingerprint", "physai_blog.runs.digests", "physai_blog.cli.summary",
+    "physai_blog.paths", "physai_blog.output", "physai_blog.output.write",
+    "physai_blog.output.tree", "physai_blog.runs",
+    "physai_blog.runs.fingerprint", "physai_blog.runs.digests", "physai_blog.sealed",
+    "physai_blog.cli.summary",
     "physai_blog.cli", "physai_blog.cli.main", "physai_blog.cli.options",
     *(f"physai_blog.cli.{verb}" for verb in
       ("build", "cache", "clean", "doctor", "export", "import_", "new", "run", "serve",
@@ -56,6 +58,8 @@ EDGES = {
                                                       "a figure is due",
     ("output/write.py", "ctypes"): "renameat2, Linux only",
     ("output/write.py", "ctypes.util"): "renameat2, Linux only",
+    ("pipeline.py", "physai_blog.artifacts.post"): "zip and CSV writers, only for a post "
+                                                   "with an experiment",
     ("pipeline.py", "physai_blog.runs.cluster"): "Dask is an optional extra",
     ("pipeline.py", "physai_blog.runs.executor"): "the local pool, only once a task is due",
     ("runs/notebooks.py", "physai_blog.runs.executor"): "the pool, only once a notebook is due",

@@ -94,3 +94,28 @@ def test_serve_shows_a_run_while_it_trains_and_publishes_it_only_when_done(tmp_p
     finally:
         gate.unlink(missing_ok=True)
         srv.stop()
+
+
+def test_the_eta_counts_down_between_updates_and_a_quiet_run_shows_as_stalled(tmp_path):
+    from physai_blog.runtime.live import STALLED_S, running
+
+    folder = tmp_path / "live" / "k1"
+    folder.mkdir(parents=True)
+    # 10 steps of 100 in 20 s: 2 s a step, 180 s to go at the last update
+    (folder / "progress.json").write_text(json.dumps(
+        {"run": "seed 0", "step": 10, "total": 100, "rows": 10, "started": 1000.0,
+         "updated": 1020.0}))
+    [at_update] = running(tmp_path / "live", now=1020.0)
+    [later] = running(tmp_path / "live", now=1050.0)
+    assert at_update["eta_s"] == 180.0 and not at_update["stalled"]
+    assert later["eta_s"] == 150.0 and later["quiet_s"] == 30.0     # counted down
+    [quiet] = running(tmp_path / "live", now=1020.0 + STALLED_S + 1)
+    assert quiet["stalled"] and quiet["eta_s"] is None
+    # a slow run (30 s a step) is not stalled after a minute of quiet: five steps' time is
+    (folder / "progress.json").write_text(json.dumps(
+        {"run": "seed 0", "step": 2, "total": 10, "rows": 2, "started": 1000.0,
+         "updated": 1060.0}))
+    [slow] = running(tmp_path / "live", now=1060.0 + 100)
+    assert not slow["stalled"] and slow["eta_s"] == 140.0
+    [hung] = running(tmp_path / "live", now=1060.0 + 151)
+    assert hung["stalled"]

@@ -1,12 +1,13 @@
 """A running experiment's figures inside ``serve``, redrawn from the rows logged so far.
 
 The first build's only run is held at step 5 of 10 (after a checkpoint, which flushes its
-series): the server already answers (a "Building…" page, the run's step and ETA), and the
-post's figure is served redrawn from those 6 rows, from ``.physai-cache/preview/``, never
-``site/`` or the figures cache.  Once the run ends the build publishes the finished figure and
-the preview is gone.  Then an edit reruns it, held again: the published page is served with
-its figure's interactive chart turned off (the preview is a static image) while the file on
-disk keeps it.  Steps are counted, never timed.
+series): the server already answers (the run's step and ETA), and the post's figure is served
+redrawn from those 6 rows, from ``.physai-cache/preview/``, never ``site/`` or the figures
+cache, on the post's page so far (``test_live_values.py``).  Once the run ends the build
+publishes the finished figure and the preview is gone.  Then an edit reruns it, held again:
+the post's page so far is served with its figure's interactive chart turned off (the preview
+is a static image) and its value pending, while the published file keeps both.  Steps are
+counted, never timed.
 """
 
 from __future__ import annotations
@@ -34,9 +35,11 @@ POST = LIVE_POST + '''
 
 
 def held_run(srv, step=5):
+    """The run held at ``step``, once its figure and its page have been previewed."""
     def training():
         runs = json.loads(get(srv.url + "__physai__/runs")[1])
-        return runs if runs and runs[0]["step"] == step and runs[0]["preview"] else None
+        return runs if runs and runs[0]["step"] == step and runs[0]["preview"] \
+            and runs[0]["page"] else None
     return wait_for(training, 120)
 
 
@@ -61,7 +64,8 @@ def test_serve_draws_a_running_runs_figures_from_its_rows_so_far(tmp_path, monke
         assert run["slug"] == "live" and run["figures"] == ["curve.svg"]
         assert json.loads(get(srv.url + "__physai__/status")[1])["building"] is True
         status, page = get(srv.url + "posts/live/")
-        assert status == 404 and "Building…" in page and 'id="physai-previews"' in page
+        assert status == 200 and 'id="physai-provisional"' in page, "the post so far"
+        assert '<img src="figures/curve.svg"' in page and run["path"] == "/posts/live/"
         status, svg = get(srv.url + "posts/live/figures/curve.svg")
         assert status == 200 and "<svg" in svg and "#123456" in svg, "in the blog's style"
         assert (root / ".physai-cache/preview/live/curve.svg").read_text() == svg
@@ -83,7 +87,8 @@ def test_serve_draws_a_running_runs_figures_from_its_rows_so_far(tmp_path, monke
         [run] = held_run(srv)
         assert run["total"] == 12 and isinstance(run["eta_s"], float)
         status, page = get(srv.url + "posts/live/")
-        assert status == 200 and 'class="value"' in page and "physai-running-label" in page
+        assert status == 200 and 'id="physai-provisional"' in page
+        assert 'class="physai-pending" title="pending: no run has logged &#x27;last&#x27;' in page
         assert "data-chart" not in page, "a running post shows its redrawn images"
         assert "data-chart" in (root / "site/posts/live/index.html").read_text()
         now = get(srv.url + "posts/live/figures/curve.svg")[1]

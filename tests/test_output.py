@@ -6,8 +6,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import time
 from pathlib import Path
 
+from physai_blog import sealed
+from physai_blog.runs import digests
+from physai_blog.output import tree
 from physai_blog.output.write import SITE_MANIFEST, write_site
 
 
@@ -34,7 +38,7 @@ def site_v(n: int) -> dict[str, bytes]:
 
 
 def test_a_one_file_edit_replaces_one_file_and_keeps_the_old_site_as_back_buffer(tmp_path):
-    site, state = tmp_path / "site", tmp_path / "cache" / "site-files.json"
+    site, state = tmp_path / "site", tmp_path / "cache" / "site-files.sealed"
     state.parent.mkdir()
     for n in range(4):
         report = write_site(site, site_v(n), state)
@@ -51,7 +55,7 @@ def test_a_one_file_edit_replaces_one_file_and_keeps_the_old_site_as_back_buffer
 
 
 def test_a_tampered_back_buffer_or_site_never_leaks_into_the_new_site(tmp_path):
-    site, state = tmp_path / "site", tmp_path / "cache" / "site-files.json"
+    site, state = tmp_path / "site", tmp_path / "cache" / "site-files.sealed"
     state.parent.mkdir()
     outside = tmp_path / "outside.txt"
     outside.write_bytes(b"do not touch")
@@ -78,14 +82,14 @@ def test_a_tampered_back_buffer_or_site_never_leaks_into_the_new_site(tmp_path):
 
 
 def test_a_lost_or_garbled_state_file_costs_speed_not_correctness(tmp_path):
-    site, state = tmp_path / "site", tmp_path / "cache" / "site-files.json"
+    site, state = tmp_path / "site", tmp_path / "cache" / "site-files.sealed"
     state.parent.mkdir()
     write_site(site, site_v(0), state)
     write_site(site, site_v(1), state)
     state.write_text("{not json")
     write_site(site, site_v(2), state)
     assert_exact(site, site_v(2))
-    state.write_text(json.dumps({"site": {"index.html": [[1, 2, 3, "x"]]}, "sources": []}))
+    sealed.write(state, {"site": {"index.html": [[1, 2, 3, "x"]]}, "sources": []})
     write_site(site, site_v(3), state)
     assert_exact(site, site_v(3))
     state.unlink()
@@ -94,12 +98,12 @@ def test_a_lost_or_garbled_state_file_costs_speed_not_correctness(tmp_path):
 
 
 def test_files_read_from_the_cache_are_hashed_only_when_they_change(tmp_path):
-    site, state = tmp_path / "site", tmp_path / "cache" / "site-files.json"
+    site, state = tmp_path / "site", tmp_path / "cache" / "site-files.sealed"
     state.parent.mkdir()
     page = tmp_path / "cache" / "page.html"
     page.write_bytes(b"<p>one</p>")
     write_site(site, {"index.html": page}, state)
-    sources = json.loads(state.read_text())["sources"]
+    sources = sealed.read(state)["sources"]
     assert sources[str(page)][3] == hashlib.sha256(b"<p>one</p>").hexdigest()
     page.unlink()                                # a new entry at the same path
     page.write_bytes(b"<p>two</p>")
@@ -115,8 +119,53 @@ def test_files_from_the_cache_are_hard_linked_and_others_copied(tmp_path):
     elsewhere = tmp_path / "include.html"             # a blog file (al-folio include)
     elsewhere.write_bytes(b"<p>include</p>")
     files = {"index.html": page, "include.html": elsewhere, "feed.xml": b"<feed/>"}
-    write_site(site, files, cache / "site-files.json", link_from=cache)
+    write_site(site, files, cache / "site-files.sealed", link_from=cache)
     assert_exact(site, {"index.html": b"<p>cached</p>", "include.html": b"<p>include</p>",
                         "feed.xml": b"<feed/>"})
     assert os.stat(site / "index.html").st_ino == os.stat(page).st_ino
     assert os.stat(site / "include.html").st_ino != os.stat(elsewhere).st_ino   # never the blog's
+
+
+def test_folder_records_spare_the_listing_and_any_change_to_a_folder_voids_them(
+        tmp_path, monkeypatch):
+    monkeypatch.setattr(digests, "RACY", 0.0)     # folders count as settled at once
+    site, state = tmp_path / "site", tmp_path / "cache" / "site-files.sealed"
+    state.parent.mkdir()
+    listed, one_level = [], []
+    real_listing, real_one = tree.listing, tree._lists_only
+    monkeypatch.setattr(tree, "listing", lambda folder: listed.append(folder.name)
+                        or real_listing(folder))
+    monkeypatch.setattr(tree, "_lists_only", lambda path, *a: one_level.append(path)
+                        or real_one(path, *a))
+    for n in range(3):
+        write_site(site, site_v(n), state)
+        time.sleep(0.02)                          # past the timestamp tick of the writes
+    listed.clear()
+    one_level.clear()
+    write_site(site, site_v(3), state)            # nothing touched: the records hold
+    assert listed == [] and assert_exact(site, site_v(3)) is None
+    assert one_level == [str(state.parent / "site-back")]   # its top folder alone
+    back = state.parent / "site-back"
+    tampers = (lambda: (back / "posts/p6/stray.html").write_bytes(b"stray"),
+               lambda: (back / "stray.txt").write_bytes(b"stray"),
+               lambda: (back / "posts/p7/index.html").unlink(),
+               lambda: (back / "posts/p8/index.html").rename(back / "posts/p8/x.html"),
+               lambda: os.symlink("/etc/hostname", back / "posts/p9/link.html"))
+    for version, tamper in enumerate(tampers, start=4):
+        time.sleep(0.02)   # RACY is 0 here: the tick of the last write must have passed
+        tamper()
+        listed.clear()
+        write_site(site, site_v(version), state)
+        assert listed == ["site-back"]            # the tampered back buffer, listed in full
+        assert_exact(site, site_v(version))
+
+
+def test_a_file_added_to_an_unchanged_site_is_seen(tmp_path):
+    site, state = tmp_path / "site", tmp_path / "cache" / "site-files.sealed"
+    state.parent.mkdir()
+    write_site(site, site_v(0), state)
+    write_site(site, site_v(1), state)
+    assert not write_site(site, site_v(1), state).swapped     # nothing to do
+    (site / "posts/p3/stray.html").write_bytes(b"from an experiment")
+    assert write_site(site, site_v(1), state).swapped
+    assert_exact(site, site_v(1))

@@ -3,8 +3,8 @@
 A worker serves the runs of a sweep one after the other in one scratch folder, their current
 directory: each run finds it empty, whatever the one before wrote there, and nothing of it is
 left once the build ends.  While the sweep is about to train, every run's live folder holds
-the same ``preview.json`` (one file, linked), never a copy per run of a list of all runs.  A
-run shorter than a second writes no live folder.  Files are counted, never timed.
+the same ``preview.json`` (one file, linked), never a copy per run of a list of all runs.
+Files are counted, never timed.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from conftest import CONFIG, make_blog
 
 from physai_blog.build import build
 from physai_blog.runs import executor as executor_module
-from physai_blog.runtime.live import Live
 
 EXPERIMENT = '''\
 import os
@@ -82,15 +81,3 @@ def test_each_run_finds_its_folder_empty_and_nothing_is_left(tmp_path, monkeypat
     assert not (root / ".physai-cache/live").exists() or \
         not list((root / ".physai-cache/live").iterdir())
 
-
-def test_a_run_shorter_than_a_second_writes_no_live_folder(tmp_path):
-    live = Live(tmp_path / "live", "post k-0")
-    live.update([{"step": 0, "y": 1.0}], ["step", "y"])
-    assert not (tmp_path / "live").exists()
-    live.flushed -= 1.0   # a second of training
-    live.update([{"step": 0, "y": 1.0}, {"step": 1, "y": 2.0}], ["step", "y"])
-    assert (tmp_path / "live/scalars.csv").read_text() == "step,y\n0,1.0\n1,2.0\n"
-    assert json.loads((tmp_path / "live/progress.json").read_text())["step"] == 1
-    other = Live(tmp_path / "other", "post k-1")
-    other.update([{"step": 0, "y": 1.0}], ["step", "y"], force=True)   # a checkpoint
-    assert (tmp_path / "other/scalars.csv").exists()

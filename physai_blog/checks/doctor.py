@@ -24,7 +24,7 @@ from physai_blog.content.posts import Post, post_files, read_post
 from physai_blog.content.spec import ExperimentSpec, load_spec
 from physai_blog.errors import InputError, PhysaiError
 from physai_blog.paths import CACHE_DIR
-from physai_blog.render.directives import Call, Handlers, Scope, posts_by_name
+from physai_blog.render.directives import Call, Handlers, Scope
 from physai_blog.render.embeds import split as split_embed
 from physai_blog.render.markup import latex_to_mathml, render_markdown
 from physai_blog.render.references import Bibliography
@@ -142,7 +142,7 @@ class StaticChecks(Handlers):
         super().__init__(Scope(post.rel, root, post.experiment, spec.sweep if spec else None,
                                list(spec.figures) if spec else [],
                                sorted(spec.params) if spec else [],
-                               posts=posts_by_name(posts or {})))
+                               posts=posts or {}))
         self.obs = obs
         self.bibliography = bibliography
 

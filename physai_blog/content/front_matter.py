@@ -41,14 +41,14 @@ class MappingCache:
         hit = self.entries.get(key)
         if isinstance(hit, list) and len(hit) == 2:
             try:
-                return _decode(hit[0]), dict(hit[1])
+                return decode(hit[0]), dict(hit[1])
             except (TypeError, ValueError, KeyError, AttributeError):
                 pass
         from physai_blog.content.yamlio import load_mapping
 
         data, lines = load_mapping(text, rel, first_line)
-        encoded = _encode(data)
-        if encoded is not _UNCACHEABLE:
+        encoded = encode(data)
+        if encoded is not UNCACHEABLE:
             self.entries[key] = [encoded, lines]
         return data, lines
 
@@ -69,7 +69,7 @@ class MappingCache:
             pass
 
 
-_UNCACHEABLE = object()
+UNCACHEABLE = object()
 #: 2: keys in file order (files of format 1 kept them sorted, and are parsed again).
 FORMAT = 2
 
@@ -78,8 +78,8 @@ def _checksum(entries) -> str:
     return hashlib.sha256(json.dumps(entries, sort_keys=True).encode()).hexdigest()
 
 
-def _encode(value):
-    """JSON with tags for what YAML has and JSON has not; _UNCACHEABLE for the rest."""
+def encode(value):
+    """JSON with tags for what YAML has and JSON has not; UNCACHEABLE for the rest."""
     if value is None or isinstance(value, (str, bool, int)):
         return value
     if isinstance(value, float):
@@ -89,22 +89,22 @@ def _encode(value):
     if isinstance(value, dt.date):
         return {"$date": value.isoformat()}
     if isinstance(value, list):
-        items = [_encode(v) for v in value]
-        return _UNCACHEABLE if any(i is _UNCACHEABLE for i in items) else items
+        items = [encode(v) for v in value]
+        return UNCACHEABLE if any(i is UNCACHEABLE for i in items) else items
     if isinstance(value, dict) and all(isinstance(k, str) for k in value):
-        items = {k: _encode(v) for k, v in value.items()}
-        return _UNCACHEABLE if any(i is _UNCACHEABLE for i in items.values()) \
+        items = {k: encode(v) for k, v in value.items()}
+        return UNCACHEABLE if any(i is UNCACHEABLE for i in items.values()) \
             else {"$map": items}
-    return _UNCACHEABLE
+    return UNCACHEABLE
 
 
-def _decode(value):
+def decode(value):
     if isinstance(value, list):
-        return [_decode(v) for v in value]
+        return [decode(v) for v in value]
     if isinstance(value, dict):
         (tag, inner), = value.items()
         if tag == "$map":
-            return {k: _decode(v) for k, v in inner.items()}
+            return {k: decode(v) for k, v in inner.items()}
         if tag == "$date":
             return dt.date.fromisoformat(inner)
         if tag == "$datetime":

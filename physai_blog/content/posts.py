@@ -7,6 +7,7 @@ the errors of all posts are collected before the build stops.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 import re
 from dataclasses import dataclass, field
@@ -14,6 +15,7 @@ from pathlib import Path
 
 from physai_blog.content.front_matter import MappingCache
 from physai_blog.content.notebook import experiment_var, notebook_script, prose, read_notebook
+from physai_blog.content.post_index import PostIndex
 from physai_blog.content.schema import (
     ANY,
     BOOLEAN,
@@ -155,13 +157,37 @@ class Post:
 
     source: Path
     rel: str
-    body: str
     body_line: int
+    body: str | None = None        # None: read from ``source`` when first asked for
+    sha256: str | None = None      # of the file's bytes the fields were read from
     lines: dict[str, int] = field(default_factory=dict)
     notebook: list | None = None   # the cells after the front matter, for a .ipynb post
 
     def line_of(self, key: str) -> int | None:
         return self.lines.get(key)
+
+
+def _body(post: Post) -> str:
+    """A post made from the index reads its body on first use, from the bytes it was
+    indexed with: a file edited since (during this build) is an error, never a page whose
+    body and fields disagree."""
+    if post._body is None:
+        try:
+            raw = post.source.read_bytes()
+        except OSError as exc:
+            raise InputError(post.rel, None, f"cannot read: {exc.strerror or exc}")
+        if hashlib.sha256(raw).hexdigest() != post.sha256:
+            raise InputError(post.rel, None, "changed while this build ran; build again")
+        post._body = split_front_matter(raw.decode("utf-8"), post.rel)[2]
+    return post._body
+
+
+def _set_body(post: Post, body: str | None) -> None:
+    post._body = body
+
+
+# After @dataclass: its __init__ sets ``body`` through the property.
+Post.body = property(_body, _set_body)
 
 
 def split_front_matter(text: str, rel: str) -> tuple[str, int, str, int]:
@@ -188,10 +214,12 @@ _HEAD = 4096   # characters: front matter is usually far shorter
 
 
 def read_post(path: Path, root: Path, warnings: list[str], mappings=None,
-              experiments: frozenset[str] | None = None) -> Post:
+              experiments: frozenset[str] | None = None, index: PostIndex | None = None,
+              rel: str | None = None) -> Post:
     """A post from its file; ``mappings`` (a front_matter_cache.MappingCache) may know its
-    front matter; ``experiments``: the casefolded names in ``experiments/``, when known."""
-    rel = path.relative_to(root).as_posix()
+    front matter; ``experiments``: the casefolded names in ``experiments/``, when known;
+    ``index`` keeps what was read, for the next build."""
+    rel = rel or path.relative_to(root).as_posix()
     if path.suffix == ".ipynb":
         return read_notebook_post(path, root, rel, warnings)
     try:
@@ -212,8 +240,29 @@ def read_post(path: Path, root: Path, warnings: list[str], mappings=None,
         from physai_blog.content.yamlio import load_mapping
 
         data, lines = load_mapping(fm_text, rel, fm_line)
-    return post_from_front_matter(data, lines, path, rel, root, body, body_line, warnings,
-                                  experiments)
+    sha256 = hashlib.sha256(raw).hexdigest()
+    kept = (index, sha256) if index is not None else None
+    post = post_from_front_matter(data, lines, path, rel, root, body, body_line, warnings,
+                                  experiments, kept)
+    post.sha256 = sha256
+    return post
+
+
+def indexed_post(index: PostIndex, path: Path, rel: str, root: Path, warnings: list[str],
+                 experiments: frozenset[str]) -> Post | None:
+    """The post as the index has it for the file's bytes now, or None (read it)."""
+    sha256, entry = index.lookup(path, rel)
+    if entry is None:
+        return None
+    fields = index.fields(entry)
+    try:   # what the post's fields depend on outside its file: checked now
+        experiment = _experiment_path(fields.get("experiment"), entry["given"], fields["slug"],
+                                      rel, entry["lines"].get("experiment"), root, experiments)
+    except InputError:
+        return None   # reading it reports the error
+    warnings.extend(entry["warnings"])
+    return Post(source=path, rel=rel, body_line=entry["body_line"], sha256=sha256,
+                lines=dict(entry["lines"]), **{**fields, "experiment": experiment})
 
 
 def read_notebook_post(path: Path, root: Path, rel: str, warnings: list[str]) -> Post:
@@ -236,7 +285,10 @@ def read_notebook_post(path: Path, root: Path, rel: str, warnings: list[str]) ->
 
 def post_from_front_matter(data: dict, lines: dict, path: Path, rel: str, root: Path, body: str,
                            body_line: int, warnings: list[str],
-                           experiments: frozenset[str] | None = None) -> Post:
+                           experiments: frozenset[str] | None = None,
+                           kept: tuple[PostIndex, str] | None = None) -> Post:
+    """``kept``: (the index, the file's sha256), to keep a valid post for the next build."""
+    before = len(warnings)
     values, errors = FRONT_MATTER.validate(data, lines, rel, warnings)
     match = DATE_PREFIX.match(path.stem)
     slug = values["slug"] or (match.group(2) if match else path.stem)
@@ -249,6 +301,10 @@ def post_from_front_matter(data: dict, lines: dict, path: Path, rel: str, root: 
     except InputError as exc:
         errors.append(exc)
     collect(errors)
+    if kept is not None:
+        fields = {k: v for k, v in values.items() if v != FRONT_MATTER[k].default}
+        kept[0].put(rel, kept[1], {**fields, "slug": slug}, lines, body_line,
+                    "experiment" in data, warnings[before:])
     return Post(source=path, rel=rel, body=body, body_line=body_line, lines=lines,
                 **{**values, "slug": slug, "experiment": experiment})
 
@@ -283,16 +339,20 @@ def post_files(root: Path) -> list[Path]:
     """Every ``posts/*.md`` but hidden ones (editor locks, ``._x.md``).  A broken symlink, a
     symlink loop or a folder named ``x.md`` is kept, so that reading it reports the problem."""
     folder = root / POSTS_DIR
-    if not folder.is_dir():
+    try:
+        names = sorted(name for name in os.listdir(folder)
+                       if name.endswith((".md", ".ipynb")) and not name.startswith("."))
+    except OSError:   # no posts/ folder (or not a folder)
         return []
-    return sorted(p for p in folder.iterdir()
-                  if p.suffix in (".md", ".ipynb") and not p.name.startswith("."))
+    return [folder / name for name in names]
 
 
 def load_posts(root: Path, warnings: list[str], include_drafts: bool = False,
-               front_matter_cache: Path | None = None) -> list[Post]:
+               front_matter_cache: Path | None = None,
+               index: PostIndex | None = None) -> list[Post]:
     """Every post, newest first; all errors of all posts collected into one report.
-    ``front_matter_cache``: a file keeping parsed front matter (front_matter_cache.py)."""
+    ``front_matter_cache``: a file keeping parsed front matter (front_matter.py);
+    ``index``: posts as last read (post_index.py), for files whose bytes did not change."""
     mappings = MappingCache(front_matter_cache) if front_matter_cache is not None else None
     try:
         experiments = frozenset(name.casefold() for name in os.listdir(root / EXPERIMENTS_DIR))
@@ -300,8 +360,12 @@ def load_posts(root: Path, warnings: list[str], include_drafts: bool = False,
         experiments = frozenset()
     posts, errors = [], []
     for path in post_files(root):
+        rel = f"{POSTS_DIR}/{path.name}"
         try:
-            post = read_post(path, root, warnings, mappings, experiments)
+            post = indexed_post(index, path, rel, root, warnings, experiments) \
+                if index is not None and path.suffix == ".md" else None
+            if post is None:
+                post = read_post(path, root, warnings, mappings, experiments, index, rel)
         except InputError as exc:
             errors.extend(getattr(exc, "errors", [exc]))
             continue
@@ -317,6 +381,8 @@ def load_posts(root: Path, warnings: list[str], include_drafts: bool = False,
         by_slug[post.slug] = post
     if mappings is not None:
         mappings.save()
+    if index is not None:
+        index.save()
     collect(errors)
     posts.sort(key=lambda p: (p.date, p.slug), reverse=True)
     return posts

@@ -20,6 +20,9 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
+from physai_blog import sealed
+from physai_blog.output import tree
+
 SITE_MANIFEST = ".physai-site.json"
 RENAME_EXCHANGE = 2
 AT_FDCWD = -100
@@ -73,10 +76,11 @@ def recover(site: Path) -> None:
         shutil.rmtree(stale, ignore_errors=True)
 
 
-def _intact(site: Path, sizes: dict[str, int]) -> bool:
+def _intact(site: Path, sizes: dict[str, int], kept) -> bool:
     """Cheap check that nobody added, removed or resized a file of the site since it was
-    written (e.g. an experiment writing into ``site/``): if so the site is written again."""
-    entries, _ = _inventory(site)
+    written (e.g. an experiment writing into ``site/``): if so the site is written again.
+    ``kept``: the site's folders as recorded when it was staged (``tree.py``)."""
+    entries, _ = tree.known_listing(site, kept) or tree.listing(site)
     entries.pop(SITE_MANIFEST, None)
     if set(entries) != set(sizes) or not all(entries.values()):
         return False
@@ -106,48 +110,28 @@ def _stat(path: str) -> list[int] | None:
         if stat.S_ISREG(st.st_mode) else None
 
 
-def _load_state(state: Path | None) -> tuple[dict, dict]:
+def _load_state(state: Path | None) -> tuple[dict, dict, dict]:
     """(site rel -> [[inode, size, mtime, ctime, sha256], ...] for the files this program
     wrote and has not seen changed since, in site/ and in the back buffer;
-    source path -> [inode, size, mtime, sha256] of the cache files it last read)."""
-    try:
-        saved = json.loads(state.read_text()) if state is not None else {}
-    except (OSError, ValueError):
-        return {}, {}
+    source path -> [inode, size, mtime, sha256] of the cache files it last read;
+    the folder records of site/ ("site") and of the back buffer ("back"), ``tree.py``)."""
+    saved = sealed.read(state) if state is not None else None
     if not isinstance(saved, dict) or not isinstance(saved.get("site"), dict) \
             or not isinstance(saved.get("sources"), dict):
-        return {}, {}
-    return saved["site"], saved["sources"]
+        return {}, {}, {}
+    trees = saved.get("trees")
+    return saved["site"], saved["sources"], trees if isinstance(trees, dict) else {}
 
 
-def _is_known(known: dict, rel: str, path: str, digest: str) -> bool:
-    """``path`` is a file we wrote with these bytes (its inode, size, mtime and ctime say
-    so)."""
+def _is_known(known: dict, rel: str, path: str, digest: str) -> list | None:
+    """The record saying ``path`` is a file we wrote with these bytes (its inode, size, mtime
+    and ctime now are the recorded ones), or None."""
     here = _stat(path)
-    return here is not None and any(isinstance(r, list) and r[:4] == here and r[4:] == [digest]
-                                    for r in known.get(rel, ()))
-
-
-def _inventory(folder: Path) -> tuple[dict[str, bool], set[str]]:
-    """Every entry under ``folder``: rel -> is a regular file; and the folders."""
-    entries: dict[str, bool] = {}
-    folders: set[str] = set()
-
-    def walk(path: str, prefix: str) -> None:
-        with os.scandir(path) as it:
-            for entry in it:
-                rel = prefix + entry.name
-                if entry.is_dir(follow_symlinks=False):
-                    folders.add(rel)
-                    walk(entry.path, rel + "/")
-                else:
-                    entries[rel] = entry.is_file(follow_symlinks=False)
-
-    try:
-        walk(str(folder), "")
-    except OSError:
-        pass
-    return entries, folders
+    if here is not None:
+        for record in known.get(rel, ()):
+            if isinstance(record, list) and record[:4] == here and record[4:] == [digest]:
+                return record
+    return None
 
 
 def _usable_back(back: Path | None, site: Path) -> bool:
@@ -196,16 +180,16 @@ class _Contents:
 def write_site(site: Path, files: dict[str, bytes | Path],
                state: Path | None = None, link_from: Path | None = None) -> WriteReport:
     """Stage the new site (the back buffer where there is one), then swap it in.  ``state``
-    (a file in the cache) records the inode, size, mtime and sha256 of every file written and
-    read, so unchanged files are recognised without being read or hashed.  Files under
-    ``link_from`` (the cache, whose entries are only ever replaced) are hard-linked."""
+    (in the cache) records the inode, size, mtime and sha256 of every file written and read,
+    and the folders staged, so unchanged files are recognised without being read or hashed.
+    Files under ``link_from`` (the cache, whose entries are only replaced) are hard-linked."""
     recover(site)
-    known, seen = _load_state(state)
+    known, seen, trees = _load_state(state)
     new = _Contents(files, seen)
     digests = new.digests
     manifest = (json.dumps(digests, sort_keys=True, indent=0) + "\n").encode()
-    previous = site / SITE_MANIFEST
-    if previous.is_file() and previous.read_bytes() == manifest and _intact(site, new.sizes):
+    previous, kept = site / SITE_MANIFEST, trees.get("site")
+    if previous.is_file() and previous.read_bytes() == manifest and _intact(site, new.sizes, kept):
         return WriteReport(0, len(digests), 0, False)
     old_digests = _previous_digests(previous)
     all_digests = {**digests, SITE_MANIFEST: hashlib.sha256(manifest).hexdigest()}
@@ -234,10 +218,11 @@ def write_site(site: Path, files: dict[str, bytes | Path],
         return None
 
     back = state.with_name("site-back") if state is not None else None
-    stage = None
+    stage, verified = None, {}
     if _usable_back(back, site):
         try:
-            written, unchanged = _update_back(back, all_digests, known, source, put)
+            written, unchanged = _update_back(back, all_digests, known, source, put, verified,
+                                              trees.get("back"))
             stage = back
         except OSError:
             shutil.rmtree(back, ignore_errors=True)
@@ -245,14 +230,13 @@ def write_site(site: Path, files: dict[str, bytes | Path],
         stage = site.with_name(f".{site.name}.new-{os.getpid()}")
         shutil.rmtree(stage, ignore_errors=True)
         written, unchanged = _fill(stage, all_digests, source, put)
-    removed = len(set(old_digests) - set(digests))
-    after = _known_after(site, stage, all_digests, old_digests, known)
+    records = (_known_after(stage, all_digests, old_digests, known, verified),
+               tree.record(stage, all_digests))
     _swap(site, stage, back)
     if state is not None:   # renames keep inodes: these records hold for site/ and back
-        tmp = state.with_name(f".{state.name}.{os.getpid()}")
-        tmp.write_text(json.dumps({"site": after, "sources": new.sources}, sort_keys=True))
-        os.replace(tmp, state)
-    return WriteReport(written, unchanged, removed, True)
+        sealed.write(state, {"site": records[0], "sources": new.sources,
+                             "trees": {"site": records[1], "back": kept}})
+    return WriteReport(written, unchanged, len(set(old_digests) - set(digests)), True)
 
 
 def _previous_digests(previous: Path) -> dict:
@@ -264,20 +248,24 @@ def _previous_digests(previous: Path) -> dict:
     return old if isinstance(old, dict) else {}
 
 
-def _known_after(site: Path, stage: Path, digests: dict, old_digests: dict,
-                 known: dict) -> dict[str, list]:
-    """What is known after the swap: the new site (the stage), and the old one (the next
-    back buffer) where its files are still ours."""
+def _known_after(stage: Path, digests: dict, old_digests: dict, known: dict,
+                 verified: dict) -> dict[str, list]:
+    """What is known after the swap: each file of the new site (the stage; ``verified``:
+    those just checked against their record, whose stat has not moved since), and the records
+    of the old site's files (the next back buffer).  Those are carried without a stat: a
+    record is trusted only once a later lstat matches it, and any write moves the ctime."""
     after: dict[str, list] = {}
     for rel, digest in digests.items():
-        here = _stat(f"{stage}/{rel}")
-        if here is not None:
-            after[rel] = [here + [digest]]
+        record = verified.get(rel)
+        if record is None:
+            here = _stat(f"{stage}/{rel}")
+            record = here + [digest] if here is not None else None
+        if record is not None:
+            after[rel] = [record]
     for rel, digest in old_digests.items():
-        current = f"{site}/{rel}"
-        if isinstance(digest, str) and _is_known(known, rel, current, digest):
-            record = _stat(current) + [digest]
-            if record not in after.setdefault(rel, []):
+        for record in known.get(rel, ()):
+            if isinstance(record, list) and record[4:] == [digest] and \
+                    record not in after.setdefault(rel, []):
                 after[rel].append(record)
     return after
 
@@ -306,10 +294,12 @@ def _fill(stage: Path, digests: dict[str, str], source, put) -> tuple[int, int]:
     return written, unchanged
 
 
-def _update_back(back: Path, digests: dict[str, str], known: dict, source,
-                 put) -> tuple[int, int]:
-    """Make the back buffer hold exactly the wanted files; (written, kept or linked)."""
-    entries, folders = _inventory(back)
+def _update_back(back: Path, digests: dict[str, str], known: dict, source, put,
+                 verified: dict, kept) -> tuple[int, int]:
+    """Make the back buffer hold exactly the wanted files; (written, kept or linked).
+    ``verified`` receives the record of each file kept as it was; ``kept``: the back
+    buffer's folders as recorded when it was staged (``tree.py``)."""
+    entries, folders = tree.known_listing(back, kept) or tree.listing(back)
     needed = set()
     for rel in digests:
         parts = rel.split("/")[:-1]
@@ -322,7 +312,9 @@ def _update_back(back: Path, digests: dict[str, str], known: dict, source,
     written = unchanged = 0
     for rel in sorted(digests):
         target = f"{back}/{rel}"
-        if entries.get(rel) and _is_known(known, rel, target, digests[rel]):
+        record = _is_known(known, rel, target, digests[rel]) if entries.get(rel) else None
+        if record is not None:
+            verified[rel] = record
             unchanged += 1
             continue
         if rel in folders:                       # a folder where a file belongs

@@ -63,14 +63,17 @@ class Scope:
     figures: list[str] = field(default_factory=list)
     params: list[str] = field(default_factory=list)
     shown: set[str] = field(default_factory=set)   # figure names shown so far
-    posts: dict = field(default_factory=dict)      # every post of the blog, by its file name
+    posts: dict = field(default_factory=dict)      # every post of the blog, by its slug
 
 
 def posts_by_name(posts: dict) -> dict:
     """The posts a ``{% post_url %}`` or ``{% link %}`` may name (``posts``: by slug): by file
-    name without its extension (``2026-01-02-slug``), and by slug."""
+    name without its extension (``2026-01-02-slug``), and by slug.  Made only when a post
+    links to another (once per post of the blog: made for every page, it grew with the
+    square of the blog)."""
     named = {post.slug: post for post in posts.values()}
-    named.update({Path(post.rel).stem: post for post in posts.values()})
+    named.update({post.rel.rsplit("/", 1)[-1].rsplit(".", 1)[0]: post
+                  for post in posts.values()})
     return named
 
 
@@ -229,10 +232,11 @@ def linked(call: Call, scope: Scope):
     target = call.args[0]
     name = Path(target).stem if call.name == "link" else Path(target).name
     if call.name == "post_url" or Path(target).parts[:1] in (("_posts",), ("posts",)):
-        post = scope.posts.get(name)
+        named = posts_by_name(scope.posts)
+        post = named.get(name)
         if post is None:
             call.fail(f"{{% {call.name} {target} %}}: no post {name!r} in posts/"
-                      f"{_did_you_mean(name, list(scope.posts))}")
+                      f"{_did_you_mean(name, list(named))}")
         return post
     if target.endswith((".md", ".markdown", ".html")):
         call.fail(f"{{% link {target} %}}: only posts and files can be linked "

@@ -20,6 +20,7 @@ EMBEDS = ("figure", "value", "claim")
 EMBED_CALL = re.compile(r"""\b(?:figure|value|claim)\(\s*["']([A-Za-z0-9_.-]+):""")
 SLUG = re.compile(r"[A-Za-z0-9_.-]+")
 LINKS = re.compile(r'(\b(?:src|href|data-chart)=")(figures/|data/|code/)')
+LINK_TAG = re.compile(r"\{%-?\s*(?:post_url|link)\s")
 
 
 def embedded_slugs(body: str) -> list[str]:
@@ -30,6 +31,12 @@ def embedded_slugs(body: str) -> list[str]:
     if not any(f"{name}(" in body for name in EMBEDS):
         return []
     return sorted(set(EMBED_CALL.findall(body)))
+
+
+def links_posts(body: str) -> bool:
+    """Whether a post's body links to other posts (``{% post_url %}`` or ``{% link %}``, in
+    any spacing the Liquid parser accepts): its page then depends on their URLs."""
+    return "{%" in body and LINK_TAG.search(body) is not None
 
 
 def split(d) -> tuple[str, str] | None:

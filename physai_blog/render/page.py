@@ -27,7 +27,7 @@ from physai_blog.content.posts import Post, tag_slug
 from physai_blog.errors import InputError, PhysaiError
 from physai_blog.paths import PACKAGE, THEME, post_dir, up_to_root
 from physai_blog.render.citation import absolute_url, citation
-from physai_blog.render.directives import Call, Handlers, Scope, check, posts_by_name
+from physai_blog.render.directives import Call, Handlers, Scope, check
 from physai_blog.render.embeds import back_link, render_embed, source
 from physai_blog.render.embeds import split as split_embed
 from physai_blog.render.fragments import Fragments
@@ -107,7 +107,7 @@ class PostRenderer(AlFolio, Handlers):
         super().__init__(Scope(post.rel, root, post.experiment if experiment_name else None,
                                obs.sweep if obs is not None else {}, list(figures),
                                obs.param_names() if obs is not None else [],
-                               posts=posts_by_name(posts or {})))
+                               posts=posts or {}))
         self.post, self.config, self.root = post, config, root
         self.site_root = up_to_root(post_dir(post, config.permalink))   # "../../"
         self.citations = Citations(bibliography, post.rel)
@@ -252,12 +252,14 @@ def render_post_body(post: Post, config: SiteConfig, root: Path, obs: Observable
                      figures: dict[str, FigurePlan], experiment_name: str | None,
                      keep_going: bool, bibliography: Bibliography,
                      converter=None, fragments: Fragments | None = None,
-                     posts: dict | None = None, embeds=None) -> RenderedPost:
+                     posts: dict | None = None, embeds=None,
+                     make_renderer=PostRenderer) -> RenderedPost:
     """``fragments``: the post's formulas and code blocks kept from its last render;
     ``posts``: every post of the blog (by slug), for links between them; ``embeds(slug)``:
-    another post's renderer, for what this one embeds from it."""
-    renderer = PostRenderer(post, config, root, obs, figures, experiment_name, keep_going,
-                            bibliography, fragments, posts, embeds)
+    another post's renderer, for what this one embeds from it; ``make_renderer``: a
+    PostRenderer's class (serve's, for a post whose runs still train)."""
+    renderer = make_renderer(post, config, root, obs, figures, experiment_name, keep_going,
+                             bibliography, fragments, posts, embeds)
     html, toc = render_markdown(post.body, post.rel, post.body_line, renderer.handlers(),
                                 renderer.math, converter=converter, fragments=fragments,
                                 dialect=post.markdown or config.markdown)
@@ -316,6 +318,7 @@ class CachedPage:
     failed_claims: list = field(default_factory=list)
     extra_files: dict = field(default_factory=dict)
     links: list = field(default_factory=list)
+    sha256: str = ""          # of the page's bytes in the cache
 
 
 def templates_digest(root: Path) -> str:

@@ -16,9 +16,9 @@ from physai_blog.content.notebook import in_prose_cells
 from physai_blog.content.posts import Post
 from physai_blog.errors import PhysaiError
 from physai_blog.paths import post_dir
-from physai_blog.render.embeds import embedded_slugs
 from physai_blog.render.fragments import Fragments, FragmentStore
 from physai_blog.render.markup import Converters, fragment_salt
+from physai_blog.render.page_index import PageIndex
 from physai_blog.render.page import (
     CachedPage,
     PostRenderer,
@@ -65,12 +65,14 @@ class RenderJob:
                              posts=self.posts_by_slug),
                 post.title, post_dir(post, self.config.permalink))
 
-    def embeds_key(self, post: Post) -> list:
-        """What a page shows of the posts it embeds from: their runs, figures and titles."""
+    def embeds_key(self, slugs: list[str]) -> list:
+        """What a page shows of the posts it embeds from (``slugs``): their runs, figures and
+        titles."""
         out = []
-        for slug in embedded_slugs(post.body):
+        for slug in slugs:   # its folder too: the embed links back to it
             other = self.posts_by_slug.get(slug)
             out.append([slug, other.title if other else None,
+                        post_dir(other, self.config.permalink) if other else None,
                         [r.key for r in self.runs.get(slug, [])],
                         [f.key for f in self.figures.get(slug, [])]])
         return out
@@ -90,8 +92,9 @@ class RenderJob:
             html = render_post_page(self.env, self.config, item)
         except PhysaiError as exc:
             return in_prose_cells(exc, post.rel, post.source)   # a notebook's: by its cell
-        store_page(self.cache, key, html, item, self.root)
-        return CachedPage(post, item.url, item.failed_claims, dict(item.extra_files), item.links)
+        manifest = store_page(self.cache, key, html, item, self.root)
+        return CachedPage(post, item.url, item.failed_claims, manifest["extra_files"],
+                          item.links, manifest["sha256"])
 
 
 @dataclass
@@ -110,20 +113,26 @@ def render_post_pages(job: RenderJob, posts: list[Post], site_inputs: dict,
     out, stale = PostPages(), []
     # The site-wide inputs are the same for every page: hashed once, not once per post.
     shared = {"site": key_of(site_inputs)}
+    index = PageIndex(job.cache.root, shared["site"])
+    urls = None
     for post in posts:
         spec = job.specs.get(post.experiment) if post.experiment else None
-        linked = None             # a page linking to other posts depends on their URLs
-        if "{% post_url" in post.body or "{% link" in post.body:
-            linked = [[p.rel, post_dir(p, job.config.permalink)]
-                      for p in job.posts_by_slug.values()]
+        embeds, links = index.refs(post)
+        if links and urls is None:   # a page linking to other posts depends on their URLs
+            urls = [[p.rel, post_dir(p, job.config.permalink)] for p in job.posts_by_slug.values()]
         key = page_key(post, spec, job.runs.get(post.slug, []), job.figures.get(post.slug, []),
-                       {**shared, "embeds": job.embeds_key(post)}, linked)
-        entry = job.cache.get_file("pages", key, ".html")
-        if entry is not None and extras_unchanged(job.root, entry[1]):
-            page = entry[1]
-            out.pages[post.slug] = CachedPage(post, page["url"], page["failed_claims"],
-                                              page["extra_files"], page.get("links", []))
-            out.files[post_dir(post, job.config.permalink) + "index.html"] = entry[0]
+                       {**shared, "embeds": job.embeds_key(embeds)}, urls if links else None)
+        path = job.cache.file_path("pages", key, ".html")
+        page = index.page(post, key, path)
+        if page is None:
+            entry = job.cache.get_file("pages", key, ".html")
+            page = entry[1] if entry is not None else None
+        if page is not None and extras_unchanged(job.root, page):
+            out.pages[post.slug] = cached = CachedPage(
+                post, page["url"], page["failed_claims"], page["extra_files"],
+                page.get("links", []), page["sha256"])
+            index.keep(post, key, cached)
+            out.files[post_dir(post, job.config.permalink) + "index.html"] = path
         else:
             stale.append((post, key))
     store = None
@@ -135,11 +144,13 @@ def render_post_pages(job: RenderJob, posts: list[Post], site_inputs: dict,
             out.errors.append(outcome)
         else:
             store.keep(post.rel, used)
+            index.keep(post, key, outcome)
             out.pages[post.slug] = outcome
             out.files[post_dir(post, job.config.permalink) + "index.html"] = \
                 job.cache.file_path("pages", key, ".html")
     if store is not None:
         store.save()
+    index.save()
     for post in posts:
         page = out.pages.get(post.slug)
         if page is not None:
@@ -213,14 +224,15 @@ def page_key(post: Post, spec, runs: list, figures: list, site_inputs: dict,
              linked: list | None = None) -> str:
     """A post page depends on its source, its runs and figures, and the site-wide inputs
     (``linked``: the posts' URLs, for a page that links to other posts)."""
-    return key_of({"kind": "page", "source": file_digest(post.source), "rel": post.rel,
+    return key_of({"kind": "page", "source": post.sha256 or file_digest(post.source),
+                   "rel": post.rel,
                    "spec": spec.source if spec else None, "runs": [r.key for r in runs],
                    "figures": [f.key for f in figures], **site_inputs,
                    **({"linked": linked} if linked else {})})
 
 
-def store_page(cache: Cache, key: str, html: bytes, item, root: Path) -> None:
-    cache.put_file("pages", key, html, {
+def store_page(cache: Cache, key: str, html: bytes, item, root: Path) -> dict:
+    return cache.put_file("pages", key, html, {
         "kind": "page", "url": item.url, "failed_claims": item.failed_claims,
         "links": item.links,
         "extra_files": {rel: file_digest(root / rel) for rel in sorted(item.extra_files)}},

@@ -206,12 +206,12 @@ class Cache:
 
     # -- single-file entries (rendered pages): one data file and its manifest, no folder -----
     def file_path(self, kind: str, key: str, suffix: str) -> Path:
-        return self.root / kind / f"{key}{suffix}"
+        return Path(f"{self.root}/{kind}/{key}{suffix}")   # one parse: asked once per page
 
-    def put_file(self, kind: str, key: str, data: bytes, info: dict, suffix: str) -> Path:
+    def put_file(self, kind: str, key: str, data: bytes, info: dict, suffix: str) -> dict:
         """Store ``data`` as ``<kind>/<key><suffix>`` with ``<key>.json`` beside it (written
-        last: an entry without its manifest does not exist).  Cheaper than a folder entry
-        for the hundreds of small pages of a blog."""
+        last: an entry without its manifest does not exist); its manifest.  Cheaper than a
+        folder entry for the hundreds of small pages of a blog."""
         folder = self.root / kind
         folder.mkdir(parents=True, exist_ok=True)
         manifest = {**info, "key": key, "sha256": hashlib.sha256(data).hexdigest(),
@@ -223,7 +223,7 @@ class Cache:
             tmp = folder / f".{name}.{os.getpid()}.tmp"
             tmp.write_bytes(payload)
             os.replace(tmp, folder / name)
-        return path
+        return manifest
 
     def get_file(self, kind: str, key: str, suffix: str) -> tuple[Path, dict] | None:
         """(path, manifest) of a verified single-file entry, or None (a bad one is removed)."""

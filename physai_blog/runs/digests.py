@@ -11,22 +11,22 @@ One case stat cannot tell: a second write in the same timestamp tick as the firs
 same size.  So a digest taken less than ``RACY`` seconds after the file last changed is not
 kept (git's "racily clean" rule): a just-edited post is hashed again until it has settled.
 
-The kept digests live in ``.physai-cache/input-digests.json`` (its first line is the sha256
-of the rest; a damaged file is ignored), so a fresh process stats its inputs instead of
-reading them.  Only on POSIX, where
-ctime is the change time; elsewhere every digest is computed.
+The kept digests live in ``.physai-cache/input-digests.sealed`` (checksummed, ``sealed.py``;
+a damaged file is ignored), so a fresh process stats its inputs instead of reading them.
+Only on POSIX, where ctime is the change time; elsewhere every digest is computed.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import time
 from pathlib import Path
 
+from physai_blog import sealed
+
 RACY = 2.0            # seconds: a file changed this recently is hashed again next time
-FILE = "input-digests.json"
+FILE = "input-digests.sealed"
 TRUSTED = os.name == "posix"
 
 
@@ -34,7 +34,7 @@ class Digests:
     """Path -> sha256 of its content (bytes), by stat signature."""
 
     def __init__(self):
-        self.known: dict[str, list] = {}     # path -> [dev, ino, size, mtime, ctime, hex]
+        self.known: dict[str, tuple] = {}    # path -> ((dev, ino, size, mtime, ctime), sha256)
         self.used: set[str] = set()           # asked for by this process
         self.loaded_from: Path | None = None
         self.dirty = False
@@ -45,16 +45,11 @@ class Digests:
         if self.loaded_from == path:
             return
         self.loaded_from = path
-        try:
-            checksum, _, body = path.read_bytes().partition(b"\n")
-            if checksum.decode() != hashlib.sha256(body).hexdigest():
-                return
-            entries = json.loads(body)
-        except (OSError, ValueError):
-            return
+        entries = sealed.read(path)
         if isinstance(entries, dict):
             for name, entry in entries.items():
-                if isinstance(entry, list) and len(entry) == 6 and name not in self.known:
+                if isinstance(entry, tuple) and len(entry) == 2 and \
+                        isinstance(entry[1], bytes) and name not in self.known:
                     self.known[name] = entry
 
     def save(self, cache_dir: Path) -> None:
@@ -63,14 +58,8 @@ class Digests:
         if not self.dirty or not cache_dir.is_dir():
             return
         entries = {name: entry for name, entry in self.known.items() if name in self.used}
-        body = json.dumps(entries, sort_keys=True).encode()
-        tmp = cache_dir / f".{FILE}.{os.getpid()}"
-        try:
-            tmp.write_bytes(hashlib.sha256(body).hexdigest().encode() + b"\n" + body)
-            os.replace(tmp, cache_dir / FILE)
+        if sealed.write(cache_dir / FILE, entries):
             self.dirty = False
-        except OSError:
-            pass
 
     def digest(self, path: Path | str) -> bytes | None:
         """sha256 of the file's bytes, or None if it cannot be read."""
@@ -80,10 +69,10 @@ class Digests:
             st = os.stat(name)
         except OSError:
             return None
-        signature = [st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns]
+        signature = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
         entry = self.known.get(name)
-        if TRUSTED and entry is not None and entry[:5] == signature:
-            return bytes.fromhex(entry[5])
+        if TRUSTED and entry is not None and entry[0] == signature:
+            return entry[1]
         started = time.time_ns()
         try:
             with open(name, "rb") as fh:
@@ -92,7 +81,7 @@ class Digests:
             return None
         settled = max(st.st_mtime_ns, st.st_ctime_ns) < started - int(RACY * 1e9)
         if TRUSTED and settled:
-            self.known[name] = [*signature, digest.hex()]
+            self.known[name] = (signature, digest)
             self.dirty = True
         else:
             self.known.pop(name, None)

@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass
 from difflib import get_close_matches
 from functools import lru_cache
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from physai_blog.content.posts import Post
@@ -184,37 +185,41 @@ def load_runs(plans: list[RunPlan], cache: Cache) -> dict[str, dict]:
 
 def write_previews(plans: list[RunPlan], todo: dict[str, RunPlan], done: dict,
                    cache: Cache) -> None:
-    """Beside each run about to train, what ``serve`` needs to draw its post's figures from
-    the partial data (``serve/preview.py``): the experiment, its figures and every run of it,
-    finished (in the cache) or not (its live folder)."""
+    """Beside each run about to train, what ``serve`` needs to show its post from the
+    partial data (``serve/preview.py``): the post, the experiment, its figures and every run
+    of it, finished (in the cache) or not (its live folder)."""
     groups: dict[tuple, list[RunPlan]] = {}
     for plan in plans:
         groups.setdefault((plan.post.slug, plan.spec.rel), []).append(plan)
     for (slug, _), group in groups.items():
         spec = group[0].spec
         mine = [plan for plan in group if plan.key in todo]
-        if not mine or not spec.figures:
+        if not mine:
             continue
         runs = [[str(cache.path("runs", p.key) if p.key in done else cache.live(p.key)),
                  p.label, p.params, p.cell, p.seed] for p in group]
-        preview = {"slug": slug, "experiment": spec.rel, "var": spec.var, "sweep": spec.sweep,
-                   "params": group[0].params, "deps": list(spec.deps), "runs": runs,
+        preview = {"slug": slug, "post": group[0].post.rel, "experiment": spec.rel,
+                   "var": spec.var, "sweep": spec.sweep, "params": group[0].params,
+                   "deps": list(spec.deps), "runs": runs,
                    "figures": {name: f"{name}.{fig.format}" for name, fig in spec.figures.items()}}
-        # One file for the sweep, linked into each run's folder: it lists every run, and a
-        # copy per run grew as N squared (800 MB for 2,000 cells).
         text, first = json.dumps(preview, sort_keys=True), None
         for plan in mine:
             folder = cache.live(plan.key)
             folder.mkdir(parents=True, exist_ok=True)
-            path = folder / "preview.json"
-            if first is None:
-                path.write_text(text)
-                first = path
-                continue
-            try:
-                os.link(first, path)
-            except OSError:   # left by a stopped build, or no hard links here
-                path.write_text(text)
+            first = _same_file(folder / "preview.json", text, first)
+
+
+def _same_file(path: Path, text: str, first: Path | None) -> Path:
+    """``path`` holding ``text``: a hard link to ``first`` where it can be, since every run
+    of a sweep of N runs would otherwise write its own copy of the N runs' list."""
+    if first is not None:
+        try:
+            os.link(first, path)
+            return first
+        except OSError:
+            pass
+    path.write_text(text)
+    return path
 
 
 def execute_runs(plans: list[RunPlan], cache: Cache, executor: Executor,

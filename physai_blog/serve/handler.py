@@ -208,6 +208,10 @@ class Handler(http.server.SimpleHTTPRequestHandler):
         preview = self.preview(path)
         if preview is not None:   # a running post's figure, redrawn from its partial data
             return self.send_body(preview.read_bytes(), self.guess_type(str(preview)))
+        previews = getattr(self.server.dev, "previews", None)
+        provisional = previews.page(path) if previews is not None else None
+        if provisional is not None:   # a running post's page, its numbers so far
+            return self.send_html(reload.live_page(provisional, path, self.running()))
         # os.path, not Path: a name too long for the file system is "not there", no error
         target = Path(self.translate_path(self.path))
         if os.path.isdir(target) and path.endswith("/"):
@@ -233,14 +237,16 @@ class Handler(http.server.SimpleHTTPRequestHandler):
         return previews.file(parts[1], parts[3])
 
     def running(self) -> list[dict]:
-        """The runs training now (``runtime/live.py``), each with its post's slug and the
-        version of its figures' preview (``preview.py``)."""
+        """The runs training now (``runtime/live.py``), each with its post's slug, the
+        version of its figures' preview and of its provisional page, and where that page is
+        (``preview.py``)."""
         previews = getattr(self.server.dev, "previews", None)
         versions = previews.state() if previews is not None else {}
         runs = running(self.server.dev.root / CACHE_DIR / "live")
         for run in runs:
             run["slug"] = run["run"].split(" ")[0]
-            run["preview"], run["figures"] = versions.get(run["slug"], (None, []))
+            run["preview"], run["figures"], run["page"], run["path"] = versions.get(
+                run["slug"], (None, [], None, None))
         return runs
 
     def send_html(self, body: bytes, status: int = 200):

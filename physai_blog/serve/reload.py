@@ -57,15 +57,17 @@ RELOAD_SCRIPT = """<script>/* physai-blog serve: live reload (not in the built f
       banner.textContent = runs.map(function (run) {
         var at = run.step === null ? run.rows + " rows" : "step " + run.step +
           (run.total ? "/" + run.total : "");
-        return "running " + run.run + ": " + at +
-          (run.eta_s === null ? "" : ", ETA " + Math.round(run.eta_s) + " s");
+        return "running " + run.run + ": " + at + progress(run);
       }).join("\\n");
     }).catch(function () {}).then(function () { setTimeout(poll, 2000); });
   }
+  function progress(run) {   /* a run that has gone quiet says so instead of a stale ETA */
+    if (run.stalled) return ", nothing logged for " + Math.round(run.quiet_s) + " s (stalled?)";
+    return run.eta_s === null ? "" : ", ETA " + Math.round(run.eta_s) + " s";
+  }
   function label(run) {
     return "running: step " + (run.step === null ? "?" : run.step) +
-      (run.total ? "/" + run.total : "") +
-      (run.eta_s === null ? "" : ", ETA " + Math.round(run.eta_s) + " s");
+      (run.total ? "/" + run.total : "") + progress(run);
   }
   function tag(after, text) {   /* one "running" label after an element, kept up to date */
     var el = after.nextElementSibling;
@@ -92,6 +94,7 @@ RELOAD_SCRIPT = """<script>/* physai-blog serve: live reload (not in the built f
       fig.appendChild(img);
       box.appendChild(fig);
     });
+    if (run.page !== null && here(run)) page(run);
     if (!box && window.location.pathname.indexOf("/posts/" + run.slug + "/") !== 0) return;
     document.querySelectorAll("figure img").forEach(function (img) {
       tag(img, label(run));
@@ -100,7 +103,43 @@ RELOAD_SCRIPT = """<script>/* physai-blog serve: live reload (not in the built f
         img.src = img.src.split("?")[0] + "?preview=" + run.preview;
       }
     });
-    document.querySelectorAll("a.value").forEach(function (a) { tag(a, label(run)); });
+    if (!document.getElementById("physai-provisional"))   /* else marked by serve */
+      document.querySelectorAll("a.value").forEach(function (a) { tag(a, label(run)); });
+  }
+  function here(run) {
+    var path = window.location.pathname;
+    return run.path !== null && (path === run.path || path === run.path + "index.html");
+  }
+  var fetching = false;
+  function page(run) {   /* a post still training: its page with the numbers so far */
+    var own = document.getElementById("physai-provisional");
+    if (!own) {   /* the build's page (or Building...): serve has the provisional one now */
+      var key = "physai-page " + run.path + " " + run.page;
+      try {
+        if (sessionStorage.getItem(key)) return;
+        sessionStorage.setItem(key, "1");
+      } catch (e) { return; }
+      window.location.reload();
+      return;
+    }
+    if (fetching || own.getAttribute("data-version") === run.page) return;
+    fetching = true;
+    fetch(window.location.pathname, {cache: "no-store"}).then(function (r) {
+      return r.text();
+    }).then(function (text) {
+      var doc = new DOMParser().parseFromString(text, "text/html");
+      var next = doc.getElementById("physai-provisional");
+      if (!next) return;   /* the build's page: the event stream reloads into it */
+      if (next.getAttribute("data-layout") !== own.getAttribute("data-layout")) {
+        window.location.reload();   /* the post's text changed: its numbers moved */
+        return;
+      }
+      doc.querySelectorAll('[id^="physai-live-"], #physai-provisional, #claims, ' +
+                           '#seed-sensitivity').forEach(function (el) {
+        var old = document.getElementById(el.id);
+        if (old) old.replaceWith(document.importNode(el, true));
+      });
+    }).catch(function () {}).then(function () { fetching = false; });
   }
   poll();
   var close = document.getElementById("physai-error-close");

@@ -69,7 +69,7 @@ class DevServer:
         self.rewatch = threading.Event()
         self.threads: list[threading.Thread] = []
         self.httpd: SiteServer | None = None
-        self.previews = Previews(self.root, self.stopping)   # running posts' figures
+        self.previews = Previews(self.root, self.stopping, self.echo)   # running posts
         self.hosts: frozenset[str] = frozenset()   # the Host: names answered (see host_names)
         self._local = None   # the session's LocalExecutor (see _executor)
         self._reason = ""    # what changed, for the builder's next terminal line
@@ -78,6 +78,7 @@ class DevServer:
     def build_once(self, reason: str = "") -> BuildState:
         start = time.perf_counter()
         error = None
+        self.previews.building.set()
         try:
             if self._build is not None:
                 self._build(self.root)
@@ -98,6 +99,7 @@ class DevServer:
         except Exception:  # a bug must not take the server down: show it like a build error
             error = "internal error (please report it):\n" + traceback.format_exc()
         seconds = time.perf_counter() - start
+        self.previews.settle()   # before the open pages reload: they get the build's files
         with self.changed:
             self.count += 1
             self.state = BuildState(f"{self.token}-{self.count}", error, seconds)

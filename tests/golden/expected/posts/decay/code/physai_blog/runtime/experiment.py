@@ -89,8 +89,8 @@ class Log:
             clean[name] = _number(name, x, "series")
             self._columns.setdefault(name)
         self._rows.append(clean)
-        if self._live is not None:
-            self._live.update(self._rows, list(self._columns))
+        if self._live is not None:   # the hot path: the same as _flush, without its call
+            self._live.update(self._rows, self._columns, self._values)
 
     def progress(self, step, total=None) -> None:
         """Where the run is (``serve`` shows it with an ETA); ``log.scalars(step=...)`` sets
@@ -102,6 +102,7 @@ class Log:
         """A number the post may quote, e.g. ``log.value("t_grok", 1200)``."""
         self._check_name(name, "value")
         self._values[name] = _number(name, x, "value")
+        self._flush()
 
     def array(self, name: str, x) -> None:
         """An array stored as ``arrays/<name>.npy``."""
@@ -130,8 +131,12 @@ class Log:
                 f"{self._max_checkpoint / 1e6:g} MB (`max_output_mb` covers checkpoints too)",
                 *_user_frame())
         checkpoint.write(self._checkpoints, data)
+        self._flush(force=True)
+
+    def _flush(self, force: bool = False) -> None:
+        """What is logged so far, to the live folder ``serve`` shows (throttled there)."""
         if self._live is not None:
-            self._live.update(self._rows, list(self._columns), force=True)
+            self._live.update(self._rows, self._columns, self._values, force)
 
     def resume(self):
         """The state of the last ``checkpoint`` of this run, or None (a fresh start).  The
@@ -267,7 +272,11 @@ def execute_run(exp: Experiment, params: dict, seed: int, out_dir: Path,
         raise RuntimeError("the experiment has no @exp.run function")
     seed_everything(seed)
     log = Log(out_dir, device, checkpoints, max_checkpoint_bytes, live)
-    exp.run_function(dict(params), seed, log)
+    try:
+        exp.run_function(dict(params), seed, log)
+    finally:   # no late write from the live timer once the run is over
+        if live is not None:
+            live.close()
     return log.write()
 
 

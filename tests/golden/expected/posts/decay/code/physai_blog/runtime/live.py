@@ -1,11 +1,13 @@
 """A run's observables while it trains, for ``serve`` to show: never published.
 
-In a build, a run's series are flushed as they are logged (at most once a second, from its
-first second on, and at every checkpoint) to ``.physai-cache/live/<run key>/``:
-``scalars.csv`` (the rows so far) and ``progress.json`` (its name, step, total steps when
-``log.progress`` said, start and last update, for an ETA).  The build deletes the folder
-when the run ends, whatever the outcome, and every build starts by deleting those a killed
-build left.
+In a build, a run's observables are flushed as they are logged (at most once a second, at
+every checkpoint, and a second after the last of a burst, so that a run which logs and then
+computes for an hour still shows what it logged) to ``.physai-cache/live/<run key>/``:
+``scalars.csv`` (the rows so far), ``values.json`` (the values so far, as a finished run's)
+and ``progress.json`` (its name, step, total steps when ``log.progress`` said, start and last
+update, for an ETA).  Each file is replaced whole (a temp file and ``os.replace``).  The build
+deletes the folder when the run ends, whatever the outcome, and every build starts by
+deleting those a killed build left.
 """
 
 from __future__ import annotations
@@ -13,10 +15,12 @@ from __future__ import annotations
 import csv
 import json
 import os
+import threading
 import time
 from pathlib import Path
 
 EVERY_S = 1.0
+STALLED_S = 60.0      # quiet this long (and 5 steps' time) is shown as stalled in serve
 
 
 def fmt(x) -> str:
@@ -33,40 +37,88 @@ def write_scalars(path: Path, rows: list[dict], columns: list[str]) -> None:
 
 
 class Live:
-    """The live folder of one run; ``update`` rewrites it when a second has passed."""
+    """The live folder of one run; ``update`` rewrites it when a second has passed since the
+    last write, or arms a timer that writes the latest observables when it has."""
 
     def __init__(self, folder: Path, name: str = ""):
         self.folder = Path(folder)
         self.name = name
         self.started = time.time()
-        # The first flush after a second of training (or at a checkpoint): a shorter run is
-        # never written here (serve would show it for a blink, and a sweep of short runs
-        # paid a folder and two files a run).
-        self.flushed = time.monotonic()
+        self.flushed = -EVERY_S
         self.step = None
         self.total = None
+        self._latest = ([], (), {})    # what the run has logged: rows, columns, values
+        self._timer = None
+        self._closed = False
+        self._lock = threading.Lock()   # the timer's thread writes too
 
-    def update(self, rows: list[dict], columns: list[str], force: bool = False) -> None:
-        now = time.monotonic()
-        if not force and now - self.flushed < EVERY_S:
+    def update(self, rows: list[dict], columns, values: dict | None = None,
+               force: bool = False) -> None:
+        """``columns``: the series' names (any iterable of them, read when written)."""
+        self._latest = (rows, columns, values or {})
+        # Armed: the timer writes what is latest when it fires.  It drops its reference
+        # before it reads ``_latest``, so a run that saw it armed was set before that read.
+        if self._timer is not None and not force:
             return
-        self.flushed = now
+        with self._lock:
+            if self._closed:
+                return
+            wait = EVERY_S - (time.monotonic() - self.flushed)
+            if force or wait <= 0:
+                self._write()
+            elif self._timer is None:
+                self._timer = threading.Timer(wait, self._later)
+                self._timer.daemon = True
+                self._timer.start()
+
+    def close(self) -> None:
+        """The run ended: nothing more is written (the build deletes the folder now)."""
+        with self._lock:
+            self._closed = True
+            if self._timer is not None:
+                self._timer.cancel()
+
+    def _later(self) -> None:
+        with self._lock:
+            self._timer = None
+            if not self._closed:
+                try:
+                    self._write()
+                except OSError:   # only serve's view of the run: the next write may do
+                    pass
+
+    def _write(self) -> None:
+        rows, columns, values = self._latest
+        rows, columns, values = list(rows), list(columns), dict(values)   # the run goes on
+        self.flushed = time.monotonic()
         if rows and "step" in rows[-1]:
             self.step = rows[-1]["step"]
         self.folder.mkdir(parents=True, exist_ok=True)
-        tmp = self.folder / f".scalars.csv.{os.getpid()}"
-        write_scalars(tmp, rows, columns)
-        os.replace(tmp, self.folder / "scalars.csv")
+        if rows:
+            replace(self.folder / "scalars.csv", lambda tmp: write_scalars(tmp, rows, columns))
+        replace(self.folder / "values.json", lambda tmp: tmp.write_text(
+            json.dumps(values, sort_keys=True, indent=1) + "\n"))
         progress = {"run": self.name, "step": self.step, "total": self.total,
-                    "rows": len(rows), "started": self.started, "updated": time.time()}
-        tmp = self.folder / f".progress.json.{os.getpid()}"
-        tmp.write_text(json.dumps(progress, sort_keys=True))
-        os.replace(tmp, self.folder / "progress.json")
+                    "rows": len(rows), "values": len(values), "started": self.started,
+                    "updated": time.time()}
+        replace(self.folder / "progress.json",
+                lambda tmp: tmp.write_text(json.dumps(progress, sort_keys=True)))
 
 
-def running(live_root: Path) -> list[dict]:
-    """Every run now training under ``live_root``, with its ETA in seconds when known."""
+def replace(path: Path, write) -> None:
+    """``write(tmp)``, then the file is swapped in whole: a reader never sees half of it."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}")
+    write(tmp)
+    os.replace(tmp, path)
+
+
+def running(live_root: Path, now: float | None = None) -> list[dict]:
+    """Every run now training under ``live_root``: its progress, ``quiet_s`` (seconds since
+    it last logged), ``stalled`` (quiet for far longer than it takes per step, and at least
+    ``STALLED_S``: hung, or stuck in a step that never logs) and ``eta_s`` (counting down
+    between updates; None when unknown or stalled)."""
     out = []
+    now = time.time() if now is None else now
     try:
         names = sorted(os.listdir(live_root))
     except OSError:
@@ -78,8 +130,12 @@ def running(live_root: Path) -> list[dict]:
             continue
         step, total = progress.get("step"), progress.get("total")
         elapsed = progress["updated"] - progress["started"]
+        quiet = max(0.0, now - progress["updated"])
+        per_step = elapsed / step if isinstance(step, (int, float)) and step > 0 else None
+        stalled = quiet > max(STALLED_S, 5 * (per_step or 0))
         eta = None
-        if isinstance(step, (int, float)) and total and step > 0:
-            eta = round(elapsed / step * max(0, total - step), 1)
-        out.append({**progress, "key": name, "eta_s": eta})
+        if per_step is not None and total and not stalled:
+            eta = round(max(0.0, per_step * max(0, total - step) - quiet), 1)
+        out.append({**progress, "key": name, "eta_s": eta, "quiet_s": round(quiet, 1),
+                    "stalled": stalled})
     return out

@@ -1,0 +1,87 @@
+"""Posts as they were validated when their file last had these bytes, kept between builds.
+
+A one-post edit of a 2,000-post blog read, split and validated every other post again: most of
+its load stage.  The index keeps, per post file, the sha256 of its bytes (known from its stat
+signature, ``runs/digests.py``: no read), its validated front matter, its lines and warnings;
+a post whose file still has that sha256 is made from the index and its body is read only when
+something asks for it (``Post.body``), checked against that sha256 then.
+
+What else a post's fields depend on is checked at every build, never kept: whether its default
+experiment ``experiments/<slug>.py`` exists, and the experiment path it names.  Notebook posts
+are always read (their cells are the post).  A damaged or
+older-format file is ignored (``sealed.py``), and the next build writes a new one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Callable
+
+from physai_blog import sealed
+from physai_blog.content.front_matter import UNCACHEABLE, decode, encode
+
+#: 1: the first format; a change of the Post's fields changes SCHEMA below as well.
+FORMAT = 1
+
+
+class PostIndex:
+    """rel -> the post read from it last, by the sha256 of the file (``digest(path)``)."""
+
+    def __init__(self, path: Path | None, digest: Callable[[Path], bytes | None],
+                 schema: str):
+        self.path = path
+        self.digest = digest
+        self.schema = schema
+        self.entries: dict[str, dict] = {}
+        self.changed = False
+        saved = sealed.read(path) if path is not None else None
+        if isinstance(saved, dict) and saved.get("format") == FORMAT and \
+                saved.get("schema") == schema and isinstance(saved.get("entries"), dict):
+            self.entries = saved["entries"]
+        self.kept: set[str] = set()
+
+    def lookup(self, path: Path, rel: str) -> tuple[str | None, dict | None]:
+        """(the file's sha256 now, its entry if the index has one for exactly these bytes)."""
+        digest = self.digest(path)
+        if digest is None:
+            return None, None
+        hexdigest = digest.hex()
+        entry = self.entries.get(rel)
+        if isinstance(entry, dict) and entry.get("sha256") == hexdigest:
+            self.kept.add(rel)
+            return hexdigest, entry
+        return hexdigest, None
+
+    @staticmethod
+    def fields(entry: dict) -> dict:
+        """The post's attributes kept in an entry (those that differ from the defaults)."""
+        return {name: decode(value) for name, value in entry["fields"].items()}
+
+    def put(self, rel: str, sha256: str, fields: dict, lines: dict, body_line: int,
+            given: bool, warnings: list[str]) -> None:
+        """Keep a post just read (``given``: its front matter names its experiment)."""
+        encoded = {}
+        for name, value in fields.items():
+            encoded[name] = encode(value)
+            if encoded[name] is UNCACHEABLE:
+                return
+        self.entries[rel] = {"sha256": sha256, "fields": encoded, "lines": lines,
+                             "body_line": body_line, "given": given, "warnings": warnings}
+        self.kept.add(rel)
+        self.changed = True
+
+    def save(self) -> None:
+        """Keep the entries of the posts read by this build; write if anything changed."""
+        if self.path is None or not (self.changed or set(self.entries) - self.kept):
+            return
+        sealed.write(self.path, {"format": FORMAT, "schema": self.schema,
+                                 "entries": {rel: self.entries[rel] for rel in self.kept}})
+
+
+def schema_of(digest: Callable[[Path], bytes | None]) -> str:
+    """What decides a post's fields besides its file: the code of this stage (a change to a
+    key's type or default makes every post be read again)."""
+    here = Path(__file__).parent
+    files = [*sorted(here.glob("*.py")), here.parent / "runtime" / "names.py"]
+    return hashlib.sha256(b"".join(digest(path) or b"-" for path in files)).hexdigest()

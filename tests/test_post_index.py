@@ -1,0 +1,252 @@
+"""The post and page indexes: a one-post edit reads that post only, and every shortcut they
+take gives what the long way gives (a fresh build from an empty cache), or an error."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from conftest import make_blog
+from physai_blog import sealed
+from physai_blog.build import build
+from physai_blog.content.post_index import PostIndex
+from physai_blog.content.posts import load_posts
+from physai_blog.errors import InputError
+from physai_blog.runs.cache import Cache
+from physai_blog.runs.digests import DIGESTS
+
+POST = "---\ntitle: Post {i}\ndate: 2026-01-{i:02d}\ntags: [t{t}]\n---\n\nBody of post {i}.\n"
+
+
+def text_blog(root: Path, n: int = 6) -> Path:
+    posts = {f"2026-01-{i:02d}-p{i}.md": POST.format(i=i, t=i % 2) for i in range(1, n + 1)}
+    return make_blog(root, posts, experiments={})
+
+
+def site_files(site: Path) -> dict[str, bytes]:
+    return {p.relative_to(site).as_posix(): p.read_bytes()
+            for p in sorted(site.rglob("*")) if p.is_file()}
+
+
+def fresh_site(root: Path, tmp: Path) -> dict[str, bytes]:
+    """The same blog built from an empty cache in another folder."""
+    other = tmp / "fresh"
+    shutil.copytree(root, other, ignore=shutil.ignore_patterns("site", ".physai-cache"))
+    build(other)
+    return site_files(other / "site")
+
+
+@pytest.fixture
+def reads(monkeypatch):
+    """The post files read (Path.read_bytes) and the page manifests read, by build."""
+    seen = {"posts": [], "manifests": 0}
+    read_bytes, get_file = Path.read_bytes, Cache.get_file
+
+    def counting_read(path):
+        if path.parent.name == "posts":
+            seen["posts"].append(path.name)
+        return read_bytes(path)
+
+    def counting_get(cache, kind, key, suffix):
+        seen["manifests"] += kind == "pages"
+        return get_file(cache, kind, key, suffix)
+
+    monkeypatch.setattr(Path, "read_bytes", counting_read)
+    monkeypatch.setattr(Cache, "get_file", counting_get)
+    return seen
+
+
+def test_an_edit_reads_the_edited_post_alone(tmp_path, reads):
+    root = text_blog(tmp_path / "blog")
+    build(root)
+    edited = root / "posts" / "2026-01-03-p3.md"
+    edited.write_text(edited.read_text() + "\nAn edit.\n")
+    reads["posts"].clear()
+    reads["manifests"] = 0
+    report = build(root)
+    assert reads["posts"] == ["2026-01-03-p3.md"]
+    assert reads["manifests"] == 1     # the edited post's (a miss): five known from the index
+    assert report.posts and len(report.posts) == 6
+    assert "An edit." in (root / "site/posts/p3/index.html").read_text()
+    assert site_files(root / "site") == fresh_site(root, tmp_path)
+
+
+def test_a_title_edit_reaches_the_site_wide_pages(tmp_path):
+    root = text_blog(tmp_path / "blog")
+    build(root)
+    post = root / "posts" / "2026-01-05-p5.md"
+    post.write_text(post.read_text().replace("title: Post 5", "title: Renamed"))
+    build(root)
+    assert "Renamed" in (root / "site/index.html").read_text()
+    assert site_files(root / "site") == fresh_site(root, tmp_path)
+
+
+def test_a_post_changed_while_the_build_runs_is_an_error(tmp_path):
+    root = text_blog(tmp_path / "blog")
+    build(root)
+    index = PostIndex(root / ".physai-cache" / "post-index.sealed", DIGESTS.digest, "x")
+    load_posts(root, [], index=index)   # learns every post under schema "x"
+    index.save()
+    index = PostIndex(root / ".physai-cache" / "post-index.sealed", DIGESTS.digest, "x")
+    posts = {p.slug: p for p in load_posts(root, [], index=index)}
+    assert "_body" in vars(posts["p2"]) and vars(posts["p2"])["_body"] is None  # not read yet
+    path = root / "posts" / "2026-01-02-p2.md"
+    path.write_text(path.read_text().replace("Body of post 2", "Another body"))
+    with pytest.raises(InputError, match="changed while this build ran; build again") as err:
+        posts["p2"].body
+    assert err.value.message.startswith("posts/2026-01-02-p2.md: changed while")
+    assert posts["p4"].body == "\nBody of post 4.\n"   # an unchanged one reads its body
+
+
+def test_what_a_post_depends_on_outside_its_file_is_checked_each_time(tmp_path):
+    root = text_blog(tmp_path / "blog", 2)
+    path = root / ".physai-cache" / "post-index.sealed"
+    (root / ".physai-cache").mkdir()
+    warnings: list[str] = []
+    index = PostIndex(path, DIGESTS.digest, "x")
+    first = {p.slug: p for p in load_posts(root, warnings, index=index)}
+    index.save()
+    assert first["p1"].experiment is None
+    (root / "experiments" / "p1.py").write_text("from physai_blog import Experiment\n")
+    again = {p.slug: p for p in load_posts(root, warnings,
+                                           index=PostIndex(path, DIGESTS.digest, "x"))}
+    assert again["p1"].experiment == "experiments/p1.py"
+    assert again["p2"].experiment is None
+
+
+def test_warnings_of_an_indexed_post_are_repeated(tmp_path):
+    root = make_blog(tmp_path / "blog", {"2026-01-01-w.md": "---\ntitle: W\ndate: 2026-01-01\n"
+                                                           "colour: red\n---\n\nBody.\n"},
+                     experiments={})
+    first = build(root)
+    post = root / "posts" / "2026-01-01-w.md"
+    (root / "posts" / "2026-01-02-other.md").write_text("---\ntitle: O\ndate: 2026-01-02\n"
+                                                        "---\n\nOther.\n")
+    again = build(root)
+    message = "posts/2026-01-01-w.md:4: unknown front matter key 'colour'"
+    assert any(w.startswith(message) for w in first.warnings)
+    assert any(w.startswith(message) for w in again.warnings)
+    assert post.exists()
+
+
+def test_a_damaged_or_foreign_index_is_ignored(tmp_path, reads):
+    root = text_blog(tmp_path / "blog", 3)
+    build(root)
+    index = root / ".physai-cache" / "post-index.sealed"
+    saved = sealed.read(index)
+    assert saved is not None and len(saved["entries"]) == 3
+    index.write_bytes(index.read_bytes()[:-40])   # truncated: fails its checksum
+    (root / "posts" / "2026-01-01-p1.md").write_text(POST.format(i=1, t=5))
+    reads["posts"].clear()
+    build(root)
+    assert sorted(reads["posts"]) == ["2026-01-01-p1.md", "2026-01-02-p2.md",
+                                      "2026-01-03-p3.md"]
+    assert sealed.read(index) is not None          # written anew
+    assert PostIndex(index, DIGESTS.digest, "another schema").entries == {}
+    assert site_files(root / "site") == fresh_site(root, tmp_path)
+
+
+def test_a_damaged_cached_page_is_rendered_again(tmp_path, reads):
+    root = text_blog(tmp_path / "blog", 3)
+    build(root)
+    page = next(p for p in (root / ".physai-cache" / "pages").glob("*.html")
+                if b"Body of post 2" in p.read_bytes())
+    page.write_bytes(page.read_bytes().replace(b"Body of post 2", b"Tampered here"))
+    (root / "posts" / "2026-01-01-p1.md").write_text(POST.format(i=1, t=5))
+    report = build(root)
+    assert any("is corrupt" in w and "fails its sha256" in w for w in report.warnings)
+    assert "Body of post 2" in (root / "site/posts/p2/index.html").read_text()
+    assert site_files(root / "site") == fresh_site(root, tmp_path)
+
+
+def test_a_sealed_file_reads_back_only_when_whole_and_ours(tmp_path):
+    path = tmp_path / "x.sealed"
+    value = {"a": [1, 2.5, "t", None, True], "b": {"c": []}}
+    assert sealed.write(path, value) and sealed.read(path) == value
+    whole = path.read_bytes()
+    head, _, body = whole.partition(b"\n")
+    foreign = head.replace(sealed.HEADER, sealed.HEADER.replace(b"physai-sealed 2",
+                                                                b"physai-sealed 2 cpython-39"))
+    for damaged in (whole[:-1], whole + b"x", foreign + b"\n" + body, b"", b"\n"):
+        path.write_bytes(damaged)
+        assert sealed.read(path) is None
+    assert sealed.read(tmp_path / "missing") is None
+    assert not sealed.write(tmp_path / "no-such-folder" / "x.sealed", value)
+
+
+@pytest.fixture
+def renders(monkeypatch):
+    """The slugs of the pages rendered, by build."""
+    from physai_blog.render.pages import RenderJob
+
+    done: list[str] = []
+    real = RenderJob.render
+
+    def counting(job, post, key, converter, fragments=None):
+        done.append(post.slug)
+        return real(job, post, key, converter, fragments)
+
+    monkeypatch.setattr(RenderJob, "render", counting)
+    return done
+
+
+def test_a_page_with_a_changed_include_is_rendered_once_then_kept(tmp_path, renders):
+    root = text_blog(tmp_path / "blog", 2)
+    (root / "assets" / "img").mkdir(parents=True)
+    (root / "assets/img/pic.png").write_bytes(b"\x89PNG first")
+    post = root / "posts" / "2026-01-01-p1.md"
+    post.write_text(post.read_text() + '\n{% include figure.liquid path="assets/img/pic.png" %}\n')
+    build(root)
+    (root / "assets/img/pic.png").write_bytes(b"\x89PNG second, longer")
+    renders.clear()
+    build(root)
+    assert renders == ["p1"]                      # the include changed: rendered again
+    renders.clear()
+    (root / "posts" / "2026-01-02-p2.md").write_text(POST.format(i=2, t=7))
+    build(root)
+    assert renders == ["p2"]                      # and then kept, not rendered each build
+    assert site_files(root / "site") == fresh_site(root, tmp_path)
+
+
+@pytest.mark.parametrize("tag", ["{% post_url 2026-01-02-p2 %}", "{%post_url 2026-01-02-p2%}",
+                                 "{%- post_url 2026-01-02-p2 -%}"])
+def test_a_link_to_a_post_follows_its_new_url_however_the_tag_is_spaced(tmp_path, tag):
+    root = text_blog(tmp_path / "blog", 2)
+    post = root / "posts" / "2026-01-01-p1.md"
+    post.write_text(post.read_text() + f"\nSee [the other]({tag}).\n")
+    build(root)
+    assert 'href="../../posts/p2/index.html"' in (root / "site/posts/p1/index.html").read_text()
+    other = root / "posts" / "2026-01-02-p2.md"
+    other.write_text(other.read_text().replace("tags: [t0]", "tags: [t0]\nslug: bee"))
+    build(root)
+    assert 'href="../../posts/bee/index.html"' in (root / "site/posts/p1/index.html").read_text()
+    assert site_files(root / "site") == fresh_site(root, tmp_path)
+
+
+def test_page_references_are_scanned_again_when_the_site_wide_inputs_change(tmp_path):
+    from physai_blog.render.page_index import FILE, PageIndex
+
+    root = text_blog(tmp_path / "blog", 2)
+    build(root)
+    cache = root / ".physai-cache"
+    assert PageIndex(cache, "another stamp").entries == {}
+    saved = sealed.read(cache / FILE)
+    assert len(saved["entries"]) == 2 and PageIndex(cache, saved["stamp"]).entries
+
+
+def test_a_site_wide_change_renders_indexed_posts_in_workers_reading_each_body_once(
+        tmp_path, reads):
+    root = text_blog(tmp_path / "blog", 30)   # past PARALLEL_RENDER_MIN: forked workers
+    build(root, jobs=2)
+    config = root / "physai.yaml"
+    config.write_text(config.read_text().replace("Test Blog", "Renamed Blog"))
+    reads["posts"].clear()
+    build(root, jobs=2)       # every page stale, every post from the index
+    # Each body read once, lazily (the page index rescans them: its stamp changed), and
+    # inherited by the render workers: once, not also by the load stage.
+    assert sorted(reads["posts"]) == sorted(p.name for p in (root / "posts").iterdir())
+    page = (root / "site/posts/p17/index.html").read_text()
+    assert "Renamed Blog" in page and "Body of post 17." in page
+    assert site_files(root / "site") == fresh_site(root, tmp_path)
