@@ -62,12 +62,12 @@ def early_zygote(root: Path, scripts: list[str], jobs: int | None, figures: bool
     thread count matches.  None where fork servers are not used."""
     if not hasattr(os, "fork") or os.environ.get("PHYSAI_NO_ZYGOTE"):
         return None
-    from physai_blog.runs.executor import worker_env
     from physai_blog.runs.preload import (
         FIGURE_MODULES,
         WORKER_MODULES,
         default_jobs,
         imports_torch,
+        worker_env,
     )
     from physai_blog.runs.zygote import Zygote
 

@@ -36,7 +36,6 @@ EDGES = {
     ("__init__.py", "physai_blog.runtime.experiment"): "numpy, only for experiment scripts",
     ("build.py", "physai_blog.pipeline"): "a no-op build never loads the pipeline",
     ("build.py", "physai_blog.output.write"): "the no-op path's report",
-    ("build.py", "physai_blog.runs.executor"): "the early fork server, when code changed",
     ("build.py", "physai_blog.runs.zygote"): "the early fork server, when code changed",
     ("build.py", "physai_blog.runs.preload"): "the early fork server, when code changed",
     ("cli/build.py", "physai_blog.build"): "one verb's library",

@@ -193,3 +193,44 @@ def slow(data, fig):
         assert len(list((root / ".physai-cache/figures").iterdir())) == 1   # committed before
     finally:
         executor.close()
+
+
+HOLD_EXPERIMENT = """\
+import os
+import time
+from pathlib import Path
+
+from physai_blog import Experiment
+
+exp = Experiment(params={"n": 1}, seeds=[0])
+
+
+@exp.run
+def train(params, seed, log):
+    Path(STARTED).write_text(str(os.getpid()))
+    while True:               # never ends by itself: only a stop ends it
+        time.sleep(0.1)
+"""
+HOLD_POST = "---\ntitle: Hold\ndate: 2026-02-01\n---\n\nHeld.\n"
+
+def test_stopping_serve_stops_the_build_it_is_running(tmp_path):
+    """Ctrl+C in serve: the build runs in a thread of its own, and stop() interrupts it as
+    Ctrl+C interrupts a build in the main thread (its running worker killed), instead of
+    waiting for the run to end or for a join to time out."""
+    from physai_blog.serve.server import DevServer
+
+    started = tmp_path / "started"
+    root = make_blog(tmp_path / "blog", {"2026-02-01-hold.md": HOLD_POST},
+                     {"hold.py": HOLD_EXPERIMENT.replace("STARTED", repr(str(started)))})
+    srv = DevServer(root, port=0, echo=lambda line, error=False: None, debounce_ms=100)
+    srv.start(initial_build=True, wait=False)
+    deadline = time.monotonic() + 60
+    while not started.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    pid = int(started.read_text())
+    srv.stop()
+    builder = next(t for t in srv.threads if t.name == "physai-_builder")
+    assert not builder.is_alive()             # the build ended with stop(), not after it
+    with pytest.raises(ProcessLookupError):   # its worker was killed (and reaped)
+        os.kill(pid, 0)
+    assert not (root / "site").exists()       # nothing half-built was published

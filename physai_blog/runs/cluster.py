@@ -30,10 +30,9 @@ from physai_blog.runs.executor import (
     Task,
     _Worker,
     in_background,
-    worker_env,
 )
 from physai_blog.runs.lifeline import PARENT_ENV
-from physai_blog.runs.preload import default_jobs
+from physai_blog.runs.preload import default_jobs, worker_env
 
 RETRIES = 2
 

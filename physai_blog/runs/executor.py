@@ -27,12 +27,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Protocol
 
+from physai_blog.errors import Stopped
 from physai_blog.runs.devices import DevicePool, gpus_wanted, visible_gpus
 from physai_blog.runs.lifeline import PARENT_ENV
 from physai_blog.runs.preload import (
     FIGURE_MODULES,
     WORKER_MODULES,
     script_imports_torch,
+    worker_env,
 )
 from physai_blog.runs.zygote import Zygote
 
@@ -74,17 +76,6 @@ class Executor(Protocol):
     def start(self, tasks: list[Task], on_event: Events | None = None,
               finished: Finished | None = None) -> Future:
         """``execute`` in the background; the Future's result is its outcomes."""
-
-
-def worker_env(threads: int) -> dict:
-    env = dict(os.environ)
-    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
-                "NUMEXPR_NUM_THREADS", "VECLIB_MAXIMUM_THREADS", "PHYSAI_THREADS"):
-        env[var] = str(threads)
-    env["PYTHONHASHSEED"] = "0"
-    env["MPLBACKEND"] = "Agg"
-    env.setdefault("PYTHONDONTWRITEBYTECODE", "1")
-    return env
 
 
 class _Worker:
@@ -186,6 +177,8 @@ class LocalExecutor:
         #: figure or run starts in milliseconds.
         self.persistent = persistent
         self._zygote = None
+        self._batches: set = set()   # the execute calls under way (interrupt() stops them)
+        self._interrupted = False
         if zygote is not None:   # started early by the caller (see build.early_zygote)
             if zygote.env == worker_env(self.threads):
                 self._zygote = zygote
@@ -208,6 +201,8 @@ class LocalExecutor:
 
     def execute(self, tasks: list[Task], on_event: Events | None = None,
                 finished: Finished | None = None) -> list[Outcome]:
+        if self._interrupted:   # the build goes on to its next stage: it stops there too
+            raise Stopped("interrupted")
         on_event = on_event or (lambda event, task: None)
         for task in tasks:
             on_event("queued", task)
@@ -215,7 +210,20 @@ class LocalExecutor:
         zygote = self._fork_server(tasks) if len(tasks) > 1 or self.persistent or self._zygote \
             else None
         batch = _Batch(self, tasks, on_event, finished, zygote)
-        return batch.run(min(self.jobs, len(tasks)))
+        self._batches.add(batch)
+        try:
+            return batch.run(min(self.jobs, len(tasks)))
+        finally:
+            self._batches.discard(batch)
+
+    def interrupt(self) -> None:
+        """Stop what runs now, from another thread (``serve``'s Ctrl+C, whose build runs in a
+        thread of its own): as Ctrl+C stops a build in the main thread, the running workers
+        are killed, what had finished is committed, and each ``execute`` raises Stopped."""
+        self._interrupted = True
+        for batch in list(self._batches):
+            batch.interrupted = True
+            batch.kill_live()
 
     def start(self, tasks: list[Task], on_event: Events | None = None,
               finished: Finished | None = None) -> Future:
@@ -256,6 +264,7 @@ class _Batch:
         wants_gpu = any(gpus_wanted(task.resources) for task in tasks)
         self.gpus = DevicePool(visible_gpus() if wants_gpu else [])
         self.live: set = set()   # workers now running, killed if the build is interrupted
+        self.interrupted = False
 
     def run(self, slots: int) -> list[Outcome]:
         threads = [threading.Thread(target=self.slot, args=(i,), daemon=True)
@@ -265,6 +274,8 @@ class _Batch:
         try:
             for thread in threads:
                 thread.join()
+            if self.interrupted:
+                raise Stopped("interrupted")
             self.report.close()
             self.report.reraise()
         except BaseException:   # Ctrl+C, SIGTERM: workers live in sessions of their own
@@ -275,6 +286,13 @@ class _Batch:
     def stop(self, threads: list[threading.Thread], grace: float = 60.0) -> None:
         """Kill the running workers, then let the slots commit what had already finished
         (a run whose answer came in just before: its commit is under way or next)."""
+        self.kill_live()
+        deadline = time.monotonic() + grace
+        for thread in threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+        self.report.close(max(0.0, deadline - time.monotonic()))
+
+    def kill_live(self) -> None:
         with self.lock:
             self.pending.clear()   # slots take nothing more
         for worker in list(self.live):
@@ -283,10 +301,6 @@ class _Batch:
                     os.killpg(worker.proc.pid, signal.SIGKILL)
                 except OSError:
                     pass
-        deadline = time.monotonic() + grace
-        for thread in threads:
-            thread.join(max(0.0, deadline - time.monotonic()))
-        self.report.close(max(0.0, deadline - time.monotonic()))
 
     def take(self, bound: str | None) -> Task | None:
         """The next task, preferring one for the script this slot's worker has imported."""

@@ -1,5 +1,5 @@
-"""What a worker should find imported, and how many cores a pool may use: named once for the
-executor, the build's early fork server and reproduce.zip's README.  Standard library only:
+"""What a worker should find imported, its environment, and how many cores a pool may use:
+named once for the executor, the build's early fork server and reproduce.zip's README.  Standard library only:
 a build imports it before it knows whether anything will run."""
 
 from __future__ import annotations
@@ -40,3 +40,14 @@ def default_jobs() -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # not Linux
         return max(1, os.cpu_count() or 1)
+
+
+def worker_env(threads: int) -> dict:
+    env = dict(os.environ)
+    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+                "NUMEXPR_NUM_THREADS", "VECLIB_MAXIMUM_THREADS", "PHYSAI_THREADS"):
+        env[var] = str(threads)
+    env["PYTHONHASHSEED"] = "0"
+    env["MPLBACKEND"] = "Agg"
+    env.setdefault("PYTHONDONTWRITEBYTECODE", "1")
+    return env

@@ -26,7 +26,7 @@ from typing import Callable
 
 from physai_blog.build import build
 from physai_blog.content.config import load_config
-from physai_blog.errors import PhysaiError
+from physai_blog.errors import PhysaiError, Stopped
 from physai_blog.paths import CACHE_DIR
 from physai_blog.runs.executor import LocalExecutor
 from physai_blog.runs.preload import default_jobs
@@ -123,7 +123,10 @@ class DevServer:
                     break
             if self.stopping.is_set():
                 return
-            self.build_once(self._reason)
+            try:
+                self.build_once(self._reason)
+            except Stopped:   # stop() interrupted it: its finished runs are in the cache
+                return
 
     def _changed(self, changes) -> None:
         paths = {path for _, path in changes}
@@ -222,6 +225,8 @@ class DevServer:
         if self.httpd is not None:
             self.httpd.shutdown()
             self.httpd.server_close()
+        if self._local is not None:   # a build under way stops now, as Ctrl+C stops one
+            self._local.interrupt()
         for thread in self.threads:
             thread.join(timeout=5)
         if self._local is not None:
