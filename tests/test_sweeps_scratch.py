@@ -2,20 +2,22 @@
 
 A worker serves the runs of a sweep one after the other in one scratch folder, their current
 directory: each run finds it empty, whatever the one before wrote there, and nothing of it is
-left once the build ends.  While the sweep is about to train, every run's live folder holds
-the same ``preview.json`` (one file, linked), never a copy per run of a list of all runs.
-Files are counted, never timed.
+left once the build ends.  A sweep has one ``preview.json`` (for serve), gone with it; a run
+links it into its live folder when it makes one, a second in: short runs make none.  Files
+are counted, never timed.
 """
 
 from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 
 from conftest import CONFIG, make_blog
 
 from physai_blog.build import build
 from physai_blog.runs import executor as executor_module
+from physai_blog.runtime.live import Live
 
 EXPERIMENT = '''\
 import os
@@ -59,11 +61,13 @@ def test_each_run_finds_its_folder_empty_and_nothing_is_left(tmp_path, monkeypat
 
     def looking(self, tasks, on_event=None, finished=None):
         if tasks and tasks[0].kind == "run":   # the sweep is about to train
-            for folder in sorted((root / ".physai-cache/live").iterdir()):
-                stat = os.stat(folder / "preview.json")
-                runs = json.loads((folder / "preview.json").read_text())["runs"]
-                previews.append({"inode": stat.st_ino, "links": stat.st_nlink,
-                                 "runs": len(runs)})
+            for task in tasks:
+                path = task.payload["preview"]
+                stat = os.stat(path)
+                previews.append({"path": path, "inode": stat.st_ino,
+                                 "runs": len(json.loads(Path(path).read_text())["runs"])})
+            live = root / ".physai-cache/live"
+            previews.append({"live folders": len(list(live.iterdir())) if live.exists() else 0})
         return execute(self, tasks, on_event, finished)
 
     monkeypatch.setattr(executor_module.LocalExecutor, "execute", looking)
@@ -76,8 +80,29 @@ def test_each_run_finds_its_folder_empty_and_nothing_is_left(tmp_path, monkeypat
                  if p.name in ("scratch.txt", "deep.txt", "beside.txt")]
     assert leftovers == []
     assert not list((root / ".physai-cache/tmp").iterdir())
-    assert len(previews) == 4 and len({p["inode"] for p in previews}) == 1
-    assert all(p["links"] == 4 and p["runs"] == 4 for p in previews)
+    *runs, folders = previews
+    assert len(runs) == 4 and len({(p["path"], p["inode"]) for p in runs}) == 1
+    assert all(p["runs"] == 4 for p in runs) and folders == {"live folders": 0}
+    assert not Path(runs[0]["path"]).exists(), "the sweep's preview outlived it"
     assert not (root / ".physai-cache/live").exists() or \
         not list((root / ".physai-cache/live").iterdir())
+
+
+def test_a_run_makes_its_live_folder_a_second_in_with_its_sweeps_preview(tmp_path):
+    preview = tmp_path / "preview.json"
+    preview.write_text('{"runs": []}')
+    run = Live(tmp_path / "live", "post k-0", str(preview))
+    run.update([{"step": 0, "y": 1.0}], ["step", "y"], {"a": 1.0})
+    run.close()
+    assert not (tmp_path / "live").exists(), "a run shorter than a second made its folder"
+    run = Live(tmp_path / "live", "post k-1", str(preview))
+    run.flushed -= 1.0   # a second into the run
+    run.update([{"step": 0, "y": 1.0}], ["step", "y"], {"a": 1.0})
+    run.close()
+    assert os.stat(tmp_path / "live/preview.json").st_ino == os.stat(preview).st_ino
+    assert json.loads((tmp_path / "live/values.json").read_text()) == {"a": 1.0}
+    forced = Live(tmp_path / "other", "post k-2")   # a checkpoint writes at once
+    forced.update([{"step": 0, "y": 1.0}], ["step", "y"], force=True)
+    forced.close()
+    assert (tmp_path / "other/scalars.csv").read_text() == "step,y\n0,1.0\n"
 

@@ -155,7 +155,8 @@ def plan_runs(post: Post, spec: ExperimentSpec, default_timeout: float,
     return plans
 
 
-def run_task(plan: RunPlan, cache: Cache) -> Task:
+def run_task(plan: RunPlan, cache: Cache, preview: Path | None = None) -> Task:
+    """``preview``: its sweep's ``preview.json`` (``write_previews``)."""
     from physai_blog.runs.executor import Task   # edge: subprocess, sockets, threads
 
     # The run's output folder, renamed into the cache when it is committed.  Named here and
@@ -166,7 +167,8 @@ def run_task(plan: RunPlan, cache: Cache) -> Task:
                "out": str(folder),
                "checkpoints": str(cache.checkpoints(plan.key)),
                "live": str(cache.live(plan.key)), "name": f"{plan.post.slug} {plan.label}",
-               "max_checkpoint_bytes": plan.max_output_mb * 1e6}
+               "max_checkpoint_bytes": plan.max_output_mb * 1e6,
+               "preview": str(preview) if preview else None}
     return Task("run", plan.spec.rel, payload, plan.timeout,
                 f"{plan.post.slug} {plan.label}", context=(plan, folder),
                 deps=list(plan.spec.deps),
@@ -184,13 +186,16 @@ def load_runs(plans: list[RunPlan], cache: Cache) -> dict[str, dict]:
 
 
 def write_previews(plans: list[RunPlan], todo: dict[str, RunPlan], done: dict,
-                   cache: Cache) -> None:
-    """Beside each run about to train, what ``serve`` needs to show its post from the
-    partial data (``serve/preview.py``): the post, the experiment, its figures and every run
-    of it, finished (in the cache) or not (its live folder)."""
+                   cache: Cache) -> dict[str, Path]:
+    """What ``serve`` needs to show a post from the partial data of the runs about to train
+    (``serve/preview.py``): the post, the experiment, its figures and every run of it,
+    finished (in the cache) or not (its live folder).  One file per post, in ``tmp/``; a
+    run's live folder links it when it is made (``runtime/live.py``): a copy per run would
+    repeat the list of all N runs N times.  Returns each run key's file."""
     groups: dict[tuple, list[RunPlan]] = {}
     for plan in plans:
         groups.setdefault((plan.post.slug, plan.spec.rel), []).append(plan)
+    found = {}
     for (slug, _), group in groups.items():
         spec = group[0].spec
         mine = [plan for plan in group if plan.key in todo]
@@ -202,24 +207,11 @@ def write_previews(plans: list[RunPlan], todo: dict[str, RunPlan], done: dict,
                    "var": spec.var, "sweep": spec.sweep, "params": group[0].params,
                    "deps": list(spec.deps), "runs": runs,
                    "figures": {name: f"{name}.{fig.format}" for name, fig in spec.figures.items()}}
-        text, first = json.dumps(preview, sort_keys=True), None
-        for plan in mine:
-            folder = cache.live(plan.key)
-            folder.mkdir(parents=True, exist_ok=True)
-            first = _same_file(folder / "preview.json", text, first)
-
-
-def _same_file(path: Path, text: str, first: Path | None) -> Path:
-    """``path`` holding ``text``: a hard link to ``first`` where it can be, since every run
-    of a sweep of N runs would otherwise write its own copy of the N runs' list."""
-    if first is not None:
-        try:
-            os.link(first, path)
-            return first
-        except OSError:
-            pass
-    path.write_text(text)
-    return path
+        path = cache.root / "tmp" / f"preview-{slug}.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(preview, sort_keys=True))
+        found.update((plan.key, path) for plan in mine)
+    return found
 
 
 def execute_runs(plans: list[RunPlan], cache: Cache, executor: Executor,
@@ -261,13 +253,15 @@ def execute_runs(plans: list[RunPlan], cache: Cache, executor: Executor,
         shutil.rmtree(cache.live(plan.key), ignore_errors=True)  # it is not training now
 
     if todo:   # nothing stale: the executor is not even made (runs/lazy.py)
-        write_previews(plans, todo, manifests, cache)
+        previews = write_previews(plans, todo, manifests, cache)
         try:
-            executor.execute([run_task(plan, cache) for plan in todo.values()], on_event,
-                             finished)
+            executor.execute([run_task(plan, cache, previews.get(plan.key))
+                              for plan in todo.values()], on_event, finished)
         finally:   # stopped: what had finished is remembered all the same
             for slug, keys in unsaved.items():
                 cache.remember(slug, keys)
+            for path in set(previews.values()):
+                path.unlink(missing_ok=True)
     remember(plans, manifests, cache)
     return RunsDone(manifests, executed, reasons, errors)
 

@@ -212,7 +212,8 @@ def run_one(task: dict, exp, scratch: Path) -> dict:
     try:
         written = execute_run(exp, task["params"], task["seed"], out, info["device"],
                               Path(saved) if saved else None, task.get("max_checkpoint_bytes"),
-                              Live(Path(live), task.get("name", "")) if live else None)
+                              Live(Path(live), task.get("name", ""), task.get("preview"))
+                              if live else None)
         wall = time.perf_counter() - start
         _only_logged(out, written)
     finally:

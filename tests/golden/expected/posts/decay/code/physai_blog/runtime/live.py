@@ -12,9 +12,11 @@ deleting those a killed build left.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import os
+import shutil
 import threading
 import time
 from pathlib import Path
@@ -40,11 +42,18 @@ class Live:
     """The live folder of one run; ``update`` rewrites it when a second has passed since the
     last write, or arms a timer that writes the latest observables when it has."""
 
-    def __init__(self, folder: Path, name: str = ""):
+    def __init__(self, folder: Path, name: str = "", preview: str | None = None):
+        """``preview``: the sweep's ``preview.json`` (``runs/plan.py``), linked into the
+        folder when it is made."""
         self.folder = Path(folder)
         self.name = name
+        self.preview = preview
         self.started = time.time()
-        self.flushed = -EVERY_S
+        # The first write a second into the run (or at a checkpoint): a shorter run makes
+        # no folder and no file here, so a sweep of short runs does not make and delete
+        # four files a run (on a filesystem without a journal, each one deleted slows
+        # every file made after it for a minute).
+        self.flushed = time.monotonic()
         self.step = None
         self.total = None
         self._latest = ([], (), {})    # what the run has logged: rows, columns, values
@@ -93,7 +102,8 @@ class Live:
         self.flushed = time.monotonic()
         if rows and "step" in rows[-1]:
             self.step = rows[-1]["step"]
-        self.folder.mkdir(parents=True, exist_ok=True)
+        if not self.folder.is_dir():
+            self._make()
         if rows:
             replace(self.folder / "scalars.csv", lambda tmp: write_scalars(tmp, rows, columns))
         replace(self.folder / "values.json", lambda tmp: tmp.write_text(
@@ -103,6 +113,19 @@ class Live:
                     "updated": time.time()}
         replace(self.folder / "progress.json",
                 lambda tmp: tmp.write_text(json.dumps(progress, sort_keys=True)))
+
+
+    def _make(self) -> None:
+        """The folder, with the preview (serve reads it beside ``progress.json``)."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        if self.preview:
+            try:
+                os.link(self.preview, self.folder / "preview.json")
+            except FileExistsError:
+                pass
+            except OSError:   # no hard links here: a copy (serve's view only, never fatal)
+                with contextlib.suppress(OSError):
+                    shutil.copyfile(self.preview, self.folder / "preview.json")
 
 
 def replace(path: Path, write) -> None:
