@@ -54,9 +54,12 @@ def bench_posts(base: Path, n: int, reps: int, s: Samples) -> None:
         s.add("python", run([PY, "-c", "pass"], blog).seconds)
 
 
-def cells_blog(base: Path, cells: int) -> Path:
-    """A blog of one post whose experiment is a sweep of ``cells`` trivial runs."""
-    blog = base / f"cells{cells}"
+def cells_blog(base: Path, cells: int, tag: str = "") -> Path:
+    """A blog of one post whose experiment is a sweep of ``cells`` trivial runs, new for each
+    build from an empty cache: deleting the last build's cache first would time that
+    deletion too (on ext4 without a journal, this machine's, every inode freed in the last
+    one to five minutes slows each file made after it; a 2,000-cell cache holds ~15,000)."""
+    blog = base / f"cells{cells}{tag}"
     (blog / "posts").mkdir(parents=True)
     (blog / "experiments").mkdir()
     (blog / "physai.yaml").write_text("title: Sweep\nauthor: Bench Author\n")
@@ -66,10 +69,9 @@ def cells_blog(base: Path, cells: int) -> Path:
 
 
 def bench_cells(base: Path, cells: int, reps: int, s: Samples) -> None:
-    blog = cells_blog(base, cells)
-    build = [PHYSAI, "build", "--root", str(blog), "--jobs", "1", "-q"]
-    for _ in range(reps):
-        clean(blog / "site", blog / ".physai-cache")
+    for rep in range(reps):
+        blog = cells_blog(base, cells, f"-{rep}")
+        build = [PHYSAI, "build", "--root", str(blog), "--jobs", "1", "-q"]
         s.add(f"C{cells} full", run(build, blog).seconds)
         s.add(f"C{cells} noop", run(build, blog).seconds)
         s.add("python", run([PY, "-c", "pass"], blog).seconds)
@@ -89,12 +91,11 @@ def cells_ab(base: Path, versions: list[str], cells: list[int], reps: int) -> st
                         ignore=shutil.ignore_patterns("__pycache__"))
         subprocess.run([PY, "-m", "compileall", "-q", str(dest)], check=True)
         names.append((name, {**ENV, "PYTHONPATH": str(dest)}))
-    blogs = {n: cells_blog(base, n) for n in cells}
     s = Samples()
     for rep in range(reps):
-        for n, blog in blogs.items():
+        for n in cells:
             for name, env in names:
-                clean(blog / "site", blog / ".physai-cache")
+                blog = cells_blog(base, n, f"-{name}-{rep}")
                 build = [PY, "-m", "physai_blog", "build", "--root", str(blog), "--jobs", "1",
                          "-q"]
                 s.add(f"{name} C{n}", run(build, blog, env).seconds)
