@@ -245,21 +245,9 @@ def test_serve_shows_a_first_builds_running_figure_then_the_finished_page(visit,
 
 
 def test_serve_updates_a_running_posts_numbers_in_the_open_page(visit, tmp_path, monkeypatch):
-    from conftest import CONFIG, make_blog
-    from test_live_values import EXPERIMENT, POST
+    from test_live_values import gated_server
 
-    from physai_blog.serve.server import DevServer
-
-    root = make_blog(tmp_path / "blog", posts={"2026-03-02-values.md": POST},
-                     experiments={"values.py": EXPERIMENT}, config=CONFIG)
-    gates = tmp_path / "gates"
-    gates.mkdir()
-    for seed in range(3):
-        (gates / f"seed-{seed}").write_text("held")
-    monkeypatch.setenv("LIVE_GATES", str(gates))
-    server = DevServer(root, port=0, jobs=1, echo=lambda line, error=False: None,
-                       debounce_ms=100)
-    server.start(wait=False)
+    server, gates = gated_server(tmp_path, monkeypatch)
     try:
         v = visit(server.url + "posts/values/")
         v.page.wait_for_function("(document.getElementById('physai-live-1') || {}).innerText "

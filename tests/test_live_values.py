@@ -88,8 +88,9 @@ def site_text(root) -> str:
                    if p.is_file() and p.suffix in (".html", ".js", ".json", ".csv"))
 
 
-def test_serve_shows_a_running_posts_numbers_so_far_and_publishes_only_finished_ones(
-        tmp_path, monkeypatch):
+def gated_server(tmp_path, monkeypatch) -> tuple[DevServer, Path]:
+    """serve started on the values blog, its first build under way with every seed held at
+    its gate file (unlink ``gates/seed-N`` to let seed N finish)."""
     root = make_blog(tmp_path / "blog", posts={"2026-03-02-values.md": POST},
                      experiments={"values.py": EXPERIMENT}, config=CONFIG)
     gates = tmp_path / "gates"
@@ -100,6 +101,13 @@ def test_serve_shows_a_running_posts_numbers_so_far_and_publishes_only_finished_
     srv = DevServer(root, port=0, jobs=1, echo=lambda line, error=False: None,
                     debounce_ms=100)
     srv.start(wait=False)
+    return srv, gates
+
+
+def test_serve_shows_a_running_posts_numbers_so_far_and_publishes_only_finished_ones(
+        tmp_path, monkeypatch):
+    srv, gates = gated_server(tmp_path, monkeypatch)
+    root = srv.root
     try:
         page = provisional(srv, "values seed-0", ">100<")
         early, final = number(page, 1), number(page, 2)
