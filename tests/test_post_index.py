@@ -250,3 +250,25 @@ def test_a_site_wide_change_renders_indexed_posts_in_workers_reading_each_body_o
     page = (root / "site/posts/p17/index.html").read_text()
     assert "Renamed Blog" in page and "Body of post 17." in page
     assert site_files(root / "site") == fresh_site(root, tmp_path)
+
+
+def test_a_no_op_build_keeps_the_digests_of_cached_pages(tmp_path, monkeypatch):
+    """The no-op check asks only for the inputs' digests; saving just those dropped every
+    cached page's, so the next one-post edit hashed all pages again (0.33 s at 2,000)."""
+    from physai_blog.runs import digests
+
+    monkeypatch.setattr(digests, "RACY", 0.0)   # every file counts as settled at once
+    root = text_blog(tmp_path / "blog")
+    build(root)
+    edited = root / "posts" / "2026-01-03-p3.md"
+    edited.write_text(edited.read_text() + "\nAn edit.\n")
+    build(root)   # checks each cached page by its digest
+    kept = root / ".physai-cache" / digests.FILE
+    pages = {name for name in sealed.read(kept) if "/pages/" in name}
+    assert len(pages) == 5
+    for _ in range(2):   # a fresh process, whose no-op check learns one touched post
+        monkeypatch.setattr(digests, "DIGESTS", digests.Digests())
+        monkeypatch.setattr("physai_blog.runs.fingerprint.DIGESTS", digests.DIGESTS)
+        (root / "posts" / "2026-01-02-p2.md").touch()
+        assert build(root).up_to_date
+        assert pages <= set(sealed.read(kept))

@@ -52,12 +52,15 @@ class Digests:
                         isinstance(entry[1], bytes) and name not in self.known:
                     self.known[name] = entry
 
-    def save(self, cache_dir: Path) -> None:
+    def save(self, cache_dir: Path, prune: bool = True) -> None:
         """Keep the digests of the files this process asked for, for the next one, if it
-        learned any since the file was read."""
+        learned any since the file was read.  ``prune``: drop those it did not ask for (a
+        whole build asks for every file it still has); the no-op check asks only for the
+        inputs, and pruning there made the next edit hash every cached page again."""
         if not self.dirty or not cache_dir.is_dir():
             return
-        entries = {name: entry for name, entry in self.known.items() if name in self.used}
+        entries = {name: entry for name, entry in self.known.items()
+                   if name in self.used or not prune}
         if sealed.write(cache_dir / FILE, entries):
             self.dirty = False
 

@@ -106,9 +106,9 @@ def check(root: Path, cache_dir: Path, site: Path, options: dict) -> tuple[dict 
     DIGESTS.load(cache_dir)
     now = fingerprint(root, extra, options, code)
     if state and state.get("site") == _site_seal(site) and state.get("fingerprint") == now:
-        DIGESTS.save(cache_dir)   # what a touch taught it, if anything
+        DIGESTS.save(cache_dir, prune=False)   # what a touch taught it, if anything
         return state, (now, extra, code, [])
-    DIGESTS.save(cache_dir)
+    DIGESTS.save(cache_dir, prune=False)   # pruned at the end of the build (remember)
     before = state.get("code") if isinstance(state.get("code"), dict) else {}
     changed = sorted(rel for rel, digest in code.items() if before.get(rel) != digest)
     return None, (now, extra, code, changed)
