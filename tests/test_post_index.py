@@ -272,3 +272,34 @@ def test_a_no_op_build_keeps_the_digests_of_cached_pages(tmp_path, monkeypatch):
         (root / "posts" / "2026-01-02-p2.md").touch()
         assert build(root).up_to_date
         assert pages <= set(sealed.read(kept))
+
+
+def test_a_body_edit_keeps_the_fields_validated_before(tmp_path, monkeypatch):
+    """A post whose bytes changed but not its front matter keeps the fields its index entry
+    has: no YAML parse (the parsed front matter cache keeps only what the last build parsed,
+    so editing another post each time parsed, and imported YAML, every time).  A changed
+    front matter is parsed again."""
+    from physai_blog.content import front_matter
+
+    root = text_blog(tmp_path / "blog")
+    build(root)
+    parsed = []
+    load = front_matter.MappingCache.load
+
+    def counting(cache, text, rel, line=1):
+        parsed.extend([rel] if rel.startswith("posts/") else [])   # physai.yaml: each build
+        return load(cache, text, rel, line)
+
+    monkeypatch.setattr(front_matter.MappingCache, "load", counting)
+    for name in ("2026-01-02-p2.md", "2026-01-04-p4.md"):
+        post = root / "posts" / name
+        post.write_text(post.read_text() + "\nA body edit.\n")
+        assert build(root).warnings == []
+    assert parsed == []
+    assert "A body edit." in (root / "site/posts/p4/index.html").read_text()
+    post = root / "posts" / "2026-01-04-p4.md"
+    post.write_text(post.read_text().replace("tags: [t0]", "tags: [t0, new]"))
+    build(root)
+    assert parsed == ["posts/2026-01-04-p4.md"]
+    assert (root / "site/tags/new/index.html").is_file()
+    assert site_files(root / "site") == fresh_site(root, tmp_path)

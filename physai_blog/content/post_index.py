@@ -21,8 +21,9 @@ from typing import Callable
 from physai_blog import sealed
 from physai_blog.content.front_matter import UNCACHEABLE, decode, encode
 
-#: 1: the first format; a change of the Post's fields changes SCHEMA below as well.
-FORMAT = 1
+#: 2: entries keep the key of their front matter's text (``front_key``); a change of the
+#: Post's fields changes the schema (``schema_of``) as well.
+FORMAT = 2
 
 
 class PostIndex:
@@ -58,8 +59,20 @@ class PostIndex:
         """The post's attributes kept in an entry (those that differ from the defaults)."""
         return {name: decode(value) for name, value in entry["fields"].items()}
 
+    def same_front(self, rel: str, sha256: str, front: str) -> dict | None:
+        """The entry of a file whose bytes changed (``sha256`` now) but not its front matter
+        (``front``: ``front_key``): an edit of the body keeps the fields validated before, and
+        the entry is kept for the new bytes."""
+        entry = self.entries.get(rel)
+        if not isinstance(entry, dict) or entry.get("front") != front:
+            return None
+        entry["sha256"] = sha256
+        self.kept.add(rel)
+        self.changed = True
+        return entry
+
     def put(self, rel: str, sha256: str, fields: dict, lines: dict, body_line: int,
-            given: bool, warnings: list[str]) -> None:
+            given: bool, warnings: list[str], front: str) -> None:
         """Keep a post just read (``given``: its front matter names its experiment)."""
         encoded = {}
         for name, value in fields.items():
@@ -67,7 +80,7 @@ class PostIndex:
             if encoded[name] is UNCACHEABLE:
                 return
         self.entries[rel] = {"sha256": sha256, "fields": encoded, "lines": lines,
-                             "body_line": body_line, "given": given, "warnings": warnings}
+                             "body_line": body_line, "given": given, "warnings": warnings, "front": front}
         self.kept.add(rel)
         self.changed = True
 
@@ -77,6 +90,11 @@ class PostIndex:
             return
         sealed.write(self.path, {"format": FORMAT, "schema": self.schema,
                                  "entries": {rel: self.entries[rel] for rel in self.kept}})
+
+
+def front_key(text: str, first_line: int) -> str:
+    """What a post's fields are read from in its file: its front matter's text and place."""
+    return hashlib.sha256(f"{first_line}\0{text}".encode()).hexdigest()
 
 
 def schema_of(digest: Callable[[Path], bytes | None]) -> str:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from physai_blog.content.front_matter import MappingCache
 from physai_blog.content.notebook import experiment_var, notebook_script, prose, read_notebook
-from physai_blog.content.post_index import PostIndex
+from physai_blog.content.post_index import PostIndex, front_key
 from physai_blog.content.schema import (
     ANY,
     BOOLEAN,
@@ -234,14 +234,21 @@ def read_post(path: Path, root: Path, warnings: list[str], mappings=None,
     if not text.strip():
         raise InputError(rel, 1, "empty file: a post needs front matter and a body")
     fm_text, fm_line, body, body_line = split_front_matter(text, rel)
+    sha256 = hashlib.sha256(raw).hexdigest()
+    front = front_key(fm_text, fm_line)
+    entry = index.same_front(rel, sha256, front) if index is not None else None
+    if entry is not None:   # the body alone changed: the fields as validated before
+        post = _from_entry(entry, path, rel, root, warnings, experiments, sha256)
+        if post is not None:
+            post.body = body
+            return post
     if mappings is not None:
         data, lines = mappings.load(fm_text, rel, fm_line)
     else:
         from physai_blog.content.yamlio import load_mapping
 
         data, lines = load_mapping(fm_text, rel, fm_line)
-    sha256 = hashlib.sha256(raw).hexdigest()
-    kept = (index, sha256) if index is not None else None
+    kept = (index, sha256, front) if index is not None else None
     post = post_from_front_matter(data, lines, path, rel, root, body, body_line, warnings,
                                   experiments, kept)
     post.sha256 = sha256
@@ -254,8 +261,15 @@ def indexed_post(index: PostIndex, path: Path, rel: str, root: Path, warnings: l
     sha256, entry = index.lookup(path, rel)
     if entry is None:
         return None
-    fields = index.fields(entry)
-    try:   # what the post's fields depend on outside its file: checked now
+    return _from_entry(entry, path, rel, root, warnings, experiments, sha256)
+
+
+def _from_entry(entry: dict, path: Path, rel: str, root: Path, warnings: list[str],
+                experiments: frozenset[str] | None, sha256: str) -> Post | None:
+    """The post an index entry keeps (its body read when asked for), or None when what its
+    fields depend on outside its file, checked now, says to read it."""
+    fields = PostIndex.fields(entry)
+    try:
         experiment = _experiment_path(fields.get("experiment"), entry["given"], fields["slug"],
                                       rel, entry["lines"].get("experiment"), root, experiments)
     except InputError:
@@ -286,8 +300,9 @@ def read_notebook_post(path: Path, root: Path, rel: str, warnings: list[str]) ->
 def post_from_front_matter(data: dict, lines: dict, path: Path, rel: str, root: Path, body: str,
                            body_line: int, warnings: list[str],
                            experiments: frozenset[str] | None = None,
-                           kept: tuple[PostIndex, str] | None = None) -> Post:
-    """``kept``: (the index, the file's sha256), to keep a valid post for the next build."""
+                           kept: tuple[PostIndex, str, str] | None = None) -> Post:
+    """``kept``: (the index, the file's sha256, its ``front_key``), to keep a valid post
+    for the next build."""
     before = len(warnings)
     values, errors = FRONT_MATTER.validate(data, lines, rel, warnings)
     match = DATE_PREFIX.match(path.stem)
@@ -304,7 +319,7 @@ def post_from_front_matter(data: dict, lines: dict, path: Path, rel: str, root: 
     if kept is not None:
         fields = {k: v for k, v in values.items() if v != FRONT_MATTER[k].default}
         kept[0].put(rel, kept[1], {**fields, "slug": slug}, lines, body_line,
-                    "experiment" in data, warnings[before:])
+                    "experiment" in data, warnings[before:], kept[2])
     return Post(source=path, rel=rel, body=body, body_line=body_line, lines=lines,
                 **{**values, "slug": slug, "experiment": experiment})
 

@@ -12,6 +12,7 @@ verified as before.  A damaged index is ignored (``sealed.py``).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Callable
 
 from physai_blog import sealed
 from physai_blog.content.posts import Post
@@ -47,6 +48,16 @@ class PageIndex:
         self.entries[post.rel] = {"source": post.sha256, "embeds": embeds, "links": links}
         self.changed = True
         return embeds, links
+
+    def plain_key(self, post: Post, compute: Callable[[], str]) -> str:
+        """The page key of a post without experiment, embeds or links to posts: a function of
+        its file's sha256 and the stamp alone, so kept with the entry (``refs`` starts a new
+        entry when the sha256 changes) instead of hashed again for every post."""
+        entry = self.entries[post.rel]
+        if "plain" not in entry:
+            entry["plain"] = compute()
+            self.changed = True
+        return entry["plain"]
 
     def page(self, post: Post, key: str, path: Path) -> dict | None:
         """The manifest of the post's page at ``path`` if it is the one kept for ``key``."""

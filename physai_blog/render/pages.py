@@ -120,8 +120,14 @@ def render_post_pages(job: RenderJob, posts: list[Post], site_inputs: dict,
         embeds, links = index.refs(post)
         if links and urls is None:   # a page linking to other posts depends on their URLs
             urls = [[p.rel, post_dir(p, job.config.permalink)] for p in job.posts_by_slug.values()]
-        key = page_key(post, spec, job.runs.get(post.slug, []), job.figures.get(post.slug, []),
-                       {**shared, "embeds": job.embeds_key(embeds)}, urls if links else None)
+        runs, figures = job.runs.get(post.slug, []), job.figures.get(post.slug, [])
+
+        def key_now() -> str:
+            return page_key(post, spec, runs, figures, {**shared, "embeds": job.embeds_key(embeds)},
+                            urls if links else None)
+
+        plain = not (spec or runs or figures or embeds or links)
+        key = index.plain_key(post, key_now) if plain else key_now()
         path = job.cache.file_path("pages", key, ".html")
         page = index.page(post, key, path)
         if page is None:
