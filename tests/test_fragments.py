@@ -205,3 +205,25 @@ def test_render_workers_hand_their_fragments_back(tmp_path):
     assert "latex2mathml" not in loaded and "pygments.lexers.python" not in loaded
     assert site_files(root) == fresh_build(root, tmp_path)
     assert fragment_salt() == fragment_salt()
+
+
+def test_shared_formatters_give_codehilite_s_own_html():
+    """Code blocks share one Pygments formatter per set of options (``highlight.py``): the
+    HTML is byte for byte what codehilite's own formatter per block gives, for blocks with
+    and without highlighted lines or a language."""
+    import markdown
+    from markdown.extensions.codehilite import CodeHiliteExtension
+
+    from physai_blog.render.highlight import Formatters
+
+    text = "\n\n".join([
+        "```python\nx = 1\n```", '```python hl_lines="2"\na = 1\nb = 2\n```',
+        "```python\ndef f():\n    return 2\n```", "```\nplain text\n```",
+        "```nosuchlanguage\nstill text\n```", "```python\ny = [1, 2]\n```"])
+    html = {}
+    for name, extra in (("own", {}), ("shared", {"pygments_formatter": Formatters()})):
+        md = markdown.Markdown(extensions=["fenced_code", CodeHiliteExtension(
+            css_class="highlight", guess_lang=False, **extra)])
+        html[name] = md.convert(text)
+    assert html["shared"] == html["own"]
+    assert html["own"].count('class="hll"') == 1

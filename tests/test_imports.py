@@ -62,6 +62,8 @@ EDGES = {
     ("pipeline.py", "physai_blog.runs.cluster"): "Dask is an optional extra",
     ("pipeline.py", "physai_blog.runs.executor"): "the local pool, only once a task is due",
     ("runs/notebooks.py", "physai_blog.runs.executor"): "the pool, only once a notebook is due",
+    ("render/highlight.py", "pygments.formatters.html"): "only a code block not kept from "
+                                                         "the post's last render",
     ("render/markup.py", "latex2mathml.converter"): "only a post with math",
     ("render/markup.py", "physai_blog.render.kramdown"): "only a post with markdown: kramdown",
     ("render/page.py", "pygments.formatters"): "only a notebook's code listing, or the "

@@ -43,6 +43,7 @@ from physai_blog.errors import InputError
 from physai_blog.render.directives import BLOCKS
 from physai_blog.render.directives import CALLS as DIRECTIVES
 from physai_blog.render.fragments import Fragments, dist_version
+from physai_blog.render.highlight import Formatters
 from physai_blog.render.liquid import (
     FENCE,
     chart_note,
@@ -287,11 +288,10 @@ def new_converter(dialect: str = "python-markdown") -> markdown.Markdown:
     makes one per process and passes it to ``render_markdown`` (which resets it).
 
     Extensions are given as instances: by name, python-markdown first scans the entry
-    points of every installed package (importlib.metadata, ~40 ms per process).  The
-    instances are those of "extra" (its sub-extensions), "codehilite", "toc" and
-    "sane_lists" (kramdown's rules instead, for the ``kramdown`` dialect); no "smarty":
-    typography.smarten does it in one pass.  Around fenced_code, the two preprocessors that
-    take code blocks from, and give them to, a post's fragments."""
+    points of every installed package (importlib.metadata, ~40 ms per process): those of
+    "extra", "codehilite" (its formatters shared, ``highlight.py``), "toc" and "sane_lists"
+    (kramdown's rules for the ``kramdown`` dialect); no "smarty" (typography.smarten).  Around
+    fenced_code, two preprocessors take code blocks from, and give them to, post fragments."""
     if dialect == "kramdown":
         from physai_blog.render.kramdown import KramdownExtension
 
@@ -301,7 +301,8 @@ def new_converter(dialect: str = "python-markdown") -> markdown.Markdown:
     md = markdown.Markdown(
         extensions=[*(importlib.import_module(f"markdown.extensions.{name}").makeExtension()
                       for name in extra),
-                    CodeHiliteExtension(css_class="highlight", guess_lang=False),
+                    CodeHiliteExtension(css_class="highlight", guess_lang=False,
+                                        pygments_formatter=Formatters()),
                     TocExtension(permalink=False, toc_depth="2-3"), rules],
         output_format="html")
     kept = _KeptCode(md)
