@@ -36,7 +36,8 @@ from physai_blog.figures.draw import (
 from physai_blog.output.write import write_site
 from physai_blog.paths import CACHE_DIR, SITE_DIR, post_dir
 from physai_blog.render.notebook_post import notebook_files
-from physai_blog.render.page import environment, templates_digest, theme_assets
+from physai_blog.render.citation import absolute_url
+from physai_blog.render.page import CachedPage, environment, templates_digest, theme_assets
 from physai_blog.render.pages import RenderJob, render_post_pages, site_pages
 from physai_blog.render.references import Bibliography
 from physai_blog.render.site_links import broken_links
@@ -300,7 +301,8 @@ def render(ctx: Context, inputs: Inputs, runs: dict[str, list[Run]], drawing: Dr
     markdown = [p for p in inputs.posts if p.notebook is None and
                 (not p.experiment or p.slug in runs)]
     # No forked render workers while a thread drives the figure workers (fork + threads).
-    pages = render_post_pages(job, markdown, site_inputs, 1 if drawing.busy else ctx.jobs)
+    pages = render_post_pages(job, markdown, site_inputs, 1 if drawing.busy else ctx.jobs,
+                              lambda: expected_site_pages(ctx, inputs, markdown, env, site_inputs))
     done = drawing.figures(ctx)
     ctx.report.failed_claims.extend(pages.failed_claims)
     out = Rendered({**theme_assets(), **pages.files}, job=job)
@@ -325,6 +327,22 @@ def render(ctx: Context, inputs: Inputs, runs: dict[str, list[Run]], drawing: Dr
     out.files.update(site_pages(ctx.cache, config, env, shown, site_inputs))
     out.pages = shown
     return out
+
+
+def expected_site_pages(ctx: Context, inputs: Inputs, markdown: list[Post], env,
+                        site_inputs: dict) -> None:
+    """While forked workers render post pages: the site-wide pages as they will be if every
+    page renders, into the cache (``site_pages`` is keyed by what they show), so the render
+    stage finds them there.  Not for a blog with notebook posts (they join the list only once
+    executed); a page that fails (--keep-going) makes them be drawn again for what is shown."""
+    if any(post.notebook is not None for post in inputs.posts):
+        return
+    base, permalink = ctx.config.base_url, ctx.config.permalink
+    shown = [CachedPage(post, absolute_url(base, post_dir(post, permalink))) for post in markdown]
+    try:
+        site_pages(ctx.cache, ctx.config, env, shown, site_inputs)
+    except PhysaiError:
+        pass   # drawn again after the pages, where the same error is reported
 
 
 def gather(ctx: Context, inputs: Inputs, runs: dict[str, list[Run]],

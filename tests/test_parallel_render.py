@@ -53,3 +53,31 @@ def test_errors_from_render_workers_name_file_and_line(tmp_path):
     result = cli("build", "--root", root, "--jobs", "2")
     assert result.exit_code == 1
     assert "Error: posts/2026-01-08-p7.md:17: figure() needs an experiment, and this post has none" in result.output
+
+
+def test_site_pages_drawn_while_workers_render_are_those_the_pages_give(tmp_path):
+    """While workers render, the build process draws the site-wide pages for the posts it
+    expects to be published (cached by what they show); the render stage then finds them.
+    A page that fails makes the build fail with site/ as it was, and the next good build
+    gives what one process gives."""
+    n = PARALLEL_RENDER_MIN + 6
+    one, two = blog(tmp_path, "one", n), blog(tmp_path, "two", n)
+    build(two, jobs=2)
+    assert len(list((two / ".physai-cache" / "site-pages").iterdir())) == 1
+    before = snapshot(two)
+    post = two / "posts" / "2026-01-08-p7.md"
+    good = post.read_text()
+    post.write_text(good.replace("## Heading 7", "## Heading 7, edited") +
+                    '\n{{ figure("nope") }}\n')
+    for other in sorted((two / "posts").glob("*.md"))[:PARALLEL_RENDER_MIN]:
+        other.write_text(other.read_text() + "\nAn edit.\n")   # enough stale pages to fork
+    result = cli("build", "--root", two, "--jobs", "2")
+    assert result.exit_code == 1 and "figure() needs an experiment" in result.output
+    assert snapshot(two) == before
+    for path in sorted((two / "posts").glob("*.md")):
+        (one / "posts" / path.name).write_text(path.read_text())
+    post.write_text(good)
+    (one / "posts" / post.name).write_text(good)
+    build(one, jobs=1)
+    build(two, jobs=2)
+    assert snapshot(two) == snapshot(one)

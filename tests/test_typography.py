@@ -248,3 +248,32 @@ def test_markdown_output_never_fails_and_code_is_kept(src):
     codes_in = [part.split("</code>")[0] for part in html.split("<code>")[1:]]
     codes_out = [part.split("</code>")[0] for part in out.split("<code>")[1:]]
     assert codes_in == codes_out
+
+
+def test_tokens_are_swapped_back_as_the_paragraph_rule_says():
+    """``tokens.swap_back`` (a literal scan) against the rule as one regex states it: a
+    block token alone in a paragraph takes the paragraph's place, an inline one keeps it,
+    an unknown token stays; on random mixes of tokens, paragraphs and text."""
+    import random
+    import re
+
+    from physai_blog.render.tokens import TOKEN, swap_back
+
+    rule = re.compile(r"<p>(physaitoken\d+x)</p>|(physaitoken\d+x)")
+
+    def by_rule(html, swaps):
+        def one(match):
+            key = match.group(1) or match.group(2)
+            if key not in swaps:
+                return match.group(0)
+            snippet, block = swaps[key]
+            return snippet if block or match.group(2) else f"<p>{snippet}</p>"
+        return rule.sub(one, html)
+
+    rng = random.Random(7)
+    for _ in range(400):
+        swaps = {TOKEN.format(i): (f"<b>{i}</b>", rng.random() < 0.5) for i in range(6)}
+        pieces = ["<p>", "</p>", "text ", "\n", "<p>x", TOKEN.format(rng.randrange(9)),
+                  TOKEN.format(rng.randrange(9)) + "9", "physaitoken"]
+        html = "".join(rng.choice(pieces) for _ in range(rng.randrange(1, 14)))
+        assert swap_back(html, swaps) == by_rule(html, swaps), html

@@ -44,6 +44,7 @@ from physai_blog.render.directives import BLOCKS
 from physai_blog.render.directives import CALLS as DIRECTIVES
 from physai_blog.render.fragments import Fragments, dist_version
 from physai_blog.render.highlight import Formatters
+from physai_blog.render.tokens import TOKEN, swap_back
 from physai_blog.render.liquid import (
     FENCE,
     chart_note,
@@ -61,7 +62,6 @@ except ImportError:  # pragma: no cover - an older Markdown: code blocks are nev
     get_attrs_and_remainder = None
 
 INLINE_CODE = re.compile(r"(`+)(?:.+?)\1", re.S)
-TOKEN = "physaitoken{}x"
 SCANNER = re.compile(
     # Every alternative starts with one of these: the lookahead lets the regex engine skip
     # the rest of the text quickly (7x faster over a post).
@@ -73,7 +73,6 @@ SCANNER = re.compile(
     r"|(?P<inline>(?<![\\$\w])\$(?=[^\s$])(?P<inline_body>[^$\n]+?)(?<=[^\s\\])\$(?![\d$])))",
     re.S,
 )
-SWAPPED = re.compile(r"<p>(physaitoken\d+x)</p>|(physaitoken\d+x)")
 
 
 @dataclass
@@ -194,7 +193,7 @@ def render_markdown(body: str, rel: str, body_line: int, handlers: dict[str, Han
 
     md = _converter(converter, dialect)
     # Typographic quotes and dashes, before the tokens are swapped back (as smarty did).
-    html = _swap_back(smarten(_convert(md, "".join(out), fragments)), swaps)
+    html = swap_back(smarten(_convert(md, "".join(out), fragments)), swaps)
     toc = smarten(getattr(md, "toc", ""))
     return (unprotect(html), unprotect(toc)) if protected else (html, toc)
 
@@ -205,18 +204,6 @@ def _converter(given: Converters | markdown.Markdown | None, dialect: str) -> ma
     if given is not None and dialect == "python-markdown":
         return given
     return new_converter(dialect)
-
-
-def _swap_back(html: str, swaps: dict[str, tuple[str, bool]]) -> str:
-    """Each token's HTML in place of the token; a block token owns its paragraph."""
-    def swap(match: re.Match) -> str:
-        key = match.group(1) or match.group(2)
-        if key not in swaps:
-            return match.group(0)
-        snippet, block = swaps[key]
-        return snippet if block or match.group(2) else f"<p>{snippet}</p>"
-
-    return SWAPPED.sub(swap, html) if swaps else html
 
 
 def _convert(md: markdown.Markdown, text: str, fragments: Fragments | None) -> str:

@@ -108,8 +108,9 @@ class PostPages:
 
 
 def render_post_pages(job: RenderJob, posts: list[Post], site_inputs: dict,
-                      jobs: int) -> PostPages:
-    """Every Markdown post's page: from the cache, or rendered now."""
+                      jobs: int, meanwhile=None) -> PostPages:
+    """Every Markdown post's page: from the cache, or rendered now.  ``meanwhile()``: work
+    for this process while forked workers render (it would otherwise wait)."""
     out, stale = PostPages(), []
     # The site-wide inputs are the same for every page: hashed once, not once per post.
     shared = {"site": key_of(site_inputs)}
@@ -145,7 +146,7 @@ def render_post_pages(job: RenderJob, posts: list[Post], site_inputs: dict,
     if stale:   # read here, before render workers fork: its warnings reach the report
         job.bibliography.preload()
         store = FragmentStore(job.cache.root, fragment_salt(), [post.rel for post in posts])
-    for post, key, outcome, used in render_pages(job, stale, jobs, store):
+    for post, key, outcome, used in render_pages(job, stale, jobs, store, meanwhile):
         if isinstance(outcome, PhysaiError):
             out.errors.append(outcome)
         else:
@@ -165,9 +166,10 @@ def render_post_pages(job: RenderJob, posts: list[Post], site_inputs: dict,
     return out
 
 
-def render_pages(job: RenderJob, stale: list, jobs: int, store: FragmentStore | None):
+def render_pages(job: RenderJob, stale: list, jobs: int, store: FragmentStore | None,
+                 meanwhile=None):
     """Render stale post pages, in forked worker processes when there are many: (post, key,
-    outcome, the fragments its render used)."""
+    outcome, the fragments its render used); ``meanwhile()`` runs while they do."""
     if not stale:
         return []
     if len(stale) < PARALLEL_RENDER_MIN or jobs < 2 or not hasattr(os, "fork"):
@@ -184,7 +186,11 @@ def render_pages(job: RenderJob, stale: list, jobs: int, store: FragmentStore | 
     chunks = [stale[i::jobs] for i in range(jobs)]
     context = multiprocessing.get_context("fork")
     with context.Pool(jobs, initializer=_render_init, initargs=(job, store)) as pool:
-        results = pool.map(_render_chunk, [[(post.slug, key) for post, key in c] for c in chunks])
+        pending = pool.map_async(_render_chunk, [[(post.slug, key) for post, key in c]
+                                                 for c in chunks])
+        if meanwhile is not None:
+            meanwhile()
+        results = pending.get()
     by_slug = {slug: (outcome, used) for chunk in results for slug, outcome, used in chunk}
     return [(post, key, _revive(by_slug[post.slug][0]), by_slug[post.slug][1])
             for post, key in stale]
