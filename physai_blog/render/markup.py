@@ -44,6 +44,7 @@ from physai_blog.render.directives import BLOCKS
 from physai_blog.render.directives import CALLS as DIRECTIVES
 from physai_blog.render.fragments import Fragments, dist_version
 from physai_blog.render.highlight import Formatters
+from physai_blog.render.inline import gate
 from physai_blog.render.tokens import TOKEN, swap_back
 from physai_blog.render.liquid import (
     FENCE,
@@ -292,6 +293,7 @@ def new_converter(dialect: str = "python-markdown") -> markdown.Markdown:
                                         pygments_formatter=Formatters()),
                     TocExtension(permalink=False, toc_depth="2-3"), rules],
         output_format="html")
+    gate(md)   # inline patterns searched only where they can match (inline.py)
     kept = _KeptCode(md)
     md.preprocessors.register(kept, _KeptCode.NAME, 26)           # fenced_code is 25
     md.preprocessors.register(_KeepCode(md, kept), "physai_keep_code", 24)
