@@ -140,3 +140,32 @@ def test_python_dash_m_is_the_command(tmp_path):
     out = subprocess.run([sys.executable, "-m", "physai_blog", "build", "--root", str(root)],
                          capture_output=True, text=True, check=True).stdout
     assert out.startswith("Built 1 post(s)") and (root / "site/index.html").exists()
+
+
+QUICK_EXIT = """
+import atexit, sys, threading, time
+from pathlib import Path
+out = Path(sys.argv[1])
+atexit.register(lambda: (out / "atexit").write_text("ran"))
+if sys.argv[2] == "thread":   # a thread still working: the normal exit waits for it
+    threading.Thread(target=lambda: (time.sleep(0.3), (out / "thread").write_text("done"))
+                     ).start()
+sys.argv = ["physai-blog", *sys.argv[3:]]
+from physai_blog.cli.main import run_cli
+run_cli()
+"""
+
+
+@pytest.mark.parametrize("thread", ["none", "thread"])
+def test_the_command_ends_as_a_normal_exit_does(tmp_path, thread):
+    """The command's process skips the teardown of every module (cli/main.quick_exit) but
+    not what a normal exit does: its output is all there, the exit status is the command's,
+    atexit handlers run, and a thread still working is waited for (the normal exit then)."""
+    version = subprocess.run([sys.executable, "-c", QUICK_EXIT, str(tmp_path), thread,
+                              "--version"], capture_output=True, text=True)
+    assert version.returncode == 0 and "version" in version.stdout
+    assert (tmp_path / "atexit").read_text() == "ran"
+    assert (tmp_path / "thread").is_file() == (thread == "thread")
+    bad = subprocess.run([sys.executable, "-c", QUICK_EXIT, str(tmp_path), thread, "build",
+                          "--root", str(tmp_path / "nowhere")], capture_output=True, text=True)
+    assert bad.returncode == 1 and "no physai.yaml" in bad.stderr and bad.stdout == ""

@@ -3,8 +3,11 @@
 
 from __future__ import annotations
 
+import atexit
+import os
 import signal
 import sys
+import threading
 
 import click
 
@@ -69,3 +72,28 @@ def run_cli():
     except PhysaiError as exc:  # pragma: no cover - click handles it in standalone mode
         exc.show()
         sys.exit(exc.exit_code)
+    except SystemExit as exc:
+        quick_exit(exc)
+
+
+def quick_exit(exc: SystemExit):
+    """End the process as a normal exit does (streams flushed, atexit handlers run) but
+    without tearing down every module and object one by one (~20 ms after a build: an eighth
+    of a no-op build).  Only when no other thread than daemons still runs (a normal exit
+    waits for those) and the streams flush; else the normal exit."""
+    code = exc.code
+    status = code if isinstance(code, int) else 0 if code is None else 1
+    exit_funcs = getattr(atexit, "_run_exitfuncs", None)
+    alive = [t for t in threading.enumerate()
+             if t is not threading.main_thread() and not t.daemon]
+    if exit_funcs is None or alive:
+        raise exc
+    if not isinstance(code, (int, type(None))):
+        print(code, file=sys.stderr)   # what SystemExit("message") prints
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        raise exc from None
+    exit_funcs()
+    os._exit(status)
