@@ -27,15 +27,8 @@ from physai_blog.content.posts import Post, load_posts
 from physai_blog.content.spec import ExperimentSpec, load_spec
 from physai_blog.context import BuildOptions, BuildReport, Context
 from physai_blog.errors import InputError, PhysaiError, collect
-from physai_blog.figures.draw import (
-    FigureDrawing,
-    FigurePlan,
-    FiguresDone,
-    plan_figures,
-)
 from physai_blog.output.write import write_site
 from physai_blog.paths import CACHE_DIR, SITE_DIR, post_dir
-from physai_blog.render.notebook_post import notebook_files
 from physai_blog.render.citation import absolute_url
 from physai_blog.render.page import CachedPage, environment, templates_digest, theme_assets
 from physai_blog.render.pages import RenderJob, render_post_pages, site_pages
@@ -45,12 +38,12 @@ from physai_blog.runs import fingerprint
 from physai_blog.runs.cache import Cache, file_digest
 from physai_blog.runs.digests import DIGESTS
 from physai_blog.runs.lazy import Deferred
-from physai_blog.runs.notebooks import cached_notebook, execute_notebooks
-from physai_blog.runs.plan import Run, RunPlan, execute_runs, load_runs, plan_runs
 from physai_blog.runs.preload import default_jobs
 
 if TYPE_CHECKING:
+    from physai_blog.figures.draw import FigureDrawing, FigurePlan, FiguresDone
     from physai_blog.runs.executor import Executor
+    from physai_blog.runs.plan import Run, RunPlan
 
 # The site's own folders: no post goes there
 SITE_FOLDERS = ("tags/", "archive/", "assets/")
@@ -143,6 +136,10 @@ def load_specs(posts: list[Post], root: Path) -> dict[str, ExperimentSpec]:
 
 def plan(inputs: Inputs) -> dict[str, list[RunPlan]]:
     """Every run of every post with an experiment (all input errors at once)."""
+    if not inputs.specs:
+        return {}
+    from physai_blog.runs.plan import plan_runs  # edge: a blog without experiments never loads it
+
     runs, errors = {}, []
     for post in inputs.posts:
         if post.experiment:
@@ -171,6 +168,11 @@ def make_executor(options: BuildOptions, config: SiteConfig, cache: Cache,
 
 def run(ctx: Context, inputs: Inputs, plans: dict[str, list[RunPlan]]) -> dict[str, list[Run]]:
     """Execute stale runs; the runs of every post that can be published."""
+    if not plans:
+        ctx.cache.prune_checkpoints(set())
+        return {}
+    from physai_blog.runs.plan import Run, execute_runs, load_runs  # edge: as in plan()
+
     only = ctx.options.only
     wanted = [p for slug, group in plans.items() if only in (None, slug) for p in group]
     done = execute_runs(wanted, ctx.cache, ctx.executor, ctx.on_event)
@@ -200,6 +202,10 @@ def run(ctx: Context, inputs: Inputs, plans: dict[str, list[RunPlan]]) -> dict[s
 def run_notebooks(ctx: Context, inputs: Inputs) -> dict[str, str]:
     """Notebook posts are runs: executed by the same executor (``--jobs``, timeouts, Dask),
     cached on their code and the library versions.  Slug -> the executed notebook's key."""
+    if all(post.notebook is None for post in inputs.posts):
+        return {}
+    from physai_blog.runs.notebooks import cached_notebook, execute_notebooks  # edge
+
     only = ctx.options.only
     posts = [p for p in inputs.posts if p.notebook is not None and only in (None, p.slug)]
     done = execute_notebooks(posts, ctx.cache, ctx.executor, ctx.on_event, ctx.config.timeout)
@@ -228,7 +234,7 @@ class Drawing:
     figures once the executor's future is done."""
 
     plans: dict[str, list[FigurePlan]]
-    work: FigureDrawing
+    work: FigureDrawing | None        # None: no post has an experiment
     future: object = None             # the executor's Future, None when nothing is stale
     done: FiguresDone | None = None
 
@@ -244,9 +250,10 @@ class Drawing:
             except Exception:             # cancelled
                 pass
 
-    def figures(self, ctx: Context) -> FiguresDone:
-        """Wait for the figures; their errors stop the build (unless --keep-going)."""
-        if self.done is None:
+    def figures(self, ctx: Context) -> FiguresDone | None:
+        """Wait for the figures; their errors stop the build (unless --keep-going).  None
+        when there are none to draw."""
+        if self.done is None and self.work is not None:
             if self.future is not None:
                 self.future.result()
             self.done = self.work.result()
@@ -265,6 +272,10 @@ class Drawing:
 
 def draw(ctx: Context, inputs: Inputs, runs: dict[str, list[Run]]) -> Drawing:
     """Plan every figure and start drawing the stale ones on the executor."""
+    if not runs:
+        return Drawing({}, None)
+    from physai_blog.figures.draw import FigureDrawing, plan_figures  # edge: as in plan()
+
     plans = {post.slug: plan_figures(inputs.specs[post.experiment], runs[post.slug],
                                      ctx.config.figure_style)
              for post in inputs.posts if post.experiment and post.slug in runs}
@@ -310,13 +321,15 @@ def render(ctx: Context, inputs: Inputs, runs: dict[str, list[Run]], drawing: Dr
     for post in inputs.posts:
         if post.notebook is not None:
             if post.slug in notebooks:   # else it failed (--keep-going) or is outside --only
+                from physai_blog.render.notebook_post import notebook_files  # edge
+
                 try:
                     out.files.update(notebook_files(ctx, post, notebooks[post.slug],
                                                     bibliography, shown, env))
                 except PhysaiError as exc:
                     errors.append(exc)
             continue
-        figures = done.figures(drawing.plans.get(post.slug, []))
+        figures = done.figures(drawing.plans.get(post.slug, [])) if done is not None else []
         if post.slug not in pages.pages or figures is None:
             out.files.pop(post_dir(post, config.permalink) + "index.html", None)
             continue

@@ -59,7 +59,11 @@ EDGES = {
     ("output/write.py", "ctypes.util"): "renameat2, Linux only",
     ("pipeline.py", "physai_blog.artifacts.post"): "zip and CSV writers, only for a post "
                                                    "with an experiment",
+    ("pipeline.py", "physai_blog.figures.draw"): "only a blog with an experiment",
+    ("pipeline.py", "physai_blog.render.notebook_post"): "only a blog with a notebook post",
     ("pipeline.py", "physai_blog.runs.cluster"): "Dask is an optional extra",
+    ("pipeline.py", "physai_blog.runs.notebooks"): "only a blog with a notebook post",
+    ("pipeline.py", "physai_blog.runs.plan"): "only a blog with an experiment",
     ("pipeline.py", "physai_blog.runs.executor"): "the local pool, only once a task is due",
     ("runs/notebooks.py", "physai_blog.runs.executor"): "the pool, only once a notebook is due",
     ("render/highlight.py", "pygments.formatters.html"): "only a code block not kept from "
