@@ -29,8 +29,13 @@ from physai_blog.context import BuildOptions, BuildReport, Context
 from physai_blog.errors import InputError, PhysaiError, collect
 from physai_blog.output.write import write_site
 from physai_blog.paths import CACHE_DIR, SITE_DIR, post_dir
-from physai_blog.render.citation import absolute_url
-from physai_blog.render.page import CachedPage, environment, templates_digest, theme_assets
+from physai_blog.render.page import (
+    CachedPage,
+    environment,
+    page_url,
+    templates_digest,
+    theme_assets,
+)
 from physai_blog.render.pages import RenderJob, render_post_pages, site_pages
 from physai_blog.render.references import Bibliography
 from physai_blog.render.site_links import broken_links
@@ -347,11 +352,10 @@ def expected_site_pages(ctx: Context, inputs: Inputs, markdown: list[Post], env,
     """While forked workers render post pages: the site-wide pages as they will be if every
     page renders, into the cache (``site_pages`` is keyed by what they show), so the render
     stage finds them there.  Not for a blog with notebook posts (they join the list only once
-    executed); a page that fails (--keep-going) makes them be drawn again for what is shown."""
+    executed); if what is shown differs after all, they are drawn again for it."""
     if any(post.notebook is not None for post in inputs.posts):
         return
-    base, permalink = ctx.config.base_url, ctx.config.permalink
-    shown = [CachedPage(post, absolute_url(base, post_dir(post, permalink))) for post in markdown]
+    shown = [CachedPage(post, page_url(post, ctx.config)) for post in markdown]
     try:
         site_pages(ctx.cache, ctx.config, env, shown, site_inputs)
     except PhysaiError:

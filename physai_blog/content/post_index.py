@@ -80,7 +80,8 @@ class PostIndex:
             if encoded[name] is UNCACHEABLE:
                 return
         self.entries[rel] = {"sha256": sha256, "fields": encoded, "lines": lines,
-                             "body_line": body_line, "given": given, "warnings": warnings, "front": front}
+                             "body_line": body_line, "given": given, "warnings": warnings,
+                             "front": front}
         self.kept.add(rel)
         self.changed = True
 

@@ -28,12 +28,13 @@ from physai_blog.content.notebook import (
 from physai_blog.content.posts import Post
 from physai_blog.content.spec import sha256
 from physai_blog.paths import post_dir, runtime_files
-from physai_blog.render.citation import absolute_url, citation
+from physai_blog.render.citation import citation
 from physai_blog.render.markup import render_markdown
 from physai_blog.render.page import (
     FigureRef,
     PostRenderer,
     RenderedPost,
+    page_url,
     render_post_page,
     seed_table,
 )
@@ -104,7 +105,7 @@ def render_notebook_body(post: Post, config, root, folder, values: dict, keep_go
                  f'(nbconvert) · <a href="data/{post.slug}-outputs.zip" download>the files it '
                  f'wrote</a> · <a href="data/values.csv">values.csv</a> · '
                  f'<a href="{post.slug}-bundle.zip" download>a bundle that reruns it</a>.</p>')
-    url = absolute_url(config.base_url, post_dir(post, config.permalink))
+    url = page_url(post, config)
     words = sum(len(cell_source(c).split()) for c in post.notebook)
     return RenderedPost(post=post, html="\n".join(parts), toc="", figures=renderer.figures,
                         claims=renderer.claims, seed_table=seed_table(obs) if values else [],

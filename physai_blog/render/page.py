@@ -248,6 +248,11 @@ def seed_table(obs: Observables | None) -> list[dict]:
     return rows
 
 
+def page_url(post: Post, config: SiteConfig) -> str:
+    """A post page's address: its folder under the site's base URL."""
+    return absolute_url(config.base_url, post_dir(post, config.permalink))
+
+
 def render_post_body(post: Post, config: SiteConfig, root: Path, obs: Observables | None,
                      figures: dict[str, FigurePlan], experiment_name: str | None,
                      keep_going: bool, bibliography: Bibliography,
@@ -266,7 +271,7 @@ def render_post_body(post: Post, config: SiteConfig, root: Path, obs: Observable
     html = ADJACENT_CLAIMS.sub(r"\1 ", html)   # two claims in a row read as two
     html, linked, links = relativize(html, post, config, root, post.body, post.body_line)
     renderer.extra_files.update(linked)
-    url = absolute_url(config.base_url, post_dir(post, config.permalink))
+    url = page_url(post, config)
     authors = post.authors or [config.author]
     words = len(post.body.split())
     return RenderedPost(post=post, html=html, toc=toc, figures=renderer.figures,
