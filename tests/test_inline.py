@@ -4,6 +4,7 @@ HTML is byte for byte python-markdown's own, for every inline construct and rand
 from __future__ import annotations
 
 import random
+import re
 
 import markdown
 import pytest
@@ -59,5 +60,5 @@ def test_each_listed_pattern_is_gated_on_the_version_it_was_written_for():
 
 def test_a_changed_pattern_is_not_gated():
     md = markdown.Markdown()
-    md.inlinePatterns["link"].compiled_re = __import__("re").compile(r"\[|<")
+    md.inlinePatterns["link"].compiled_re = re.compile(r"\[|<")
     assert "link" not in inline.gate(md) and "reference" in inline.gate(markdown.Markdown())
