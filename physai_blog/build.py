@@ -38,8 +38,8 @@ def build(root: Path | str = ".", *, jobs: int | None = None, only: str | None =
                            write=WriteReport(0, last["files"], 0, False), up_to_date=True,
                            seconds=time.perf_counter() - start)
     zygote = None
-    if executor is None and executor_name in (None, "local") and started[3]:
-        zygote = early_zygote(root, started[3], jobs)
+    if executor is None and executor_name in (None, "local") and started.changed:
+        zygote = early_zygote(root, started.changed, jobs)
     if (root / "physai.yaml").is_file():
         # The build's cache folder, from the start: the load stage keeps its parse of
         # physai.yaml there (content/config.py), as it keeps front matter.

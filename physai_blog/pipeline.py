@@ -63,11 +63,12 @@ class Inputs:
     specs: dict[str, ExperimentSpec]
 
 
-def run_pipeline(options: BuildOptions, *, executor: Executor | None, on_event, started: tuple,
+def run_pipeline(options: BuildOptions, *, executor: Executor | None, on_event,
+                 started: fingerprint.Started,
                  start: float, zygote=None) -> BuildReport:
     """Every stage, from loading the inputs to swapping in the new site."""
     report = BuildReport()
-    inputs = load(options, report)
+    inputs = load(options, report, started.digests)
     plans = plan(inputs)
     cache = Cache(options.root / CACHE_DIR, warn=report.warnings.append)
     with cache.lock():
@@ -102,10 +103,17 @@ def run_pipeline(options: BuildOptions, *, executor: Executor | None, on_event, 
     return report
 
 
-def load(options: BuildOptions, report: BuildReport) -> Inputs:
+def load(options: BuildOptions, report: BuildReport, seen: dict | None = None) -> Inputs:
+    """``seen``: the digest of each input as the no-op check found it (one stat per file per
+    build, not one per stage: a file changed since is caught by the check at the end)."""
     root = options.root
     config = load_config(root)
-    index = PostIndex(root / CACHE_DIR / "post-index.sealed", DIGESTS.digest, schema_of(DIGESTS.digest))
+    seen = seen or {}
+
+    def digest(path: Path | str) -> bytes | None:
+        return seen.get(str(path)) or DIGESTS.digest(path)
+
+    index = PostIndex(root / CACHE_DIR / "post-index.sealed", digest, schema_of(DIGESTS.digest))
     posts = load_posts(root, report.warnings, options.drafts, root / CACHE_DIR / "front-matter.json",
                        index)
     if options.only is not None and options.only not in {p.slug for p in posts}:
@@ -294,7 +302,7 @@ def draw(ctx: Context, inputs: Inputs, runs: dict[str, list[Run]]) -> Drawing:
 class Rendered:
     """What the render stage returns: the site's pages, and what the gather stage needs."""
 
-    files: dict[str, bytes | Path]          # theme assets, every page, notebook posts' files
+    files: dict[str, bytes | str | Path]    # theme assets, every page, notebook posts' files
     due: list = field(default_factory=list)  # (post, its page's URL, its Figures) to gather
     job: RenderJob | None = None             # reads a post's values, once
     pages: list = field(default_factory=list)  # every published post's page (its links)
@@ -380,7 +388,7 @@ def gather(ctx: Context, inputs: Inputs, runs: dict[str, list[Run]],
 
 
 def remember(options: BuildOptions, inputs: Inputs, report: BuildReport, files: dict,
-             cache: Cache, started: tuple) -> None:
+             cache: Cache, started: fingerprint.Started) -> None:
     """A good full build is the baseline of the next build's no-op check."""
     dirs = tuple(post_dir(p, inputs.config.permalink) for p in inputs.posts)
     report.posts = [p.slug for p, d in zip(inputs.posts, dirs) if d + "index.html" in files]

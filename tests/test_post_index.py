@@ -305,3 +305,21 @@ def test_a_body_edit_keeps_the_fields_validated_before(tmp_path, monkeypatch):
     assert parsed == ["posts/2026-01-04-p4.md"]
     assert (root / "site/tags/new/index.html").is_file()
     assert site_files(root / "site") == fresh_site(root, tmp_path)
+
+
+def test_a_post_from_the_index_is_the_post_read_from_its_file(tmp_path):
+    """Every attribute as Post(...) gives it, and no two posts share a default list."""
+    root = text_blog(tmp_path / "blog", 3)
+    (root / "posts" / "2026-01-02-p2.md").write_text(
+        "---\ntitle: Two\ndate: 2026-01-02\ndescription: d\nparams: {lr: 0.1}\n---\n\nBody.\n")
+    path = root / ".physai-cache" / "post-index.sealed"
+    path.parent.mkdir()
+    DIGESTS.load(root / ".physai-cache")
+    read = load_posts(root, [], index=PostIndex(path, DIGESTS.digest, "s"))
+    indexed = load_posts(root, [], index=PostIndex(path, DIGESTS.digest, "s"))
+    for a, b in zip(read, indexed):
+        assert b.sha256 is not None and a.body == b.body and a.source == b.source
+        assert isinstance(b.source, Path)
+        assert {**vars(a), "_source": None} == {**vars(b), "_source": None}
+    indexed[0].tags.append("new")
+    assert indexed[1].tags != indexed[0].tags and indexed[2].authors is not indexed[1].authors

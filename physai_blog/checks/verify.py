@@ -72,7 +72,7 @@ class Fresh:
     posts: list
     tolerance: dict[str, float]
     runs: dict[str, list[RunPlan]]
-    files: dict[str, bytes | Path]
+    files: dict[str, bytes | str | Path]
     cache: Cache
     permalink: str = DEFAULT_PERMALINK
 
@@ -81,7 +81,7 @@ class Fresh:
 
     def read(self, rel: str) -> bytes | None:
         value = self.files.get(rel)
-        return value if value is None or isinstance(value, bytes) else value.read_bytes()
+        return value if value is None or isinstance(value, bytes) else Path(value).read_bytes()
 
 
 @contextmanager

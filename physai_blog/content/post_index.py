@@ -26,6 +26,10 @@ from physai_blog.content.front_matter import UNCACHEABLE, decode, encode
 FORMAT = 2
 
 
+# Values that encode as themselves (most fields): not decoded
+PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
 class PostIndex:
     """rel -> the post read from it last, by the sha256 of the file (``digest(path)``)."""
 
@@ -57,7 +61,8 @@ class PostIndex:
     @staticmethod
     def fields(entry: dict) -> dict:
         """The post's attributes kept in an entry (those that differ from the defaults)."""
-        return {name: decode(value) for name, value in entry["fields"].items()}
+        return {name: value if value.__class__ in PLAIN else decode(value)
+                for name, value in entry["fields"].items()}
 
     def same_front(self, rel: str, sha256: str, front: str) -> dict | None:
         """The entry of a file whose bytes changed (``sha256`` now) but not its front matter

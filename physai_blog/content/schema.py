@@ -105,6 +105,11 @@ class Schema:
         accepted = tuple(o for o in self.options if not o.ignored)
         object.__setattr__(self, "_defaults", tuple(o for o in accepted if not o.required))
         object.__setattr__(self, "_required", tuple(o for o in accepted if o.required))
+        defaults = [o for o in accepted if not o.required]
+        object.__setattr__(self, "_fixed", {   # never changed: copied by defaults()
+            o.name: o.default for o in defaults if not isinstance(o.default, (list, dict, set))})
+        object.__setattr__(self, "_mutable", tuple(
+            (o.name, o.default) for o in defaults if isinstance(o.default, (list, dict, set))))
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -115,6 +120,13 @@ class Schema:
 
     def __contains__(self, name: object) -> bool:
         return name in self._by_name
+
+    def defaults(self) -> dict:
+        """A default for every option that has one (new copies of the mutable ones)."""
+        out = self._fixed.copy()
+        for name, default in self._mutable:
+            out[name] = default.copy()
+        return out
 
     def accepted(self) -> Iterable[Option]:
         """The options that become attributes (not the ignored ones)."""

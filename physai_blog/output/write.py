@@ -144,10 +144,10 @@ def _usable_back(back: Path | None, site: Path) -> bool:
 
 
 class _Contents:
-    """The files of the new site: bytes, or paths read only when their bytes are needed
-    (a cache file whose inode, size and mtime are unchanged keeps its known sha256)."""
+    """The files of the new site: bytes, or paths (str or Path) read only when their bytes
+    are needed (a cache file whose inode, size and mtime are unchanged keeps its sha256)."""
 
-    def __init__(self, files: dict[str, bytes | Path], seen: dict):
+    def __init__(self, files: dict[str, bytes | str | Path], seen: dict):
         self.files = files
         self.digests: dict[str, str] = {}
         self.sizes: dict[str, int] = {}
@@ -177,7 +177,7 @@ class _Contents:
         return value if isinstance(value, bytes) else Path(value).read_bytes()
 
 
-def write_site(site: Path, files: dict[str, bytes | Path],
+def write_site(site: Path, files: dict[str, bytes | str | Path],
                state: Path | None = None, link_from: Path | None = None) -> WriteReport:
     """Stage the new site (the back buffer where there is one), then swap it in.  ``state``
     (in the cache) records the inode, size, mtime and sha256 of every file written and read,
@@ -197,8 +197,8 @@ def write_site(site: Path, files: dict[str, bytes | Path],
     def put(rel: str, target: str) -> None:
         """Write the new bytes of ``rel`` at ``target`` (a path that does not exist)."""
         value = files.get(rel) if rel != SITE_MANIFEST else None
-        if isinstance(value, Path) and link_from is not None and \
-                value.is_relative_to(link_from):
+        if isinstance(value, (str, Path)) and link_from is not None and \
+                os.fspath(value).startswith(f"{link_from}{os.sep}"):
             try:
                 os.link(value, target)
                 return

@@ -111,37 +111,12 @@ def render_post_pages(job: RenderJob, posts: list[Post], site_inputs: dict,
                       jobs: int, meanwhile=None) -> PostPages:
     """Every Markdown post's page: from the cache, or rendered now.  ``meanwhile()``: work
     for this process while forked workers render (it would otherwise wait)."""
-    out, stale = PostPages(), []
+    out = PostPages()
     # The site-wide inputs are the same for every page: hashed once, not once per post.
     shared = {"site": key_of(site_inputs)}
     index = PageIndex(job.cache.root, shared["site"])
-    urls = None
-    for post in posts:
-        spec = job.specs.get(post.experiment) if post.experiment else None
-        embeds, links = index.refs(post)
-        if links and urls is None:   # a page linking to other posts depends on their URLs
-            urls = [[p.rel, post_dir(p, job.config.permalink)] for p in job.posts_by_slug.values()]
-        runs, figures = job.runs.get(post.slug, []), job.figures.get(post.slug, [])
-
-        def key_now() -> str:
-            return page_key(post, spec, runs, figures, {**shared, "embeds": job.embeds_key(embeds)},
-                            urls if links else None)
-
-        plain = not (spec or runs or figures or embeds or links)
-        key = index.plain_key(post, key_now) if plain else key_now()
-        path = job.cache.file_path("pages", key, ".html")
-        page = index.page(post, key, path)
-        if page is None:
-            entry = job.cache.get_file("pages", key, ".html")
-            page = entry[1] if entry is not None else None
-        if page is not None and extras_unchanged(job.root, page):
-            out.pages[post.slug] = cached = CachedPage(
-                post, page["url"], page["failed_claims"], page["extra_files"],
-                page.get("links", []), page["sha256"])
-            index.keep(post, key, cached)
-            out.files[post_dir(post, job.config.permalink) + "index.html"] = path
-        else:
-            stale.append((post, key))
+    pages_dir = f"{job.cache.root}/pages"
+    stale = _cached_pages(job, posts, index, shared, out)
     store = None
     if stale:   # read here, before render workers fork: its warnings reach the report
         job.bibliography.preload()
@@ -154,13 +129,13 @@ def render_post_pages(job: RenderJob, posts: list[Post], site_inputs: dict,
             index.keep(post, key, outcome)
             out.pages[post.slug] = outcome
             out.files[post_dir(post, job.config.permalink) + "index.html"] = \
-                job.cache.file_path("pages", key, ".html")
+                f"{pages_dir}/{key}.html"
     if store is not None:
         store.save()
     index.save()
     for post in posts:
         page = out.pages.get(post.slug)
-        if page is not None:
+        if page is not None and (page.failed_claims or page.extra_files):
             out.failed_claims.extend(page.failed_claims)
             out.files.update({rel: job.root / rel for rel in page.extra_files})
     return out
@@ -274,3 +249,40 @@ def site_pages(cache: Cache, config: SiteConfig, env, rendered: list, site_input
         (tmp / rel).write_bytes(data)
     cache.commit("site-pages", key, tmp, {"kind": "site-pages"})
     return pages
+
+
+def _cached_pages(job: RenderJob, posts: list[Post], index: PageIndex, shared: dict,
+                  out: PostPages) -> list:
+    """Fill ``out`` with every page the cache holds; the (post, key) pairs to render."""
+    stale, urls = [], None
+    # The page file's path as text: a Path per post was a fifth of this loop
+    pages_dir = f"{job.cache.root}/pages"
+    for post in posts:
+        spec = job.specs.get(post.experiment) if post.experiment else None
+        embeds, links = index.refs(post)
+        if links and urls is None:   # a page linking to other posts depends on their URLs
+            urls = [[p.rel, post_dir(p, job.config.permalink)] for p in job.posts_by_slug.values()]
+        runs, figures = job.runs.get(post.slug, []), job.figures.get(post.slug, [])
+
+        def key_now() -> str:
+            return page_key(post, spec, runs, figures, {**shared, "embeds": job.embeds_key(embeds)},
+                            urls if links else None)
+
+        plain = not (spec or runs or figures or embeds or links)
+        key = index.plain_key(post, key_now) if plain else key_now()
+        path = f"{pages_dir}/{key}.html"
+        page = index.page(post, key, path)
+        kept = page is not None
+        if page is None:
+            entry = job.cache.get_file("pages", key, ".html")
+            page = entry[1] if entry is not None else None
+        if page is not None and (not page["extra_files"] or extras_unchanged(job.root, page)):
+            out.pages[post.slug] = cached = CachedPage(
+                post, page["url"], page["failed_claims"], page["extra_files"],
+                page.get("links", []), page["sha256"])
+            if not kept:
+                index.keep(post, key, cached)
+            out.files[post_dir(post, job.config.permalink) + "index.html"] = path
+        else:
+            stale.append((post, key))
+    return stale

@@ -19,6 +19,7 @@ import platform
 import re
 import sys
 from pathlib import Path
+from typing import NamedTuple
 
 from physai_blog.paths import PACKAGE
 from physai_blog.runs.digests import DIGESTS
@@ -63,10 +64,21 @@ def installed_versions() -> dict:
     return out
 
 
+class Started(NamedTuple):
+    """What the no-op check learned, for the build it did not skip."""
+
+    fingerprint: str
+    extra: list[str]               # the inputs beyond the input folders (experiment modules)
+    code: dict[str, str]           # experiment code file -> its digest (hex)
+    changed: list[str]             # the experiment code files changed since the last good build
+    digests: dict[str, bytes]      # every input's path -> its digest, as the check found it
+
+
 def fingerprint(root: Path, extra: list[str], options: dict,
-                code: dict | None = None) -> str:
+                code: dict | None = None, seen: dict | None = None) -> str:
     """The hash of every input; ``code`` (if given) receives the digest of each file under
-    ``experiments/`` and of each extra input (the modules the experiments import)."""
+    ``experiments/`` and of each extra input (the modules the experiments import); ``seen``
+    (if given), every input's path and digest (None: missing)."""
     h = hashlib.sha256(json.dumps({"options": options, "versions": installed_versions()},
                                   sort_keys=True).encode())
     code_paths = {os.path.join(root, rel) for rel in extra} | \
@@ -74,7 +86,10 @@ def fingerprint(root: Path, extra: list[str], options: dict,
     prefix = len(str(root)) + 1
     for path in inputs(root, extra):
         h.update(path.encode() + b"\0")
-        digest = DIGESTS.digest(path) or b"missing"
+        digest = DIGESTS.digest(path)
+        if seen is not None:
+            seen[path] = digest
+        digest = digest or b"missing"
         h.update(digest)
         if code is not None and path in code_paths and path.endswith(".py"):
             code[path[prefix:].replace(os.sep, "/")] = digest.hex()
@@ -96,33 +111,35 @@ def _state(cache_dir: Path) -> dict:
     return state if isinstance(state, dict) else {}
 
 
-def check(root: Path, cache_dir: Path, site: Path, options: dict) -> tuple[dict | None, tuple]:
-    """(the last build's summary if nothing changed since it, else None; the inputs now, to
-    compare with at the end of this build, and the experiment code files that changed
-    since the last good build: all of them when there was none)."""
+def check(root: Path, cache_dir: Path, site: Path, options: dict) -> tuple[dict | None, Started]:
+    """(the last build's summary if nothing changed since it, else None; what the check
+    found, ``Started``: the inputs now, to compare with at the end of this build, and the
+    experiment code files that changed since the last good build: all of them when there
+    was none)."""
     state = _state(cache_dir)
     extra = state.get("extra", [])
     code: dict[str, str] = {}
+    seen: dict[str, bytes | None] = {}
     DIGESTS.load(cache_dir)
-    now = fingerprint(root, extra, options, code)
+    now = fingerprint(root, extra, options, code, seen)
     if state and state.get("site") == _site_seal(site) and state.get("fingerprint") == now:
         DIGESTS.save(cache_dir, prune=False)   # what a touch taught it, if anything
-        return state, (now, extra, code, [])
+        return state, Started(now, extra, code, [], seen)
     DIGESTS.save(cache_dir, prune=False)   # pruned at the end of the build (remember)
     before = state.get("code") if isinstance(state.get("code"), dict) else {}
     changed = sorted(rel for rel, digest in code.items() if before.get(rel) != digest)
-    return None, (now, extra, code, changed)
+    return None, Started(now, extra, code, changed, seen)
 
 
 def remember(root: Path, cache_dir: Path, site: Path, options: dict, extra: list[str],
-             summary: dict, started: tuple) -> None:
+             summary: dict, started: Started) -> None:
     """Record a successful build, unless an input changed while it ran."""
-    now = fingerprint(root, started[1], options)
-    if now != started[0]:
+    now = fingerprint(root, started.extra, options)
+    if now != started.fingerprint:
         return
     extra = sorted(set(extra))
-    code = started[2]
-    if extra != sorted(set(started[1])):   # the usual case reuses the hash just computed
+    code = started.code
+    if extra != sorted(set(started.extra)):   # the usual case reuses the hash just computed
         code = {}
         now = fingerprint(root, extra, options, code)
     state = {**summary, "extra": extra, "site": _site_seal(site), "fingerprint": now,
