@@ -259,3 +259,27 @@ def test_a_persistent_executor_keeps_its_fork_server_across_builds(sample):
     finally:
         executor.close()
     assert zygote.proc.poll() is not None
+
+
+def test_a_post_edited_while_the_build_runs_is_built_again_next_time(tmp_path, monkeypatch):
+    """The no-op record is the inputs as the build found them: an edit made after the post
+    was read (here, while the site is written) is not mistaken for built."""
+    from conftest import make_blog
+    from physai_blog import pipeline
+
+    post = "---\ntitle: Plain\ndate: 2026-03-01\n---\n\nThe first words.\n"
+    root = make_blog(tmp_path / "blog", {"2026-03-01-plain.md": post}, {})
+    write_site = pipeline.write_site
+
+    def edit_then_write(*args, **kwargs):
+        edit(root / "posts/2026-03-01-plain.md", "The first words.", "The second words.")
+        return write_site(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "write_site", edit_then_write)
+    assert not build(root).up_to_date
+    assert "The first words." in (root / "site/posts/plain/index.html").read_text()
+    monkeypatch.setattr(pipeline, "write_site", write_site)
+    report = build(root)
+    assert not report.up_to_date
+    assert "The second words." in (root / "site/posts/plain/index.html").read_text()
+    assert build(root).up_to_date

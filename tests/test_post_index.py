@@ -137,6 +137,7 @@ def test_a_damaged_or_foreign_index_is_ignored(tmp_path, reads):
     index = root / ".physai-cache" / "post-index.sealed"
     saved = sealed.read(index)
     assert saved is not None and len(saved["entries"]) == 3
+    assert len(PostIndex(index, DIGESTS.digest, saved["header"][1]).store) == 3
     index.write_bytes(index.read_bytes()[:-40])   # truncated: fails its checksum
     (root / "posts" / "2026-01-01-p1.md").write_text(POST.format(i=1, t=5))
     reads["posts"].clear()
@@ -144,7 +145,7 @@ def test_a_damaged_or_foreign_index_is_ignored(tmp_path, reads):
     assert sorted(reads["posts"]) == ["2026-01-01-p1.md", "2026-01-02-p2.md",
                                       "2026-01-03-p3.md"]
     assert sealed.read(index) is not None          # written anew
-    assert PostIndex(index, DIGESTS.digest, "another schema").entries == {}
+    assert len(PostIndex(index, DIGESTS.digest, "another schema").store) == 0
     assert site_files(root / "site") == fresh_site(root, tmp_path)
 
 
@@ -174,6 +175,36 @@ def test_a_sealed_file_reads_back_only_when_whole_and_ours(tmp_path):
         assert sealed.read(path) is None
     assert sealed.read(tmp_path / "missing") is None
     assert not sealed.write(tmp_path / "no-such-folder" / "x.sealed", value)
+
+
+def test_sealed_entries_encode_again_only_what_changed(tmp_path, monkeypatch):
+    path = tmp_path / "x.sealed"
+    store = sealed.Entries(path, ["v", 1])
+    for key in "abc":
+        store.set(key, {"n": key, "list": [1, 2]})
+    assert store.save({"a", "b", "c"}) and len(sealed.read(path)["entries"]) == 3
+    blobs = sealed.read(path)["entries"]
+    stat = path.stat()
+    again = sealed.Entries(path, ["v", 1])
+    assert again.get("a") == {"n": "a", "list": [1, 2]} and again.get("z") is None
+    assert again.save({"a", "b", "c"}) and path.stat().st_ino == stat.st_ino   # not written
+    encoded = []
+    dumps = sealed.marshal.dumps
+    monkeypatch.setattr(sealed.marshal, "dumps", lambda v: encoded.append(v) or dumps(v))
+    again.get("b")["list"].append(3)      # changed in place, and said so
+    again.changed("b")
+    again.set("d", {"n": "d"})
+    assert again.save({"a", "b", "d"})     # "c" is dropped
+    assert [v for v in encoded if isinstance(v, dict) and "n" in v] == [
+        {"n": "b", "list": [1, 2, 3]}, {"n": "d"}]
+    kept = sealed.read(path)["entries"]
+    assert sorted(kept) == ["a", "b", "d"] and kept["a"] == blobs["a"]   # carried as read
+    third = sealed.Entries(path, ["v", 1])
+    assert [third.get(k) for k in "abcd"] == [{"n": "a", "list": [1, 2]},
+                                               {"n": "b", "list": [1, 2, 3]}, None, {"n": "d"}]
+    assert len(sealed.Entries(path, ["v", 2])) == 0                    # another header
+    sealed.write(path, {"header": ["v", 1], "entries": {"a": b"\xff not marshal"}})
+    assert sealed.Entries(path, ["v", 1]).get("a") is None             # a damaged entry
 
 
 @pytest.fixture
@@ -231,9 +262,9 @@ def test_page_references_are_scanned_again_when_the_site_wide_inputs_change(tmp_
     root = text_blog(tmp_path / "blog", 2)
     build(root)
     cache = root / ".physai-cache"
-    assert PageIndex(cache, "another stamp").entries == {}
+    assert len(PageIndex(cache, "another stamp").store) == 0
     saved = sealed.read(cache / FILE)
-    assert len(saved["entries"]) == 2 and PageIndex(cache, saved["stamp"]).entries
+    assert len(saved["entries"]) == 2 and len(PageIndex(cache, saved["header"]).store) == 2
 
 
 def test_a_site_wide_change_renders_indexed_posts_in_workers_reading_each_body_once(

@@ -22,8 +22,9 @@ from physai_blog import sealed
 from physai_blog.content.front_matter import UNCACHEABLE, decode, encode
 
 #: 2: entries keep the key of their front matter's text (``front_key``); a change of the
-#: Post's fields changes the schema (``schema_of``) as well.
-FORMAT = 2
+#: Post's fields changes the schema (``schema_of``) as well.  3: each entry its own blob
+#: (``sealed.Entries``).
+FORMAT = 3
 
 
 # Values that encode as themselves (most fields): not decoded
@@ -35,15 +36,8 @@ class PostIndex:
 
     def __init__(self, path: Path | None, digest: Callable[[Path], bytes | None],
                  schema: str):
-        self.path = path
         self.digest = digest
-        self.schema = schema
-        self.entries: dict[str, dict] = {}
-        self.changed = False
-        saved = sealed.read(path) if path is not None else None
-        if isinstance(saved, dict) and saved.get("format") == FORMAT and \
-                saved.get("schema") == schema and isinstance(saved.get("entries"), dict):
-            self.entries = saved["entries"]
+        self.store = sealed.Entries(path, [FORMAT, schema])
         self.kept: set[str] = set()
 
     def lookup(self, path: Path, rel: str) -> tuple[str | None, dict | None]:
@@ -52,7 +46,7 @@ class PostIndex:
         if digest is None:
             return None, None
         hexdigest = digest.hex()
-        entry = self.entries.get(rel)
+        entry = self.store.get(rel)
         if isinstance(entry, dict) and entry.get("sha256") == hexdigest:
             self.kept.add(rel)
             return hexdigest, entry
@@ -68,12 +62,12 @@ class PostIndex:
         """The entry of a file whose bytes changed (``sha256`` now) but not its front matter
         (``front``: ``front_key``): an edit of the body keeps the fields validated before, and
         the entry is kept for the new bytes."""
-        entry = self.entries.get(rel)
+        entry = self.store.get(rel)
         if not isinstance(entry, dict) or entry.get("front") != front:
             return None
         entry["sha256"] = sha256
+        self.store.changed(rel)
         self.kept.add(rel)
-        self.changed = True
         return entry
 
     def put(self, rel: str, sha256: str, fields: dict, lines: dict, body_line: int,
@@ -84,18 +78,14 @@ class PostIndex:
             encoded[name] = encode(value)
             if encoded[name] is UNCACHEABLE:
                 return
-        self.entries[rel] = {"sha256": sha256, "fields": encoded, "lines": lines,
+        self.store.set(rel, {"sha256": sha256, "fields": encoded, "lines": lines,
                              "body_line": body_line, "given": given, "warnings": warnings,
-                             "front": front}
+                             "front": front})
         self.kept.add(rel)
-        self.changed = True
 
     def save(self) -> None:
         """Keep the entries of the posts read by this build; write if anything changed."""
-        if self.path is None or not (self.changed or set(self.entries) - self.kept):
-            return
-        sealed.write(self.path, {"format": FORMAT, "schema": self.schema,
-                                 "entries": {rel: self.entries[rel] for rel in self.kept}})
+        self.store.save(self.kept)
 
 
 def front_key(text: str, first_line: int) -> str:

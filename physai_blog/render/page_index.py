@@ -28,40 +28,34 @@ class PageIndex:
     references are scanned with, and every page's key, depend on them."""
 
     def __init__(self, cache_dir: Path, stamp: str):
-        self.path, self.stamp = cache_dir / FILE, stamp
-        saved = sealed.read(self.path)
-        ours = isinstance(saved, dict) and saved.get("stamp") == stamp and \
-            isinstance(saved.get("entries"), dict)
-        self.entries: dict[str, dict] = saved["entries"] if ours else {}
-        self.changed = False
+        self.store = sealed.Entries(cache_dir / FILE, stamp)
         self.seen: set[str] = set()
 
     def refs(self, post: Post) -> tuple[list[str], bool]:
         """(the slugs of the posts it embeds from, whether it links to other posts)."""
         self.seen.add(post.rel)
-        entry = self.entries.get(post.rel)
+        entry = self.store.get(post.rel)
         if post.sha256 is not None and isinstance(entry, dict) and \
                 entry.get("source") == post.sha256:
             return entry["embeds"], entry["links"]
         body = post.body
         embeds, links = embedded_slugs(body), links_posts(body)
-        self.entries[post.rel] = {"source": post.sha256, "embeds": embeds, "links": links}
-        self.changed = True
+        self.store.set(post.rel, {"source": post.sha256, "embeds": embeds, "links": links})
         return embeds, links
 
     def plain_key(self, post: Post, compute: Callable[[], str]) -> str:
         """The page key of a post without experiment, embeds or links to posts: a function of
         its file's sha256 and the stamp alone, so kept with the entry (``refs`` starts a new
         entry when the sha256 changes) instead of hashed again for every post."""
-        entry = self.entries[post.rel]
+        entry = self.store.get(post.rel)
         if "plain" not in entry:
             entry["plain"] = compute()
-            self.changed = True
+            self.store.changed(post.rel)
         return entry["plain"]
 
     def page(self, post: Post, key: str, path: Path) -> dict | None:
         """The manifest of the post's page at ``path`` if it is the one kept for ``key``."""
-        entry = self.entries.get(post.rel)
+        entry = self.store.get(post.rel)
         if not isinstance(entry, dict) or entry.get("key") != key:
             return None
         manifest = entry["page"]
@@ -71,16 +65,13 @@ class PageIndex:
     def keep(self, post: Post, key: str, page: CachedPage) -> None:
         """Remember a verified or just stored page of ``post`` (a page rendered again under
         the same key, for an included file that changed, replaces the one kept)."""
-        entry = self.entries[post.rel]
+        entry = self.store.get(post.rel)
         kept = {"url": page.url, "failed_claims": page.failed_claims,
                 "extra_files": page.extra_files, "links": page.links, "sha256": page.sha256}
         if entry.get("key") != key or entry.get("page") != kept:
             entry["key"], entry["page"] = key, kept
-            self.changed = True
+            self.store.changed(post.rel)
 
     def save(self) -> None:
         """Keep the posts of this build; write if anything changed."""
-        if not (self.changed or set(self.entries) - self.seen):
-            return
-        sealed.write(self.path, {"stamp": self.stamp,
-                                 "entries": {rel: self.entries[rel] for rel in self.seen}})
+        self.store.save(self.seen)

@@ -133,15 +133,18 @@ def check(root: Path, cache_dir: Path, site: Path, options: dict) -> tuple[dict 
 
 def remember(root: Path, cache_dir: Path, site: Path, options: dict, extra: list[str],
              summary: dict, started: Started) -> None:
-    """Record a successful build, unless an input changed while it ran."""
-    now = fingerprint(root, started.extra, options)
-    if now != started.fingerprint:
-        return
+    """Record a successful build as the inputs were when it started: an input changed while
+    it ran differs from that record, so the next check rebuilds (no second pass over every
+    input here).  Unless the build found new extra inputs (an experiment's new import):
+    those are hashed now, and the build is recorded only if no input it started from has
+    changed since."""
     extra = sorted(set(extra))
-    code = started.code
-    if extra != sorted(set(started.extra)):   # the usual case reuses the hash just computed
-        code = {}
-        now = fingerprint(root, extra, options, code)
+    now, code = started.fingerprint, started.code
+    if extra != sorted(set(started.extra)):
+        code, seen = {}, {}
+        now = fingerprint(root, extra, options, code, seen)
+        if any(seen.get(path, digest) != digest for path, digest in started.digests.items()):
+            return
     state = {**summary, "extra": extra, "site": _site_seal(site), "fingerprint": now,
              "code": code}
     tmp = cache_dir / f".{STATE}.{os.getpid()}"
