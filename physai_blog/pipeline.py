@@ -97,7 +97,7 @@ def run_pipeline(options: BuildOptions, *, executor: Executor | None, on_event,
         if report.errors and not options.keep_going:
             raise_errors(report.errors)
         report.write = write_site(options.root / SITE_DIR, files, cache.root / "site-files.sealed",
-                                  link_from=cache.root)
+                                  link_from=cache.root, vouched=rendered.digests)
         remember(options, inputs, report, files, cache, started)
     report.seconds = time.perf_counter() - start
     return report
@@ -306,6 +306,7 @@ class Rendered:
     due: list = field(default_factory=list)  # (post, its page's URL, its Figures) to gather
     job: RenderJob | None = None             # reads a post's values, once
     pages: list = field(default_factory=list)  # every published post's page (its links)
+    digests: dict = field(default_factory=dict)  # site path -> the sha256 of a cached page
 
 
 def render(ctx: Context, inputs: Inputs, runs: dict[str, list[Run]], drawing: Drawing,
@@ -329,7 +330,7 @@ def render(ctx: Context, inputs: Inputs, runs: dict[str, list[Run]], drawing: Dr
                               lambda: expected_site_pages(ctx, inputs, markdown, env, site_inputs))
     done = drawing.figures(ctx)
     ctx.report.failed_claims.extend(pages.failed_claims)
-    out = Rendered({**theme_assets(), **pages.files}, job=job)
+    out = Rendered({**theme_assets(), **pages.files}, job=job, digests=pages.digests)
     errors, shown = list(pages.errors), []
     for post in inputs.posts:
         if post.notebook is not None:

@@ -169,3 +169,60 @@ def test_a_file_added_to_an_unchanged_site_is_seen(tmp_path):
     (site / "posts/p3/stray.html").write_bytes(b"from an experiment")
     assert write_site(site, site_v(1), state).swapped
     assert_exact(site, site_v(1))
+
+
+def test_a_one_file_edit_stats_only_the_folders_it_changed_and_records_them_as_they_are(
+        tmp_path, monkeypatch):
+    monkeypatch.setattr(digests, "RACY", 0.0)     # folders count as settled at once
+    site, state = tmp_path / "site", tmp_path / "cache" / "site-files.sealed"
+    state.parent.mkdir()
+    for n in range(3):
+        write_site(site, site_v(n), state)
+        time.sleep(0.02)                          # past the timestamp tick of the writes
+    recording, stats = [], []
+    real_record, real_lstat = tree.record, os.lstat
+
+    def record(*args, **kwargs):
+        recording.append(True)
+        try:
+            return real_record(*args, **kwargs)
+        finally:
+            recording.clear()
+
+    monkeypatch.setattr(tree, "record", record)
+    monkeypatch.setattr(os, "lstat", lambda path, *a, **k: (stats.append(str(path)) if recording
+                                                            else None) or real_lstat(path, *a, **k))
+    files = site_v(3)
+    files["posts/p31/index.html"] = b"<p>a new post</p>"
+    write_site(site, files, state)
+    assert_exact(site, files)
+    # posts/p3 (its page replaced), posts/p31 (new) and posts (a folder added): not all 32
+    assert sorted(p.rsplit("/", 2)[-2:][-1] for p in stats) == ["p3", "p31", "posts"]
+    monkeypatch.setattr(os, "lstat", real_lstat)
+    kept = sealed.read(state)["trees"]["site"]
+    assert kept == real_record(site, {**files, SITE_MANIFEST: b""})   # as a full record says
+
+
+def test_a_page_the_caller_vouches_for_is_linked_without_a_stat(tmp_path, monkeypatch):
+    site, cache = tmp_path / "site", tmp_path / "cache"
+    (cache / "pages").mkdir(parents=True)
+    page = cache / "pages" / "key.html"
+    page.write_bytes(b"<p>cached</p>")
+    stats, real_stat = [], os.stat
+    monkeypatch.setattr(os, "stat", lambda path, *a, **k: stats.append(str(path))
+                        or real_stat(path, *a, **k))
+    files = {"posts/a/index.html": str(page), "index.html": b"<p>index</p>"}
+    vouched = {"posts/a/index.html": hashlib.sha256(b"<p>cached</p>").hexdigest()}
+    write_site(site, files, cache / "site-files.sealed", link_from=cache, vouched=vouched)
+    assert str(page) not in stats
+    assert_exact(site, {"posts/a/index.html": b"<p>cached</p>", "index.html": b"<p>index</p>"})
+    assert os.stat(site / "posts/a/index.html").st_ino == os.stat(page).st_ino
+    # Unchanged since: the site is checked by size, which for a vouched page takes a stat.
+    assert not write_site(site, files, cache / "site-files.sealed", link_from=cache,
+                          vouched=vouched).swapped
+    (site / "posts/a/index.html").write_bytes(b"<p>edited in site/</p>")
+    page.unlink()
+    page.write_bytes(b"<p>cached</p>")            # the cache entry, put back
+    assert write_site(site, files, cache / "site-files.sealed", link_from=cache,
+                      vouched=vouched).swapped
+    assert_exact(site, {"posts/a/index.html": b"<p>cached</p>", "index.html": b"<p>index</p>"})

@@ -354,3 +354,42 @@ def test_a_post_from_the_index_is_the_post_read_from_its_file(tmp_path):
         assert {**vars(a), "_source": None} == {**vars(b), "_source": None}
     indexed[0].tags.append("new")
     assert indexed[1].tags != indexed[0].tags and indexed[2].authors is not indexed[1].authors
+
+
+def test_a_site_page_damaged_in_place_is_drawn_again_though_known_by_its_stat(tmp_path,
+                                                                                monkeypatch):
+    """The site-wide pages are verified by stat signature (not read and hashed at every
+    build): an edit in place of the cache entry changes its ctime, and it is drawn again."""
+    import os
+    import time
+
+    from physai_blog.runs import digests
+
+    monkeypatch.setattr(digests, "RACY", 0.0)    # every file counts as settled at once
+    root = text_blog(tmp_path / "blog", 3)
+    build(root)
+    time.sleep(0.02)
+    post = root / "posts" / "2026-01-01-p1.md"
+    post.write_text(post.read_text() + "\nMore of post 1.\n")
+    build(root)                                  # the entry's files are known by stat now
+    from physai_blog.runs import cache as cache_module
+
+    hashed, real = [], cache_module.file_sha256
+    monkeypatch.setattr(cache_module, "file_sha256", lambda path: hashed.append(str(path)) or
+                        real(path))
+    time.sleep(0.02)
+    post.write_text(post.read_text() + "\nAnd more.\n")
+    build(root)
+    assert not [p for p in hashed if "/site-pages/" in p]    # known by their stat
+    entry, = (root / ".physai-cache" / "site-pages").glob("*/index.html")
+    text, before = entry.read_bytes(), entry.stat()
+    assert b"Post 2" in text
+    with open(entry, "r+b") as fh:               # same size, same inode...
+        fh.write(text.replace(b"Post 2", b"Post X", 1))
+    os.utime(entry, ns=(before.st_atime_ns, before.st_mtime_ns))   # ...and mtime put back
+    time.sleep(0.02)
+    post.write_text(post.read_text() + "\nAnd again.\n")
+    report = build(root)
+    assert any("site-pages" in w and "fails its sha256" in w for w in report.warnings)
+    assert b"Post X" not in (root / "site" / "index.html").read_bytes()
+    assert site_files(root / "site") == fresh_site(root, tmp_path)

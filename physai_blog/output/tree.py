@@ -42,19 +42,35 @@ def listing(folder: Path) -> tuple[dict[str, bool], set[str]]:
     return entries, folders
 
 
-def record(folder: Path, files) -> dict:
+def record(folder: Path, files, kept=None, touched=frozenset()) -> dict:
     """The record of ``folder`` as just staged with exactly ``files`` (rel paths): each
-    folder's stat, or None for one that changed too recently to be trusted by it."""
+    folder's stat, or None for one that changed too recently to be trusted by it.
+    ``kept``: the record ``known_listing`` verified when this staging began, whose stats
+    still hold for every folder not in ``touched`` (those whose entries changed since):
+    a one-post edit stats a few folders, not 2,000."""
     folders: dict[str, list[int] | None] = {}
     recent = time.time_ns() - int(digests.RACY * 1e9)
+    held = kept["folders"] if kept is not None else {}
     for rel in files:
         cut = rel.rfind("/")
         while cut != -1 and rel[:cut] not in folders:
-            st = os.lstat(f"{folder}/{rel[:cut]}")
-            folders[rel[:cut]] = [st.st_ino, st.st_mtime_ns, st.st_ctime_ns] \
-                if max(st.st_mtime_ns, st.st_ctime_ns) < recent else None
+            name = rel[:cut]
+            stat = held.get(name)
+            if stat is None or name in touched:
+                st = os.lstat(f"{folder}/{name}")
+                stat = [st.st_ino, st.st_mtime_ns, st.st_ctime_ns] \
+                    if max(st.st_mtime_ns, st.st_ctime_ns) < recent else None
+            folders[name] = stat
             cut = rel.rfind("/", 0, cut)
     return {"files": sorted(files), "folders": folders}
+
+
+def ancestors(rel: str):
+    """The folders above ``rel``, nearest first."""
+    cut = rel.rfind("/")
+    while cut != -1:
+        yield rel[:cut]
+        cut = rel.rfind("/", 0, cut)
 
 
 def known_listing(folder: Path, kept) -> tuple[dict[str, bool], set[str]] | None:

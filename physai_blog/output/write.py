@@ -128,9 +128,10 @@ def _is_known(known: dict, rel: str, path: str, digest: str) -> list | None:
     and ctime now are the recorded ones), or None."""
     here = _stat(path)
     if here is not None:
-        for record in known.get(rel, ()):
-            if isinstance(record, list) and record[:4] == here and record[4:] == [digest]:
-                return record
+        here.append(digest)
+        records = known.get(rel)
+        if isinstance(records, list) and here in records:   # one comparison per record, in C
+            return here
     return None
 
 
@@ -145,18 +146,21 @@ def _usable_back(back: Path | None, site: Path) -> bool:
 
 class _Contents:
     """The files of the new site: bytes, or paths (str or Path) read only when their bytes
-    are needed (a cache file whose inode, size and mtime are unchanged keeps its sha256)."""
+    are needed (a cache file whose inode, size and mtime are unchanged keeps its sha256;
+    one in ``vouched``, whose sha256 the caller has just verified, is not even stat'ed)."""
 
-    def __init__(self, files: dict[str, bytes | str | Path], seen: dict):
+    def __init__(self, files: dict[str, bytes | str | Path], seen: dict, vouched: dict):
         self.files = files
         self.digests: dict[str, str] = {}
-        self.sizes: dict[str, int] = {}
         self.sources: dict[str, list] = {}
         for rel in sorted(files):
             value = files[rel]
             if isinstance(value, bytes):
                 self.digests[rel] = hashlib.sha256(value).hexdigest()
-                self.sizes[rel] = len(value)
+                continue
+            digest = vouched.get(rel)
+            if digest:
+                self.digests[rel] = digest
                 continue
             path = str(value)
             st = os.stat(path)
@@ -169,34 +173,21 @@ class _Contents:
                 if digest is None:
                     raise FileNotFoundError(path)
             self.digests[rel] = digest
-            self.sizes[rel] = st.st_size
             self.sources[path] = key + [digest]
+
+    def sizes(self) -> dict[str, int]:
+        """Every file's size (a stat of each path: only for the check of an unchanged site)."""
+        return {rel: len(value) if isinstance(value, bytes) else os.stat(value).st_size
+                for rel, value in self.files.items()}
 
     def data(self, rel: str) -> bytes:
         value = self.files[rel]
         return value if isinstance(value, bytes) else Path(value).read_bytes()
 
-
-def write_site(site: Path, files: dict[str, bytes | str | Path],
-               state: Path | None = None, link_from: Path | None = None) -> WriteReport:
-    """Stage the new site (the back buffer where there is one), then swap it in.  ``state``
-    (in the cache) records the inode, size, mtime and sha256 of every file written and read,
-    and the folders staged, so unchanged files are recognised without being read or hashed.
-    Files under ``link_from`` (the cache, whose entries are only replaced) are hard-linked."""
-    recover(site)
-    known, seen, trees = _load_state(state)
-    new = _Contents(files, seen)
-    digests = new.digests
-    manifest = (json.dumps(digests, sort_keys=True, indent=0) + "\n").encode()
-    previous, kept = site / SITE_MANIFEST, trees.get("site")
-    if previous.is_file() and previous.read_bytes() == manifest and _intact(site, new.sizes, kept):
-        return WriteReport(0, len(digests), 0, False)
-    old_digests = _previous_digests(previous)
-    all_digests = {**digests, SITE_MANIFEST: hashlib.sha256(manifest).hexdigest()}
-
-    def put(rel: str, target: str) -> None:
-        """Write the new bytes of ``rel`` at ``target`` (a path that does not exist)."""
-        value = files.get(rel) if rel != SITE_MANIFEST else None
+    def put(self, rel: str, target: str, manifest: bytes, link_from: Path | None) -> None:
+        """Write the new bytes of ``rel`` (``manifest`` for the site's manifest) at
+        ``target``, a path that does not exist: a hard link of a file under ``link_from``."""
+        value = self.files.get(rel) if rel != SITE_MANIFEST else None
         if isinstance(value, (str, Path)) and link_from is not None and \
                 os.fspath(value).startswith(f"{link_from}{os.sep}"):
             try:
@@ -205,7 +196,32 @@ def write_site(site: Path, files: dict[str, bytes | str | Path],
             except OSError:
                 pass
         with open(target, "wb") as fh:
-            fh.write(manifest if rel == SITE_MANIFEST else new.data(rel))
+            fh.write(manifest if rel == SITE_MANIFEST else self.data(rel))
+
+
+def write_site(site: Path, files: dict[str, bytes | str | Path],
+               state: Path | None = None, link_from: Path | None = None,
+               vouched: dict[str, str] | None = None) -> WriteReport:
+    """Stage the new site (the back buffer where there is one), then swap it in.  ``state``
+    (in the cache) records the inode, size, mtime and sha256 of every file written and read,
+    and the folders staged, so unchanged files are recognised without being read or hashed.
+    Files under ``link_from`` (the cache, whose entries are only replaced) are hard-linked.
+    ``vouched``: the sha256 (hex) of path values the caller has just verified (cached
+    pages), taken without a stat."""
+    recover(site)
+    known, seen, trees = _load_state(state)
+    new = _Contents(files, seen, vouched or {})
+    digests = new.digests
+    manifest = (json.dumps(digests, sort_keys=True, indent=0) + "\n").encode()
+    previous, kept = site / SITE_MANIFEST, trees.get("site")
+    if previous.is_file() and previous.read_bytes() == manifest and \
+            _intact(site, new.sizes(), kept):
+        return WriteReport(0, len(digests), 0, False)
+    old_digests = _previous_digests(previous)
+    all_digests = {**digests, SITE_MANIFEST: hashlib.sha256(manifest).hexdigest()}
+
+    def put(rel: str, target: str) -> None:
+        new.put(rel, target, manifest, link_from)
 
     def source(rel: str) -> str | None:
         """The file of the current site/ with the wanted bytes, to hard-link."""
@@ -218,11 +234,11 @@ def write_site(site: Path, files: dict[str, bytes | str | Path],
         return None
 
     back = state.with_name("site-back") if state is not None else None
-    stage, verified = None, {}
+    stage, verified, touched = None, {}, None
     if _usable_back(back, site):
         try:
-            written, unchanged = _update_back(back, all_digests, known, source, put, verified,
-                                              trees.get("back"))
+            written, unchanged, touched = _update_back(back, all_digests, known, source, put,
+                                                       verified, trees.get("back"))
             stage = back
         except OSError:
             shutil.rmtree(back, ignore_errors=True)
@@ -231,7 +247,8 @@ def write_site(site: Path, files: dict[str, bytes | str | Path],
         shutil.rmtree(stage, ignore_errors=True)
         written, unchanged = _fill(stage, all_digests, source, put)
     records = (_known_after(stage, all_digests, old_digests, known, verified),
-               tree.record(stage, all_digests))
+               tree.record(stage, all_digests, trees.get("back") if touched is not None else None,
+                           touched or frozenset()))
     _swap(site, stage, back)
     if state is not None:   # renames keep inodes: these records hold for site/ and back
         sealed.write(state, {"site": records[0], "sources": new.sources,
@@ -295,20 +312,27 @@ def _fill(stage: Path, digests: dict[str, str], source, put) -> tuple[int, int]:
 
 
 def _update_back(back: Path, digests: dict[str, str], known: dict, source, put,
-                 verified: dict, kept) -> tuple[int, int]:
-    """Make the back buffer hold exactly the wanted files; (written, kept or linked).
+                 verified: dict, kept) -> tuple[int, int, set[str] | None]:
+    """Make the back buffer hold exactly the wanted files; (written, kept or linked, the
+    folders whose entries it changed: None when the folder record did not hold).
     ``verified`` receives the record of each file kept as it was; ``kept``: the back
     buffer's folders as recorded when it was staged (``tree.py``)."""
-    entries, folders = tree.known_listing(back, kept) or tree.listing(back)
-    needed = set()
+    listed = tree.known_listing(back, kept)
+    entries, folders = listed or tree.listing(back)
+    touched: set[str] = set()
+    needed: set[str] = set()
     for rel in digests:
-        parts = rel.split("/")[:-1]
-        needed.update("/".join(parts[:i]) for i in range(1, len(parts) + 1))
+        for folder in tree.ancestors(rel):
+            if folder in needed:
+                break
+            needed.add(folder)
     for rel, is_file in entries.items():
         if rel not in digests or not is_file:
             os.unlink(f"{back}/{rel}")
+            touched.update(tree.ancestors(rel))
     for rel in sorted(folders - needed, key=len, reverse=True):
         shutil.rmtree(f"{back}/{rel}", ignore_errors=True)
+        touched.update(tree.ancestors(rel))
     written = unchanged = 0
     for rel in sorted(digests):
         target = f"{back}/{rel}"
@@ -317,6 +341,7 @@ def _update_back(back: Path, digests: dict[str, str], known: dict, source, put,
             verified[rel] = record
             unchanged += 1
             continue
+        touched.update(tree.ancestors(rel))
         if rel in folders:                       # a folder where a file belongs
             shutil.rmtree(target)
         os.makedirs(target.rsplit("/", 1)[0], exist_ok=True)
@@ -342,7 +367,7 @@ def _update_back(back: Path, digests: dict[str, str], known: dict, source, put,
             unchanged += 1
         elif rel != SITE_MANIFEST:
             written += 1
-    return written, unchanged
+    return written, unchanged, touched if listed is not None else None
 
 
 def _swap(site: Path, stage: Path, back: Path | None) -> None:

@@ -123,8 +123,10 @@ def _fsync_dir(path: Path | str) -> None:
         os.close(fd)
 
 
-def verify_entry(folder: Path, key: str) -> tuple[dict | None, str]:
-    """(manifest, "") if the entry is whole and matches ``key``; else (None, why)."""
+def verify_entry(folder: Path, key: str, by_stat: bool = False) -> tuple[dict | None, str]:
+    """(manifest, "") if the entry is whole and matches ``key``; else (None, why).
+    ``by_stat``: a file's sha256 taken from its stat signature where it was hashed before
+    (``digests.py``: any write since changes its ctime), not read again."""
     try:
         manifest = json.loads((folder / MANIFEST).read_text())
     except FileNotFoundError:
@@ -148,7 +150,8 @@ def verify_entry(folder: Path, key: str) -> tuple[dict | None, str]:
         path = f"{folder}/{rel}"
         try:
             size = os.stat(path).st_size
-            digest = file_sha256(path) if size == meta.get("bytes") else None
+            digest = None if size != meta.get("bytes") else \
+                file_digest(path) if by_stat else file_sha256(path)
         except OSError:
             return None, f"{rel} is unreadable"
         if digest != meta.get("sha256"):
@@ -166,12 +169,13 @@ class Cache:
     def path(self, kind: str, key: str) -> Path:
         return self.root / kind / key
 
-    def load(self, kind: str, key: str) -> dict | None:
-        """The verified manifest of an entry, or None (a bad entry is removed, with a warning)."""
+    def load(self, kind: str, key: str, by_stat: bool = False) -> dict | None:
+        """The verified manifest of an entry, or None (a bad entry is removed, with a warning).
+        ``by_stat``: see ``verify_entry``."""
         folder = self.path(kind, key)
         if not folder.exists():
             return None
-        manifest, why = verify_entry(folder, key)
+        manifest, why = verify_entry(folder, key, by_stat)
         if manifest is None:
             self.warn(f"cache entry {CACHE_DIR}/{kind}/{key[:12]}… is corrupt ({why}); "
                       "discarded and recomputed")
