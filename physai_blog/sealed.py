@@ -78,6 +78,18 @@ class Entries:
         self._values[key] = value
         return value
 
+    def take(self, key):
+        """``get(key)`` for a caller that keeps the value as its own: decoded afresh and not
+        held here (the blob is carried unless the key is set again)."""
+        if key in self._values:
+            return None if self._values[key] is None else marshal.loads(
+                marshal.dumps(self._values[key]))
+        blob = self._blobs.get(key)
+        try:
+            return marshal.loads(blob) if isinstance(blob, bytes) else None
+        except (ValueError, EOFError, TypeError):
+            return None
+
     def set(self, key, value) -> None:
         self._values[key] = value
         self._changed.add(key)

@@ -226,3 +226,12 @@ def test_a_page_the_caller_vouches_for_is_linked_without_a_stat(tmp_path, monkey
     assert write_site(site, files, cache / "site-files.sealed", link_from=cache,
                       vouched=vouched).swapped
     assert_exact(site, {"posts/a/index.html": b"<p>cached</p>", "index.html": b"<p>index</p>"})
+
+
+def test_the_manifest_is_the_json_of_the_digests():
+    from physai_blog.output.write import _manifest
+
+    for digests in ({}, {"a": "1"}, {"posts/é\"x\\/index.html": "ab", "index.html": "cd",
+                                     "b\n": "\u2028"}):
+        assert _manifest(digests) == (json.dumps(digests, sort_keys=True, indent=0)
+                                      + "\n").encode()

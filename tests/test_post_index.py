@@ -187,6 +187,10 @@ def test_sealed_entries_encode_again_only_what_changed(tmp_path, monkeypatch):
     stat = path.stat()
     again = sealed.Entries(path, ["v", 1])
     assert again.get("a") == {"n": "a", "list": [1, 2]} and again.get("z") is None
+    for key in "ac":                      # held (a) or not (c): a taker's own value
+        taken = again.take(key)
+        taken["list"].append(9)
+        assert again.take(key) == again.get(key) == {"n": key, "list": [1, 2]}
     assert again.save({"a", "b", "c"}) and path.stat().st_ino == stat.st_ino   # not written
     encoded = []
     dumps = sealed.marshal.dumps
@@ -354,6 +358,18 @@ def test_a_post_from_the_index_is_the_post_read_from_its_file(tmp_path):
         assert {**vars(a), "_source": None} == {**vars(b), "_source": None}
     indexed[0].tags.append("new")
     assert indexed[1].tags != indexed[0].tags and indexed[2].authors is not indexed[1].authors
+    # A body edit keeps the fields validated before (the post gets a copy of the entry,
+    # which is written back for the new bytes): still the post read from its file.
+    two = root / "posts" / "2026-01-02-p2.md"
+    two.write_text(two.read_text() + "\nMore.\n")
+    edited = load_posts(root, [], index=PostIndex(path, DIGESTS.digest, "s"))
+    again = load_posts(root, [], index=PostIndex(path, DIGESTS.digest, "s"))
+    for a, b, c in zip(load_posts(root, []), edited, again):
+        assert a.body == b.body == c.body
+        assert {**vars(a), "_source": None, "_body": None, "sha256": None} == \
+            {**vars(b), "_source": None, "_body": None, "sha256": None} == \
+            {**vars(c), "_source": None, "_body": None, "sha256": None}
+    assert again[1].params == {"lr": 0.1} and again[1].sha256 == edited[1].sha256
 
 
 def test_a_site_page_damaged_in_place_is_drawn_again_though_known_by_its_stat(tmp_path,

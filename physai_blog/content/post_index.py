@@ -15,6 +15,7 @@ older-format file is ignored (``sealed.py``), and the next build writes a new on
 from __future__ import annotations
 
 import hashlib
+import marshal
 from pathlib import Path
 from typing import Callable
 
@@ -23,12 +24,8 @@ from physai_blog.content.front_matter import UNCACHEABLE, decode, encode
 
 #: 2: entries keep the key of their front matter's text (``front_key``); a change of the
 #: Post's fields changes the schema (``schema_of``) as well.  3: each entry its own blob
-#: (``sealed.Entries``).
-FORMAT = 3
-
-
-# Values that encode as themselves (most fields): not decoded
-PLAIN = frozenset({str, int, float, bool, type(None)})
+#: (``sealed.Entries``).  4: every attribute kept, defaults too, and the names to decode.
+FORMAT = 4
 
 
 class PostIndex:
@@ -46,7 +43,7 @@ class PostIndex:
         if digest is None:
             return None, None
         hexdigest = digest.hex()
-        entry = self.store.get(rel)
+        entry = self.store.take(rel)     # the post made from it owns it: no copies
         if isinstance(entry, dict) and entry.get("sha256") == hexdigest:
             self.kept.add(rel)
             return hexdigest, entry
@@ -54,9 +51,12 @@ class PostIndex:
 
     @staticmethod
     def fields(entry: dict) -> dict:
-        """The post's attributes kept in an entry (those that differ from the defaults)."""
-        return {name: value if value.__class__ in PLAIN else decode(value)
-                for name, value in entry["fields"].items()}
+        """The post's attributes kept in an entry (every one, defaults too), decoded in
+        place: the entry is the caller's own (``take``, or the copy ``same_front`` gives)."""
+        fields = entry["fields"]
+        for name in entry["coded"]:
+            fields[name] = decode(fields[name])
+        return fields
 
     def same_front(self, rel: str, sha256: str, front: str) -> dict | None:
         """The entry of a file whose bytes changed (``sha256`` now) but not its front matter
@@ -68,19 +68,22 @@ class PostIndex:
         entry["sha256"] = sha256
         self.store.changed(rel)
         self.kept.add(rel)
-        return entry
+        return marshal.loads(marshal.dumps(entry))   # the post's own copy
 
     def put(self, rel: str, sha256: str, fields: dict, lines: dict, body_line: int,
             given: bool, warnings: list[str], front: str) -> None:
-        """Keep a post just read (``given``: its front matter names its experiment)."""
-        encoded = {}
+        """Keep a post just read (``fields``: every attribute its front matter gives, the
+        defaults too; ``given``: its front matter names its experiment)."""
+        encoded, coded = {}, []
         for name, value in fields.items():
             encoded[name] = encode(value)
             if encoded[name] is UNCACHEABLE:
                 return
-        self.store.set(rel, {"sha256": sha256, "fields": encoded, "lines": lines,
-                             "body_line": body_line, "given": given, "warnings": warnings,
-                             "front": front})
+            if encoded[name].__class__ is not value.__class__ or encoded[name] != value:
+                coded.append(name)   # a date, a mapping, inf: decoded when made from the index
+        self.store.set(rel, {"sha256": sha256, "fields": encoded, "coded": coded,
+                             "lines": lines, "body_line": body_line, "given": given,
+                             "warnings": warnings, "front": front})
         self.kept.add(rel)
 
     def save(self) -> None:

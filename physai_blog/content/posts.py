@@ -290,12 +290,12 @@ def _from_entry(entry: dict, path: Path | str, rel: str, root: Path, warnings: l
         return None   # reading it reports the error
     warnings.extend(entry["warnings"])
     # Assembled as Post(...) would make it, without its __init__ (a tenth of loading a big
-    # blog): every attribute, the defaults new copies (test_post_index compares the two).
+    # blog): every attribute, in the entry's own dicts and lists (test_post_index compares
+    # the two).
+    fields.update(experiment=experiment, _source=path, rel=rel, body_line=entry["body_line"],
+                  _body=None, sha256=sha256, lines=entry["lines"], notebook=None)
     post = object.__new__(Post)
-    post.__dict__ = {**FRONT_MATTER.defaults(), **fields, "experiment": experiment,
-                     "_source": path, "rel": rel, "body_line": entry["body_line"],
-                     "_body": None, "sha256": sha256, "lines": dict(entry["lines"]),
-                     "notebook": None}
+    post.__dict__ = fields
     return post
 
 
@@ -337,9 +337,8 @@ def post_from_front_matter(data: dict, lines: dict, path: Path, rel: str, root: 
         errors.append(exc)
     collect(errors)
     if kept is not None:
-        fields = {k: v for k, v in values.items() if v != FRONT_MATTER[k].default}
-        kept[0].put(rel, kept[1], {**fields, "slug": slug}, lines, body_line,
-                    "experiment" in data, warnings[before:], kept[2])
+        kept[0].put(rel, kept[1], {**FRONT_MATTER.defaults(), **values, "slug": slug}, lines,
+                    body_line, "experiment" in data, warnings[before:], kept[2])
     return Post(source=path, rel=rel, body=body, body_line=body_line, lines=lines,
                 **{**values, "slug": slug, "experiment": experiment})
 
