@@ -172,3 +172,40 @@ def test_the_command_ends_as_a_normal_exit_does(tmp_path, thread):
     bad = subprocess.run([sys.executable, "-c", QUICK_EXIT, str(tmp_path), thread, "build",
                           "--root", str(tmp_path / "nowhere")], capture_output=True, text=True)
     assert bad.returncode == 1 and "no physai.yaml" in bad.stderr and bad.stdout == ""
+
+
+def test_the_command_collects_cycles_still_only_less_often():
+    """run_cli raises the collector's first threshold (a one-post edit of a big blog spent
+    a tenth of its time traversing the objects it holds): the collector stays on, and
+    cyclic garbage past the threshold is freed."""
+    import gc
+    import weakref
+
+    from physai_blog.cli.main import COLLECTOR_THRESHOLDS, tune_collector
+
+    class Node:
+        pass
+
+    before, runs = gc.get_threshold(), []
+
+    def count(phase, info):
+        runs.append(phase)
+
+    gc.callbacks.append(count)
+    try:
+        tune_collector()
+        assert gc.isenabled() and gc.get_threshold() == COLLECTOR_THRESHOLDS
+        gc.collect()
+        runs.clear()
+        first = Node()
+        first.me = first                      # a cycle: only the collector frees it
+        gone = weakref.ref(first)
+        del first
+        for _ in range(3 * COLLECTOR_THRESHOLDS[0] // 2):
+            node = Node()
+            node.me = node
+        del node
+        assert runs and gone() is None        # collected, without being asked to
+    finally:
+        gc.callbacks.remove(count)
+        gc.set_threshold(*before)
