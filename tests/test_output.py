@@ -92,9 +92,17 @@ def test_a_lost_or_garbled_state_file_costs_speed_not_correctness(tmp_path):
     sealed.write(state, {"site": {"index.html": [[1, 2, 3, "x"]]}, "sources": []})
     write_site(site, site_v(3), state)
     assert_exact(site, site_v(3))
-    state.unlink()
+    # Records of another format (lists, as before they were packed): none of them matches.
+    stat = os.lstat(site / "index.html")
+    listed = [stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns,
+              hashlib.sha256(site_v(3)["index.html"]).hexdigest()]
+    sealed.write(state, {"site": {"index.html": [listed]}, "sources": {},
+                         "trees": {"site": {"files": [], "folders": {"posts": [1, 2, 3]}}}})
     write_site(site, site_v(4), state)
     assert_exact(site, site_v(4))
+    state.unlink()
+    write_site(site, site_v(5), state)
+    assert_exact(site, site_v(5))
 
 
 def test_files_read_from_the_cache_are_hashed_only_when_they_change(tmp_path):
