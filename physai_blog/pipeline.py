@@ -105,7 +105,9 @@ def run_pipeline(options: BuildOptions, *, executor: Executor | None, on_event,
 
 def load(options: BuildOptions, report: BuildReport, seen: dict | None = None) -> Inputs:
     """``seen``: the digest of each input as the no-op check found it (one stat per file per
-    build, not one per stage: a file changed since is caught by the check at the end)."""
+    build, not one per stage: the build is recorded as built from those, so a file changed
+    since makes the next build's check rebuild; a post body read later is checked against
+    its digest)."""
     root = options.root
     config = load_config(root)
     seen = seen or {}
@@ -306,7 +308,7 @@ class Rendered:
     due: list = field(default_factory=list)  # (post, its page's URL, its Figures) to gather
     job: RenderJob | None = None             # reads a post's values, once
     pages: list = field(default_factory=list)  # every published post's page (its links)
-    digests: dict = field(default_factory=dict)  # site path -> the sha256 of a cached page
+    digests: dict = field(default_factory=dict)  # site path -> (cached page, its sha256)
 
 
 def render(ctx: Context, inputs: Inputs, runs: dict[str, list[Run]], drawing: Drawing,

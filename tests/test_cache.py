@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import runs_counted
+from conftest import FAST_POST, runs_counted
 from physai_blog.build import build
 
 
@@ -283,3 +283,31 @@ def test_a_post_edited_while_the_build_runs_is_built_again_next_time(tmp_path, m
     assert not report.up_to_date
     assert "The second words." in (root / "site/posts/plain/index.html").read_text()
     assert build(root).up_to_date
+
+
+def test_a_post_added_or_removed_while_a_first_build_runs_is_seen_next_time(tmp_path,
+                                                                            monkeypatch):
+    """A first build finds its experiments' files as extra inputs (hashed again at the end):
+    a post added or removed meanwhile is not mistaken for built."""
+    from conftest import make_blog
+    from physai_blog import pipeline
+
+    plain = "---\ntitle: {t}\ndate: 2026-03-01\n---\n\nWords of {t}.\n"
+    write_site = pipeline.write_site
+    for change in ("add", "remove"):
+        root = make_blog(tmp_path / change, {"2026-02-01-fast.md": FAST_POST,
+                                             "2026-03-01-old.md": plain.format(t="Old")})
+        new, old = root / "posts/2026-03-02-new.md", root / "posts/2026-03-01-old.md"
+
+        def change_then_write(*args, **kwargs):
+            new.write_text(plain.format(t="New")) if change == "add" else old.unlink()
+            return write_site(*args, **kwargs)
+
+        monkeypatch.setattr(pipeline, "write_site", change_then_write)
+        build(root)
+        monkeypatch.setattr(pipeline, "write_site", write_site)
+        report = build(root)
+        assert not report.up_to_date
+        assert (root / "site/posts/new/index.html").is_file() == (change == "add")
+        assert (root / "site/posts/old/index.html").is_file() == (change == "add")
+        assert build(root).up_to_date

@@ -220,7 +220,8 @@ def test_a_page_the_caller_vouches_for_is_linked_without_a_stat(tmp_path, monkey
     monkeypatch.setattr(os, "stat", lambda path, *a, **k: stats.append(str(path))
                         or real_stat(path, *a, **k))
     files = {"posts/a/index.html": str(page), "index.html": b"<p>index</p>"}
-    vouched = {"posts/a/index.html": hashlib.sha256(b"<p>cached</p>").hexdigest()}
+    sha = hashlib.sha256(b"<p>cached</p>").hexdigest()
+    vouched = {"posts/a/index.html": (str(page), sha)}
     write_site(site, files, cache / "site-files.sealed", link_from=cache, vouched=vouched)
     assert str(page) not in stats
     assert_exact(site, {"posts/a/index.html": b"<p>cached</p>", "index.html": b"<p>index</p>"})
@@ -234,6 +235,14 @@ def test_a_page_the_caller_vouches_for_is_linked_without_a_stat(tmp_path, monkey
     assert write_site(site, files, cache / "site-files.sealed", link_from=cache,
                       vouched=vouched).swapped
     assert_exact(site, {"posts/a/index.html": b"<p>cached</p>", "index.html": b"<p>index</p>"})
+    # A file put at that site path after all (an included file of the same name): its own
+    # bytes, not the page's digest.
+    other = tmp_path / "include.html"
+    other.write_bytes(b"<p>another file</p>")
+    write_site(site, {**files, "posts/a/index.html": other}, cache / "site-files.sealed",
+               link_from=cache, vouched=vouched)
+    assert_exact(site, {"posts/a/index.html": b"<p>another file</p>",
+                        "index.html": b"<p>index</p>"})
 
 
 def test_the_manifest_is_the_json_of_the_digests():

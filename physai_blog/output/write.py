@@ -166,9 +166,9 @@ class _Contents:
             if isinstance(value, bytes):
                 self.digests[rel] = hashlib.sha256(value).hexdigest()
                 continue
-            digest = vouched.get(rel)
-            if digest:
-                self.digests[rel] = digest
+            hint = vouched.get(rel)
+            if hint is not None and hint[0] == value and hint[1]:   # still that file
+                self.digests[rel] = hint[1]
                 continue
             path = str(value)
             st = os.stat(path)
@@ -209,13 +209,13 @@ class _Contents:
 
 def write_site(site: Path, files: dict[str, bytes | str | Path],
                state: Path | None = None, link_from: Path | None = None,
-               vouched: dict[str, str] | None = None) -> WriteReport:
+               vouched: dict[str, tuple] | None = None) -> WriteReport:
     """Stage the new site (the back buffer where there is one), then swap it in.  ``state``
     (in the cache) records the inode, size, mtime and sha256 of every file written and read,
     and the folders staged, so unchanged files are recognised without being read or hashed.
     Files under ``link_from`` (the cache, whose entries are only replaced) are hard-linked.
-    ``vouched``: the sha256 (hex) of path values the caller has just verified (cached
-    pages), taken without a stat."""
+    ``vouched``: rel -> (a path value, its sha256 in hex) the caller has just verified
+    (cached pages), taken without a stat where ``files[rel]`` is still that value."""
     recover(site)
     known, seen, trees = _load_state(state)
     new = _Contents(files, seen, vouched or {})
@@ -303,10 +303,11 @@ def _known_after(stage: Path, digests: dict, old_digests: dict, known: dict,
         records = known.get(rel)
         if not isinstance(records, list) or not isinstance(digest, str):
             continue
-        mine, wanted = after.setdefault(rel, []), digest.encode()
+        wanted = digest.encode()
         for record in records:
-            if isinstance(record, bytes) and record[cut:] == wanted and record not in mine:
-                mine.append(record)
+            if isinstance(record, bytes) and record[cut:] == wanted and \
+                    record not in after.get(rel, ()):
+                after.setdefault(rel, []).append(record)
     return after
 
 

@@ -103,7 +103,7 @@ class PostPages:
 
     pages: dict = field(default_factory=dict)       # slug -> CachedPage
     files: dict = field(default_factory=dict)       # site path -> cached page, included files
-    digests: dict = field(default_factory=dict)     # site path -> its cached page's sha256
+    digests: dict = field(default_factory=dict)     # site path -> (cached page, its sha256)
     failed_claims: list = field(default_factory=list)
     errors: list = field(default_factory=list)
 
@@ -130,7 +130,8 @@ def render_post_pages(job: RenderJob, posts: list[Post], site_inputs: dict,
             index.keep(post, key, outcome)
             out.pages[post.slug] = outcome
             rel = post_dir(post, job.config.permalink) + "index.html"
-            out.files[rel], out.digests[rel] = f"{pages_dir}/{key}.html", outcome.sha256
+            out.files[rel] = f"{pages_dir}/{key}.html"
+            out.digests[rel] = (out.files[rel], outcome.sha256)
     if store is not None:
         store.save()
     index.save()
@@ -286,7 +287,7 @@ def _cached_pages(job: RenderJob, posts: list[Post], index: PageIndex, shared: d
             if not kept:
                 index.keep(post, key, cached)
             rel = post_dir(post, job.config.permalink) + "index.html"
-            out.files[rel], out.digests[rel] = path, cached.sha256
+            out.files[rel], out.digests[rel] = path, (path, cached.sha256)
         else:
             stale.append((post, key))
     return stale

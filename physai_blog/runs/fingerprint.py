@@ -133,18 +133,18 @@ def check(root: Path, cache_dir: Path, site: Path, options: dict) -> tuple[dict 
 
 def remember(root: Path, cache_dir: Path, site: Path, options: dict, extra: list[str],
              summary: dict, started: Started) -> None:
-    """Record a successful build as the inputs were when it started: an input changed while
-    it ran differs from that record, so the next check rebuilds (no second pass over every
-    input here).  Unless the build found new extra inputs (an experiment's new import):
-    those are hashed now, and the build is recorded only if no input it started from has
-    changed since."""
+    """Record a successful build as the inputs were when it started: an input changed,
+    added or removed while it ran differs from that record, so the next check rebuilds (no
+    second pass over every input here).  Unless the build found other extra inputs (an
+    experiment's new import): then the inputs it started from are hashed again, and the
+    build is recorded, with the new extra inputs, only if they are unchanged."""
     extra = sorted(set(extra))
     now, code = started.fingerprint, started.code
     if extra != sorted(set(started.extra)):
-        code, seen = {}, {}
-        now = fingerprint(root, extra, options, code, seen)
-        if any(seen.get(path, digest) != digest for path, digest in started.digests.items()):
+        if fingerprint(root, started.extra, options) != started.fingerprint:
             return
+        code = {}
+        now = fingerprint(root, extra, options, code)
     state = {**summary, "extra": extra, "site": _site_seal(site), "fingerprint": now,
              "code": code}
     tmp = cache_dir / f".{STATE}.{os.getpid()}"
