@@ -68,23 +68,20 @@ class Entries:
 
     def get(self, key):
         """The value kept for ``key``, or None (an undecodable blob reads as none)."""
-        if key in self._values:
-            return self._values[key]
-        blob = self._blobs.get(key)
-        try:
-            value = marshal.loads(blob) if isinstance(blob, bytes) else None
-        except (ValueError, EOFError, TypeError):
-            value = None
-        self._values[key] = value
-        return value
+        if key not in self._values:
+            self._values[key] = self._decode(self._blobs.get(key))
+        return self._values[key]
 
     def take(self, key):
         """``get(key)`` for a caller that keeps the value as its own: decoded afresh and not
         held here (the blob is carried unless the key is set again)."""
-        if key in self._values:
-            return None if self._values[key] is None else marshal.loads(
-                marshal.dumps(self._values[key]))
-        blob = self._blobs.get(key)
+        if key in self._values:   # held (and maybe changed): a copy of it
+            value = self._values[key]
+            return None if value is None else self._decode(marshal.dumps(value))
+        return self._decode(self._blobs.get(key))
+
+    @staticmethod
+    def _decode(blob):
         try:
             return marshal.loads(blob) if isinstance(blob, bytes) else None
         except (ValueError, EOFError, TypeError):

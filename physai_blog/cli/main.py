@@ -70,7 +70,7 @@ main.add_command(export.export_group)
 #: The cyclic collector's thresholds in the command's process.  A one-post edit of a 2,000-post
 #: blog holds ~100,000 objects (its indexes and records) that the default first threshold (700
 #: allocations) has the collector traverse over and over: 30-50 ms, a tenth of the build.
-#: Cycles are still collected, every 100,000 allocations (test_cli_process).
+#: Cycles are still collected, every 100,000 allocations (test_fresh_process).
 COLLECTOR_THRESHOLDS = (100_000, 10, 10)
 
 

@@ -15,7 +15,6 @@ older-format file is ignored (``sealed.py``), and the next build writes a new on
 from __future__ import annotations
 
 import hashlib
-import marshal
 from pathlib import Path
 from typing import Callable
 
@@ -68,7 +67,7 @@ class PostIndex:
         entry["sha256"] = sha256
         self.store.changed(rel)
         self.kept.add(rel)
-        return marshal.loads(marshal.dumps(entry))   # the post's own copy
+        return self.store.take(rel)   # the post's own copy
 
     def put(self, rel: str, sha256: str, fields: dict, lines: dict, body_line: int,
             given: bool, warnings: list[str], front: str) -> None:

@@ -105,11 +105,12 @@ class Schema:
         accepted = tuple(o for o in self.options if not o.ignored)
         object.__setattr__(self, "_defaults", tuple(o for o in accepted if not o.required))
         object.__setattr__(self, "_required", tuple(o for o in accepted if o.required))
-        defaults = [o for o in accepted if not o.required]
         object.__setattr__(self, "_fixed", {   # never changed: copied by defaults()
-            o.name: o.default for o in defaults if not isinstance(o.default, (list, dict, set))})
+            o.name: o.default for o in self._defaults
+            if not isinstance(o.default, (list, dict, set))})
         object.__setattr__(self, "_mutable", tuple(
-            (o.name, o.default) for o in defaults if isinstance(o.default, (list, dict, set))))
+            (o.name, o.default) for o in self._defaults
+            if isinstance(o.default, (list, dict, set))))
 
     @property
     def names(self) -> tuple[str, ...]:

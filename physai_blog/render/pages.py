@@ -116,7 +116,6 @@ def render_post_pages(job: RenderJob, posts: list[Post], site_inputs: dict,
     # The site-wide inputs are the same for every page: hashed once, not once per post.
     shared = {"site": key_of(site_inputs)}
     index = PageIndex(job.cache.root, shared["site"])
-    pages_dir = f"{job.cache.root}/pages"
     stale = _cached_pages(job, posts, index, shared, out)
     store = None
     if stale:   # read here, before render workers fork: its warnings reach the report
@@ -130,7 +129,7 @@ def render_post_pages(job: RenderJob, posts: list[Post], site_inputs: dict,
             index.keep(post, key, outcome)
             out.pages[post.slug] = outcome
             rel = post_dir(post, job.config.permalink) + "index.html"
-            out.files[rel] = f"{pages_dir}/{key}.html"
+            out.files[rel] = job.cache.file_name("pages", key, ".html")
             out.digests[rel] = (out.files[rel], outcome.sha256)
     if store is not None:
         store.save()
@@ -259,8 +258,6 @@ def _cached_pages(job: RenderJob, posts: list[Post], index: PageIndex, shared: d
                   out: PostPages) -> list:
     """Fill ``out`` with every page the cache holds; the (post, key) pairs to render."""
     stale, urls = [], None
-    # The page file's path as text: a Path per post was a fifth of this loop
-    pages_dir = f"{job.cache.root}/pages"
     for post in posts:
         spec = job.specs.get(post.experiment) if post.experiment else None
         embeds, links = index.refs(post)
@@ -274,7 +271,7 @@ def _cached_pages(job: RenderJob, posts: list[Post], index: PageIndex, shared: d
 
         plain = not (spec or runs or figures or embeds or links)
         key = index.plain_key(post, key_now) if plain else key_now()
-        path = f"{pages_dir}/{key}.html"
+        path = job.cache.file_name("pages", key, ".html")
         page = index.page(post, key, path)
         kept = page is not None
         if page is None:

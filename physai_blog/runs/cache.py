@@ -209,8 +209,12 @@ class Cache:
         return manifest
 
     # -- single-file entries (rendered pages): one data file and its manifest, no folder -----
+    def file_name(self, kind: str, key: str, suffix: str) -> str:
+        """The entry's file, as text (a Path per page was a fifth of the page stage's loop)."""
+        return f"{self.root}/{kind}/{key}{suffix}"
+
     def file_path(self, kind: str, key: str, suffix: str) -> Path:
-        return Path(f"{self.root}/{kind}/{key}{suffix}")   # one parse: asked once per page
+        return Path(self.file_name(kind, key, suffix))   # one parse: asked once per page
 
     def put_file(self, kind: str, key: str, data: bytes, info: dict, suffix: str) -> dict:
         """Store ``data`` as ``<kind>/<key><suffix>`` with ``<key>.json`` beside it (written
