@@ -1,8 +1,9 @@
 """``build()``: the library entry point of ``physai-blog build``.
 
 A build whose inputs are byte-identical to the last good build's returns at once (see
-``fingerprint``): that path imports nothing but the standard library.  Otherwise it runs the
-pipeline (``pipeline.run_pipeline``): load, run, draw, render, write.
+``fingerprint``): that path imports nothing but the standard library.  One whose inputs
+differ only in plain posts' bodies renders those pages alone (``body_edit``).  Otherwise it
+runs the pipeline (``pipeline.run_pipeline``): load, run, draw, render, write.
 """
 
 from __future__ import annotations
@@ -37,6 +38,13 @@ def build(root: Path | str = ".", *, jobs: int | None = None, only: str | None =
                            figures_total=last["figures_total"], warnings=last["warnings"],
                            write=WriteReport(0, last["files"], 0, False), up_to_date=True,
                            seconds=time.perf_counter() - start)
+    if only is None and not started.changed:
+        # Only some posts' bodies edited: their pages alone (body_edit.py), or None.
+        from physai_blog.body_edit import build_body_edit
+
+        report = build_body_edit(options, started, start)
+        if report is not None:
+            return report
     zygote = None
     if executor is None and executor_name in (None, "local") and started.changed:
         zygote = early_zygote(root, started.changed, jobs)

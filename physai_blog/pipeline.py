@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from physai_blog.body_edit import forget_base, record_base
 from physai_blog.content.config import SiteConfig, load_config
 from physai_blog.content.post_index import PostIndex, schema_of
 from physai_blog.content.posts import Post, load_posts
@@ -98,7 +99,7 @@ def run_pipeline(options: BuildOptions, *, executor: Executor | None, on_event,
             raise_errors(report.errors)
         report.write = write_site(options.root / SITE_DIR, files, cache.root / "site-files.sealed",
                                   link_from=cache.root, vouched=rendered.digests)
-        remember(options, inputs, report, files, cache, started)
+        remember(options, inputs, report, files, cache, started, rendered)
     report.seconds = time.perf_counter() - start
     return report
 
@@ -309,6 +310,8 @@ class Rendered:
     job: RenderJob | None = None             # reads a post's values, once
     pages: list = field(default_factory=list)  # every published post's page (its links)
     digests: dict = field(default_factory=dict)  # site path -> (cached page, its sha256)
+    plain: set = field(default_factory=set)    # posts whose page needs no other input
+    stamp: str = ""                            # the site-wide inputs' key
 
 
 def render(ctx: Context, inputs: Inputs, runs: dict[str, list[Run]], drawing: Drawing,
@@ -332,7 +335,8 @@ def render(ctx: Context, inputs: Inputs, runs: dict[str, list[Run]], drawing: Dr
                               lambda: expected_site_pages(ctx, inputs, markdown, env, site_inputs))
     done = drawing.figures(ctx)
     ctx.report.failed_claims.extend(pages.failed_claims)
-    out = Rendered({**theme_assets(), **pages.files}, job=job, digests=pages.digests)
+    out = Rendered({**theme_assets(), **pages.files}, job=job, digests=pages.digests,
+                   plain=pages.plain, stamp=pages.stamp)
     errors, shown = list(pages.errors), []
     for post in inputs.posts:
         if post.notebook is not None:
@@ -391,8 +395,9 @@ def gather(ctx: Context, inputs: Inputs, runs: dict[str, list[Run]],
 
 
 def remember(options: BuildOptions, inputs: Inputs, report: BuildReport, files: dict,
-             cache: Cache, started: fingerprint.Started) -> None:
-    """A good full build is the baseline of the next build's no-op check."""
+             cache: Cache, started: fingerprint.Started, rendered: Rendered) -> None:
+    """A good full build is the baseline of the next build's no-op check, and (without
+    warnings) of a body-edit build's."""
     dirs = tuple(post_dir(p, inputs.config.permalink) for p in inputs.posts)
     report.posts = [p.slug for p, d in zip(inputs.posts, dirs) if d + "index.html" in files]
     if not report.ok or options.only is not None:
@@ -402,11 +407,20 @@ def remember(options: BuildOptions, inputs: Inputs, report: BuildReport, files: 
     folders = set(dirs)
     extra += [rel for rel in files if not rel.startswith((*SITE_FOLDERS, "index.html", "feed.xml"))
               and not in_folders(rel, folders)]
-    fingerprint.remember(options.root, cache.root, options.root / SITE_DIR,
-                         options.fingerprinted, extra, {
-                             "posts": report.posts, "runs_total": report.runs_total,
-                             "figures_total": report.figures_total,
-                             "warnings": report.warnings, "files": len(files)}, started)
+    recorded = fingerprint.remember(options.root, cache.root, options.root / SITE_DIR,
+                                    options.fingerprinted, extra, {
+                                        "posts": report.posts, "runs_total": report.runs_total,
+                                        "figures_total": report.figures_total,
+                                        "warnings": report.warnings, "files": len(files)},
+                                    started)
+    if recorded != started.fingerprint or report.warnings:
+        forget_base(cache.root)
+        return
+    pages = {page.post.rel: post_dir(page.post, inputs.config.permalink) + "index.html"
+             for page in rendered.pages if page.post.rel in rendered.plain and
+             not page.failed_claims and not page.extra_files and page.post.notebook is None}
+    record_base(cache.root, started, options.keep_going, rendered.stamp, pages,
+                [p.rel for p in inputs.posts if p.notebook is None])
 
 
 def in_folders(rel: str, folders: set[str]) -> bool:

@@ -95,9 +95,10 @@ class Entries:
         """The value ``get(key)`` returned was changed in place."""
         self._changed.add(key)
 
-    def save(self, keep) -> bool:
-        """Keep the values of the keys in ``keep`` (a set), drop the rest; write only if that
-        changes the file.  False where it could not be written."""
+    def save(self, keep=None) -> bool:
+        """Keep the values of the keys in ``keep`` (a set; None: every key), drop the rest;
+        write only if that changes the file.  False where it could not be written."""
+        keep = self._blobs.keys() | self._values.keys() if keep is None else keep
         if self.path is None or not self._changed and self._blobs.keys() <= keep:
             return True
         entries = {}

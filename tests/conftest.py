@@ -100,3 +100,27 @@ def free_port() -> int:
 def cli(*args: str):
     """Run the CLI in-process; returns click's Result (exit_code, output)."""
     return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+
+
+TEXT_POST = "---\ntitle: Post {i}\ndate: 2026-01-{i:02d}\ntags: [t{t}]\n---\n\nBody of post {i}.\n"
+
+
+def text_blog(root: Path, n: int = 6) -> Path:
+    """A blog of ``n`` text posts, p1 ... pn (no experiment)."""
+    posts = {f"2026-01-{i:02d}-p{i}.md": TEXT_POST.format(i=i, t=i % 2) for i in range(1, n + 1)}
+    return make_blog(root, posts, experiments={})
+
+
+def site_files(site: Path) -> dict[str, bytes]:
+    return {p.relative_to(site).as_posix(): p.read_bytes()
+            for p in sorted(site.rglob("*")) if p.is_file()}
+
+
+def fresh_site(root: Path, tmp: Path) -> dict[str, bytes]:
+    """The same blog built from an empty cache in another folder (``tmp/fresh``)."""
+    other = tmp / "fresh"
+    shutil.rmtree(other, ignore_errors=True)
+    shutil.copytree(root, other, ignore=shutil.ignore_patterns("site", ".physai-cache"))
+    build(other)
+    return site_files(other / "site")
+

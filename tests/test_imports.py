@@ -34,6 +34,7 @@ NO_OP_MODULES = {
 # (module, what it imports inside a function): why that import waits.
 EDGES = {
     ("__init__.py", "physai_blog.runtime.experiment"): "numpy, only for experiment scripts",
+    ("build.py", "physai_blog.body_edit"): "a no-op build never loads rendering",
     ("build.py", "physai_blog.pipeline"): "a no-op build never loads the pipeline",
     ("build.py", "physai_blog.output.write"): "the no-op path's report",
     ("build.py", "physai_blog.runs.zygote"): "the early fork server, when code changed",

@@ -246,9 +246,9 @@ def test_a_page_the_caller_vouches_for_is_linked_without_a_stat(tmp_path, monkey
 
 
 def test_the_manifest_is_the_json_of_the_digests():
-    from physai_blog.output.write import _manifest
+    from physai_blog.output.write import manifest_of
 
     for digests in ({}, {"a": "1"}, {"posts/é\"x\\/index.html": "ab", "index.html": "cd",
                                      "b\n": "\u2028"}):
-        assert _manifest(digests) == (json.dumps(digests, sort_keys=True, indent=0)
+        assert manifest_of(digests) == (json.dumps(digests, sort_keys=True, indent=0)
                                       + "\n").encode()

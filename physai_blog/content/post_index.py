@@ -85,9 +85,10 @@ class PostIndex:
                              "warnings": warnings, "front": front})
         self.kept.add(rel)
 
-    def save(self) -> None:
-        """Keep the entries of the posts read by this build; write if anything changed."""
-        self.store.save(self.kept)
+    def save(self, every: bool = False) -> None:
+        """Keep the entries of the posts read by this build (``every``: of all posts, for a
+        build that read only some); write if anything changed."""
+        self.store.save(None if every else self.kept)
 
 
 def front_key(text: str, first_line: int) -> str:

@@ -229,10 +229,11 @@ _HEAD = 4096   # characters: front matter is usually far shorter
 
 def read_post(path: Path, root: Path, warnings: list[str], mappings=None,
               experiments: frozenset[str] | None = None, index: PostIndex | None = None,
-              rel: str | None = None) -> Post:
+              rel: str | None = None, body_only: bool = False) -> Post | None:
     """A post from its file; ``mappings`` (a front_matter_cache.MappingCache) may know its
     front matter; ``experiments``: the casefolded names in ``experiments/``, when known;
-    ``index`` keeps what was read, for the next build."""
+    ``index`` keeps what was read, for the next build; ``body_only``: None unless the index
+    has its front matter as it is (a body edit: ``body_edit.py``)."""
     rel = rel or path.relative_to(root).as_posix()
     if path.suffix == ".ipynb":
         return read_notebook_post(path, root, rel, warnings)
@@ -256,6 +257,8 @@ def read_post(path: Path, root: Path, warnings: list[str], mappings=None,
         if post is not None:
             post.body = body
             return post
+    if body_only:
+        return None
     if mappings is not None:
         data, lines = mappings.load(fm_text, rel, fm_line)
     else:

@@ -105,7 +105,7 @@ def _file_sha256(path: str) -> str | None:
 RECORD = struct.Struct("<4q")
 
 
-def _stat(path: str) -> bytes | None:
+def stat_record(path: str) -> bytes | None:
     """The packed inode, size, mtime and ctime of a regular file (not a symlink), else
     None.  The ctime moves on any write, even one that keeps the size and puts the mtime
     back: the site's files are hard links of cache entries, so a damaged entry must not pass
@@ -118,23 +118,25 @@ def _stat(path: str) -> bytes | None:
         if stat.S_ISREG(st.st_mode) else None
 
 
-def _load_state(state: Path | None) -> tuple[dict, dict, dict]:
+def load_state(state: Path | None) -> tuple[dict, dict, dict, list | None]:
     """(site rel -> [record, ...] (``RECORD``) for the files this program wrote and has not
     seen changed since, in site/ and in the back buffer;
     source path -> [inode, size, mtime, sha256] of the cache files it last read;
-    the folder records of site/ ("site") and of the back buffer ("back"), ``tree.py``)."""
+    the folder records of site/ ("site") and of the back buffer ("back"), ``tree.py``;
+    the files where the back buffer may differ from site/, None when unknown)."""
     saved = sealed.read(state) if state is not None else None
     if not isinstance(saved, dict) or not isinstance(saved.get("site"), dict) \
             or not isinstance(saved.get("sources"), dict):
-        return {}, {}, {}
-    trees = saved.get("trees")
-    return saved["site"], saved["sources"], trees if isinstance(trees, dict) else {}
+        return {}, {}, {}, None
+    trees, fresh = saved.get("trees"), saved.get("fresh")
+    return (saved["site"], saved["sources"], trees if isinstance(trees, dict) else {},
+            fresh if isinstance(fresh, list) else None)
 
 
-def _is_known(known: dict, rel: str, path: str, digest: str) -> bytes | None:
+def is_known(known: dict, rel: str, path: str, digest: str) -> bytes | None:
     """The record saying ``path`` is a file we wrote with these bytes (its inode, size, mtime
     and ctime now are the recorded ones), or None."""
-    here = _stat(path)
+    here = stat_record(path)
     if here is not None:
         here += digest.encode()
         records = known.get(rel)
@@ -143,7 +145,7 @@ def _is_known(known: dict, rel: str, path: str, digest: str) -> bytes | None:
     return None
 
 
-def _usable_back(back: Path | None, site: Path) -> bool:
+def usable_back(back: Path | None, site: Path) -> bool:
     """The back buffer can become the next site: a real folder on site/'s file system."""
     try:
         return back is not None and not back.is_symlink() and back.is_dir() and \
@@ -217,10 +219,10 @@ def write_site(site: Path, files: dict[str, bytes | str | Path],
     ``vouched``: rel -> (a path value, its sha256 in hex) the caller has just verified
     (cached pages), taken without a stat where ``files[rel]`` is still that value."""
     recover(site)
-    known, seen, trees = _load_state(state)
+    known, seen, trees, _ = load_state(state)
     new = _Contents(files, seen, vouched or {})
     digests = new.digests
-    manifest = _manifest(digests)
+    manifest = manifest_of(digests)
     previous, kept = site / SITE_MANIFEST, trees.get("site")
     if previous.is_file() and previous.read_bytes() == manifest and \
             _intact(site, new.sizes(), kept):
@@ -236,14 +238,14 @@ def write_site(site: Path, files: dict[str, bytes | str | Path],
         if rel == SITE_MANIFEST or old_digests.get(rel) != digests[rel]:
             return None
         current = f"{site}/{rel}"
-        if _is_known(known, rel, current, digests[rel]) or (
-                _stat(current) is not None and _file_sha256(current) == digests[rel]):
+        if is_known(known, rel, current, digests[rel]) or (
+                stat_record(current) is not None and _file_sha256(current) == digests[rel]):
             return current
         return None
 
     back = state.with_name("site-back") if state is not None else None
     stage, verified, touched = None, {}, None
-    if _usable_back(back, site):
+    if usable_back(back, site):
         try:
             written, unchanged, touched = _update_back(back, all_digests, known, source, put,
                                                        verified, trees.get("back"))
@@ -257,14 +259,19 @@ def write_site(site: Path, files: dict[str, bytes | str | Path],
     records = (_known_after(stage, all_digests, old_digests, known, verified),
                tree.record(stage, all_digests, trees.get("back") if touched is not None else None,
                            touched or frozenset()))
-    _swap(site, stage, back)
+    had_site = site.exists()
+    swap(site, stage, back)
     if state is not None:   # renames keep inodes: these records hold for site/ and back
+        # Where the back buffer (the old site) differs from the new site: patch.py
+        fresh = sorted(rel for rel in {*all_digests, *old_digests}
+                       if old_digests.get(rel) != all_digests.get(rel)) \
+            if had_site and back is not None and back.is_dir() else None
         sealed.write(state, {"site": records[0], "sources": new.sources,
-                             "trees": {"site": records[1], "back": kept}})
+                             "trees": {"site": records[1], "back": kept}, "fresh": fresh})
     return WriteReport(written, unchanged, len(set(old_digests) - set(digests)), True)
 
 
-def _manifest(digests: dict[str, str]) -> bytes:
+def manifest_of(digests: dict[str, str]) -> bytes:
     """The site's manifest: ``json.dumps(digests, sort_keys=True, indent=0)`` and a newline,
     the same bytes, made without the pure-Python encoder that ``indent`` selects (a few ms
     at 2,000 pages; test_output compares the two)."""
@@ -294,7 +301,7 @@ def _known_after(stage: Path, digests: dict, old_digests: dict, known: dict,
     for rel, digest in digests.items():
         record = verified.get(rel)
         if record is None:
-            here = _stat(f"{stage}/{rel}")
+            here = stat_record(f"{stage}/{rel}")
             record = here + digest.encode() if here is not None else None
         if record is not None:
             after[rel] = [record]
@@ -360,7 +367,7 @@ def _update_back(back: Path, digests: dict[str, str], known: dict, source, put,
     written = unchanged = 0
     for rel in sorted(digests):
         target = f"{back}/{rel}"
-        record = _is_known(known, rel, target, digests[rel]) if entries.get(rel) else None
+        record = is_known(known, rel, target, digests[rel]) if entries.get(rel) else None
         if record is not None:
             verified[rel] = record
             unchanged += 1
@@ -394,7 +401,7 @@ def _update_back(back: Path, digests: dict[str, str], known: dict, source, put,
     return written, unchanged, touched if listed is not None else None
 
 
-def _swap(site: Path, stage: Path, back: Path | None) -> None:
+def swap(site: Path, stage: Path, back: Path | None) -> None:
     """Put ``stage`` in place of ``site``; the old site becomes the back buffer."""
     if not site.exists():
         os.rename(stage, site)

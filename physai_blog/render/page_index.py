@@ -72,6 +72,7 @@ class PageIndex:
             entry["key"], entry["page"] = key, kept
             self.store.changed(post.rel)
 
-    def save(self) -> None:
-        """Keep the posts of this build; write if anything changed."""
-        self.store.save(self.seen)
+    def save(self, every: bool = False) -> None:
+        """Keep the posts of this build (``every``: all posts, for a build that saw only
+        some); write if anything changed."""
+        self.store.save(None if every else self.seen)

@@ -106,6 +106,8 @@ class PostPages:
     digests: dict = field(default_factory=dict)     # site path -> (cached page, its sha256)
     failed_claims: list = field(default_factory=list)
     errors: list = field(default_factory=list)
+    plain: set = field(default_factory=set)          # posts whose page needs no other input
+    stamp: str = ""                                  # the site-wide inputs' key
 
 
 def render_post_pages(job: RenderJob, posts: list[Post], site_inputs: dict,
@@ -115,6 +117,7 @@ def render_post_pages(job: RenderJob, posts: list[Post], site_inputs: dict,
     out = PostPages()
     # The site-wide inputs are the same for every page: hashed once, not once per post.
     shared = {"site": key_of(site_inputs)}
+    out.stamp = shared["site"]
     index = PageIndex(job.cache.root, shared["site"])
     stale = _cached_pages(job, posts, index, shared, out)
     store = None
@@ -219,6 +222,12 @@ def page_key(post: Post, spec, runs: list, figures: list, site_inputs: dict,
                    **({"linked": linked} if linked else {})})
 
 
+def plain_key(post: Post, stamp: str) -> str:
+    """The page key of a plain post (no experiment, embeds or links to posts): its file and
+    the site-wide inputs (``stamp``) alone."""
+    return page_key(post, None, [], [], {"site": stamp, "embeds": []})
+
+
 def store_page(cache: Cache, key: str, html: bytes, item, root: Path) -> dict:
     return cache.put_file("pages", key, html, {
         "kind": "page", "url": item.url, "failed_claims": item.failed_claims,
@@ -270,7 +279,10 @@ def _cached_pages(job: RenderJob, posts: list[Post], index: PageIndex, shared: d
                             urls if links else None)
 
         plain = not (spec or runs or figures or embeds or links)
-        key = index.plain_key(post, key_now) if plain else key_now()
+        if plain:
+            out.plain.add(post.rel)
+        key = index.plain_key(post, lambda: plain_key(post, shared["site"])) if plain \
+            else key_now()
         path = job.cache.file_name("pages", key, ".html")
         page = index.page(post, key, path)
         kept = page is not None

@@ -72,15 +72,24 @@ class Started(NamedTuple):
     code: dict[str, str]           # experiment code file -> its digest (hex)
     changed: list[str]             # the experiment code files changed since the last good build
     digests: dict[str, bytes]      # every input's path -> its digest, as the check found it
+    head: str = ""                 # what the fingerprint hashes besides files (``head``)
+    last: dict | None = None       # the last good build's record, as read (None: none)
+
+
+def head(options: dict) -> str:
+    """The part of the fingerprint that is not a file: the build options and the library
+    versions."""
+    return hashlib.sha256(json.dumps({"options": options, "versions": installed_versions()},
+                                     sort_keys=True).encode()).hexdigest()
 
 
 def fingerprint(root: Path, extra: list[str], options: dict,
-                code: dict | None = None, seen: dict | None = None) -> str:
+                code: dict | None = None, seen: dict | None = None, top: str | None = None) -> str:
     """The hash of every input; ``code`` (if given) receives the digest of each file under
     ``experiments/`` and of each extra input (the modules the experiments import); ``seen``
-    (if given), every input's path and digest (None: missing)."""
-    h = hashlib.sha256(json.dumps({"options": options, "versions": installed_versions()},
-                                  sort_keys=True).encode())
+    (if given), every input's path and digest (None: missing); ``top``: ``head(options)``,
+    if known."""
+    h = hashlib.sha256((top or head(options)).encode())
     code_paths = {os.path.join(root, rel) for rel in extra} | \
         set(_walk(os.path.join(root, "experiments")))
     prefix = len(str(root)) + 1
@@ -96,7 +105,7 @@ def fingerprint(root: Path, extra: list[str], options: dict,
     return h.hexdigest()
 
 
-def _site_seal(site: Path) -> str | None:
+def site_seal(site: Path) -> str | None:
     try:
         return hashlib.sha256((site / ".physai-site.json").read_bytes()).hexdigest()
     except OSError:
@@ -121,36 +130,40 @@ def check(root: Path, cache_dir: Path, site: Path, options: dict) -> tuple[dict 
     code: dict[str, str] = {}
     seen: dict[str, bytes | None] = {}
     DIGESTS.load(cache_dir)
-    now = fingerprint(root, extra, options, code, seen)
-    if state and state.get("site") == _site_seal(site) and state.get("fingerprint") == now:
+    top = head(options)
+    now = fingerprint(root, extra, options, code, seen, top)
+    if state and state.get("site") == site_seal(site) and state.get("fingerprint") == now:
         DIGESTS.save(cache_dir, prune=False)   # what a touch taught it, if anything
-        return state, Started(now, extra, code, [], seen)
+        return state, Started(now, extra, code, [], seen, top, state)
     DIGESTS.save(cache_dir, prune=False)   # pruned at the end of the build (remember)
     before = state.get("code") if isinstance(state.get("code"), dict) else {}
     changed = sorted(rel for rel, digest in code.items() if before.get(rel) != digest)
-    return None, Started(now, extra, code, changed, seen)
+    return None, Started(now, extra, code, changed, seen, top, state)
 
 
 def remember(root: Path, cache_dir: Path, site: Path, options: dict, extra: list[str],
-             summary: dict, started: Started) -> None:
+             summary: dict, started: Started, prune: bool = True) -> str | None:
     """Record a successful build as the inputs were when it started: an input changed,
     added or removed while it ran differs from that record, so the next check rebuilds (no
     second pass over every input here).  Unless the build found other extra inputs (an
     experiment's new import): then the inputs it started from are hashed again, and the
-    build is recorded, with the new extra inputs, only if they are unchanged."""
+    build is recorded, with the new extra inputs, only if they are unchanged.  The
+    fingerprint recorded, or None; ``prune``: see ``Digests.save`` (a build that did not
+    ask for every file it has keeps the others' digests)."""
     extra = sorted(set(extra))
     now, code = started.fingerprint, started.code
     if extra != sorted(set(started.extra)):
         if fingerprint(root, started.extra, options) != started.fingerprint:
-            return
+            return None
         code = {}
         now = fingerprint(root, extra, options, code)
-    state = {**summary, "extra": extra, "site": _site_seal(site), "fingerprint": now,
+    state = {**summary, "extra": extra, "site": site_seal(site), "fingerprint": now,
              "code": code}
     tmp = cache_dir / f".{STATE}.{os.getpid()}"
     tmp.write_text(json.dumps(state, sort_keys=True, indent=1) + "\n")
     os.replace(tmp, cache_dir / STATE)
-    DIGESTS.save(cache_dir)
+    DIGESTS.save(cache_dir, prune)
+    return now
 
 
 def forget(cache_dir: Path) -> None:
