@@ -7,10 +7,13 @@ matter), the runs and the figures are the last good build's, so this renders the
 pages and patches the site (``output/patch.py``) without loading the other posts or
 checking their pages again: the work of one edit, not of the blog (a one-post edit of a
 2,000-post blog went through every post in each stage).  Whatever it cannot vouch for it
-declines, before anything is written, and the full pipeline builds: another input changed,
-a post added or removed, front matter edited, a warning (now or in the last build), a
-failed claim, a page that now embeds or links to posts, an error (the full build reports
-it).  ``tests/test_body_edit.py`` compares its site with a full build's, byte for byte.
+declines, before anything is written, and the full pipeline builds: another input changed
+(or saved since the check: the site-wide inputs' key is taken again from what is read), a
+post added or removed, front matter edited, a warning (now or in the last build), a failed
+claim, a page that now embeds or links to posts, a post the site publishes as a file or a
+notebook reads (``inputs:``), an error (the full build reports it), a back buffer that does
+not hold what the last write recorded.  ``tests/test_body_edit.py`` compares its site with a
+full build's, byte for byte, after each kind of step.
 
 The last good full build leaves its base (``BASE``): the digest of every input it was built
 from, and the page of each plain post; a body-edit build updates it.
@@ -18,6 +21,7 @@ from, and the page of each plain post; a body-edit build updates it.
 
 from __future__ import annotations
 
+import posixpath
 import time
 
 from physai_blog import sealed
@@ -32,11 +36,11 @@ from physai_blog.render.fragments import FragmentStore
 from physai_blog.render.markup import Converters, fragment_salt
 from physai_blog.render.page import environment
 from physai_blog.render.page_index import PageIndex
-from physai_blog.render.pages import RenderJob, plain_key
+from physai_blog.render.pages import RenderJob, page_inputs, plain_key
 from physai_blog.render.references import Bibliography
 from physai_blog.render.site_links import broken_links
 from physai_blog.runs import fingerprint
-from physai_blog.runs.cache import Cache
+from physai_blog.runs.cache import Cache, key_of
 from physai_blog.runs.digests import DIGESTS
 
 BASE = "edit-base.sealed"
@@ -52,6 +56,19 @@ def record_base(cache_dir, started: fingerprint.Started, keep_going: bool, stamp
     sealed.write(cache_dir / BASE, {
         "format": FORMAT, "fingerprint": started.fingerprint, "head": started.head, "inputs": started.digests,
         "keep_going": keep_going, "stamp": stamp, "pages": pages, "posts": posts})
+
+
+def plain_pages(pages: list, plain: set[str], posts: list, permalink: str) -> dict[str, str]:
+    """The post file -> site path of each page a body edit may patch: plain (``plain``: the
+    render stage's), published without failed claims or included files, and no notebook's
+    declared input (its run reads that file)."""
+    read = [posixpath.normpath(f"{posixpath.dirname(post.rel)}/{name}")
+            for post in posts for name in post.inputs or ()]
+    return {page.post.rel: post_dir(page.post, permalink) + "index.html" for page in pages
+            if page.post.rel in plain and not page.failed_claims and not page.extra_files
+            and page.post.notebook is None
+            and not any(page.post.rel == name or page.post.rel.startswith(f"{name}/")
+                        for name in read)}
 
 
 def forget_base(cache_dir) -> None:
@@ -91,9 +108,14 @@ def build_body_edit(options: BuildOptions, started: fingerprint.Started,
     base, edited = found
     root, cache_dir, warnings = options.root, options.root / CACHE_DIR, []
     cache = Cache(cache_dir, warn=warnings.append)
+    last = started.last
     with cache.lock():
+        # Under the lock: the last build is still the one the check compared with, and none
+        # of the edited files is published as a file of the site (a link to a post's source)
+        if fingerprint.last_state(cache_dir).get("fingerprint") != last["fingerprint"]:
+            return None
         target = patchable(root / SITE_DIR, cache_dir / "site-files.sealed")
-        if target is None:
+        if target is None or any(rel in target.digests for rel in edited):
             return None
         rendered = _render(options, base, edited, cache, warnings, target.digests,
                            started.digests)
@@ -102,7 +124,6 @@ def build_body_edit(options: BuildOptions, started: fingerprint.Started,
         written = patch_site(target, rendered)
         if written is None:
             return None
-        last = started.last
         recorded = fingerprint.remember(root, cache_dir, root / SITE_DIR, options.fingerprinted,
                                         last.get("extra", []),
                                         {name: last.get(name) for name in SUMMARY}, started,
@@ -123,6 +144,8 @@ def _render(options: BuildOptions, base: dict, edited: list[str], cache: Cache,
     site's, which its links may name."""
     root = options.root
     config = load_config(root)
+    if key_of(page_inputs(root, config, options.keep_going)) != base["stamp"]:
+        return None   # physai.yaml, a template or the bibliography saved since the check
     posts = []
     index = PostIndex(cache.root / "post-index.sealed", DIGESTS.digest, schema_of(DIGESTS.digest))
     page_index = PageIndex(cache.root, base["stamp"])
@@ -142,6 +165,7 @@ def _render(options: BuildOptions, base: dict, edited: list[str], cache: Cache,
                     Bibliography(root / bib if bib else None, bib, warn=warnings.append),
                     environment(root, cache.root / "jinja"), options.keep_going,
                     {post.slug: post for post in posts})
+    job.bibliography.preload()   # as the full build does: its warnings decline
     store = FragmentStore(cache.root, fragment_salt(), base["posts"])
     pages, converter, used = {}, Converters(), {}
     for post in posts:

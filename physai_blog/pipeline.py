@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from physai_blog.body_edit import forget_base, record_base
+from physai_blog.body_edit import forget_base, plain_pages, record_base
 from physai_blog.content.config import SiteConfig, load_config
 from physai_blog.content.post_index import PostIndex, schema_of
 from physai_blog.content.posts import Post, load_posts
@@ -34,14 +34,13 @@ from physai_blog.render.page import (
     CachedPage,
     environment,
     page_url,
-    templates_digest,
     theme_assets,
 )
-from physai_blog.render.pages import RenderJob, render_post_pages, site_pages
+from physai_blog.render.pages import RenderJob, page_inputs, render_post_pages, site_pages
 from physai_blog.render.references import Bibliography
 from physai_blog.render.site_links import broken_links
 from physai_blog.runs import fingerprint
-from physai_blog.runs.cache import Cache, file_digest
+from physai_blog.runs.cache import Cache
 from physai_blog.runs.digests import DIGESTS
 from physai_blog.runs.lazy import Deferred
 from physai_blog.runs.preload import default_jobs
@@ -323,9 +322,7 @@ def render(ctx: Context, inputs: Inputs, runs: dict[str, list[Run]], drawing: Dr
     bib_rel = config.bibliography
     bibliography = Bibliography(root / bib_rel if bib_rel else None, bib_rel,
                                 warn=ctx.report.warnings.append)
-    site_inputs = {"templates": templates_digest(root), "config": repr(config),
-                   "bibliography": file_digest(root / bib_rel) if bib_rel else None,
-                   "keep_going": ctx.options.keep_going}
+    site_inputs = page_inputs(root, config, ctx.options.keep_going)
     job = RenderJob(root, config, ctx.cache, inputs.specs, runs, drawing.plans, bibliography,
                     env, ctx.options.keep_going, {post.slug: post for post in inputs.posts})
     markdown = [p for p in inputs.posts if p.notebook is None and
@@ -415,12 +412,11 @@ def remember(options: BuildOptions, inputs: Inputs, report: BuildReport, files: 
                                     started)
     if recorded != started.fingerprint or report.warnings:
         forget_base(cache.root)
-        return
-    pages = {page.post.rel: post_dir(page.post, inputs.config.permalink) + "index.html"
-             for page in rendered.pages if page.post.rel in rendered.plain and
-             not page.failed_claims and not page.extra_files and page.post.notebook is None}
-    record_base(cache.root, started, options.keep_going, rendered.stamp, pages,
-                [p.rel for p in inputs.posts if p.notebook is None])
+    else:
+        record_base(cache.root, started, options.keep_going, rendered.stamp,
+                    plain_pages(rendered.pages, rendered.plain, inputs.posts,
+                                inputs.config.permalink),
+                    [p.rel for p in inputs.posts if p.notebook is None])
 
 
 def in_folders(rel: str, folders: set[str]) -> bool:

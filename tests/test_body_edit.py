@@ -169,3 +169,112 @@ def test_a_body_edit_keeps_the_indexes_of_every_other_post(tmp_path, full, monke
     # (read once by the body-edit build, which declines a front matter edit)
     assert {name for name in read if name.endswith(".md")} == {"2026-01-04-p4.md"}
     assert os.path.exists(root / "site/posts/p4/index.html")
+
+
+def test_a_post_whose_source_the_site_publishes_goes_the_full_way(tmp_path, full):
+    """A link to a post's .md publishes that file: its copy in the site changes too."""
+    root = text_blog(tmp_path / "blog")
+    edit(root, 1, "\nIts [source](/posts/2026-01-03-p3.md).\n")
+    settled(root)
+    full["n"] = 0
+    edit(root, 3, "\nThree.\n")
+    build(root)
+    assert full["n"] == 1
+    assert site_files(root / "site") == fresh_site(root, tmp_path)
+    assert build(root).up_to_date
+
+
+def test_a_post_a_notebook_reads_goes_the_full_way(tmp_path, full, monkeypatch):
+    """A notebook's ``inputs:`` naming a post: its run reads that file."""
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_raw_cell
+
+    monkeypatch.setenv("PHYSAI_TEST_COUNTER", str(tmp_path / "runs.txt"))
+    root = text_blog(tmp_path / "blog")
+    code = ("from physai_blog.runtime import notebook as nb\n"
+            "nb.log_value('words', len(open('2026-01-03-p3.md').read().split()))\n")
+    book = new_notebook(cells=[
+        new_raw_cell("---\ntitle: Words\ndate: 2026-02-10\ninputs: [2026-01-03-p3.md]\n---"),
+        new_markdown_cell("p3 has {{ value('words') }} words."), new_code_cell(code)])
+    book.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                   "language": "python"}
+    nbformat.write(book, root / "posts/2026-02-10-words.ipynb")
+    settled(root)
+    full["n"] = 0
+    edit(root, 3, "\nmany more words in post three now\n")
+    build(root)
+    assert full["n"] == 1
+    assert site_files(root / "site") == fresh_site(root, tmp_path)
+
+
+def test_a_file_written_into_the_site_or_the_back_buffer_is_not_published(tmp_path, full):
+    root = settled(text_blog(tmp_path / "blog"))
+    (root / "site" / "CNAME").write_text("blog.example.org\n")   # the next back buffer's
+    for text in ("\nTwo.\n", "\nTwo again.\n"):
+        edit(root, 2, text)
+        build(root)
+        assert site_files(root / "site") == fresh_site(root, tmp_path)
+    stray = root / ".physai-cache/site-back/posts/p4/index.html.99999.tmp"
+    stray.write_text("half-written")         # a stopped build's leftover
+    full["n"] = 0
+    edit(root, 2, "\nAnd again.\n")
+    build(root)
+    assert full["n"] == 1
+    assert site_files(root / "site") == fresh_site(root, tmp_path)
+
+
+def test_an_input_saved_after_the_check_is_not_rendered_under_the_old_key(tmp_path, full,
+                                                                           monkeypatch):
+    """physai.yaml saved between the no-op check and the read: the page it gives must not be
+    kept under the key of the config the check saw (a later build would find it there)."""
+    from physai_blog import body_edit
+
+    root = settled(text_blog(tmp_path / "blog"))
+    config = root / "physai.yaml"
+    before, real = config.read_text(), body_edit.load_config
+
+    def racing(path):
+        config.write_text(before.replace("Test Blog", "Renamed Blog"))
+        return real(path)
+
+    monkeypatch.setattr(body_edit, "load_config", racing)
+    full["n"] = 0
+    edit(root, 3, "\nThree.\n")
+    build(root)
+    assert full["n"] == 1
+    monkeypatch.undo()
+    build(root)                              # the new config: every page again
+    config.write_text(before)                # undone: the pages as they were
+    build(root)
+    assert b"Renamed Blog" not in (root / "site/posts/p3/index.html").read_bytes()
+    assert site_files(root / "site") == fresh_site(root, tmp_path)
+
+
+def test_a_back_buffer_it_cannot_write_is_left_to_the_full_write(tmp_path, full):
+    root = settled(text_blog(tmp_path / "blog"))
+    edit(root, 3, "\nThree.\n")
+    build(root)                               # the back buffer's p3 is due next time
+    page = root / ".physai-cache/site-back/posts/p3/index.html"
+    page.unlink()
+    page.mkdir()                              # a folder where the file belongs
+    full["n"] = 0
+    edit(root, 3, "\nThree again.\n")
+    build(root)
+    assert full["n"] == 1
+    assert site_files(root / "site") == fresh_site(root, tmp_path)
+    full["n"] = 0
+    edit(root, 3, "\nAnd again.\n")
+    build(root)
+    assert full["n"] == 0                     # repaired: a body edit again
+    assert site_files(root / "site") == fresh_site(root, tmp_path)
+
+
+def test_a_new_version_of_a_rendering_library_is_a_change(monkeypatch):
+    from physai_blog.runs import fingerprint
+
+    before = fingerprint.head({})
+    found = fingerprint.installed_versions()
+    assert found["markdown"] and found["pygments"] and found["jinja2"]
+    monkeypatch.setattr(fingerprint, "installed_versions",
+                        lambda: {**found, "pygments": "0.0"})
+    assert fingerprint.head({}) != before

@@ -5,11 +5,10 @@ removed): the body-edit build's write (``body_edit.py``).
 record; this takes the list the last write kept of where the back buffer (the site before
 last) differs from ``site/`` (``fresh``), so only those files and the changed ones are put
 into it.  Every other file of the back buffer is checked by one ``lstat`` against its
-record (a file changed, replaced or removed there, or in ``site/`` through a hard link,
-makes this decline, and the full write repairs it), then the back buffer is swapped in as
-``write.py`` does.  None (nothing written, nothing swapped) wherever this cannot vouch for
-the result: no such list, a file the last write removed, a back buffer that does not hold
-what its records say.
+record, and its folders by their stat (``tree.py``): a file changed, replaced, added or
+removed there (or in ``site/`` through a hard link) makes this decline, and the full write
+repairs it; then the back buffer is swapped in as ``write.py`` does.  None (nothing
+swapped) wherever this cannot vouch for the result.
 """
 
 from __future__ import annotations
@@ -53,18 +52,27 @@ class Patchable:
 
 def patchable(site: Path, state: Path) -> Patchable | None:
     """What ``patch_site`` starts from, read before anything is rendered; None where only a
-    full write can do (no list of where the back buffer differs, a file the last write
-    removed still in the back buffer, no usable back buffer)."""
+    full write can do: records of another site/ than this one (a write stopped after its
+    swap), no list of where the back buffer differs, no usable back buffer, or one holding a
+    file or folder the site has not (a file the last write removed, one written there, a
+    stopped build's leftover)."""
     recover(site)
     try:
         text = (site / SITE_MANIFEST).read_bytes()
         digests = json.loads(text)
     except (OSError, ValueError):
         return None
-    known, sources, trees, fresh = load_state(state)
+    known, sources, trees, fresh, manifest = load_state(state)
     back = state.with_name("site-back")
-    if fresh is None or not isinstance(digests, dict) or \
-            not {*fresh} - {SITE_MANIFEST} <= digests.keys() or not usable_back(back, site):
+    if fresh is None or manifest != hashlib.sha256(text).hexdigest() or \
+            not isinstance(digests, dict) or not usable_back(back, site):
+        return None
+    # The back buffer's folders by their stat where it matches their record (tree.py)
+    entries, folders = tree.known_listing(back, trees.get("back")) or tree.listing(back)
+    files = {*digests, SITE_MANIFEST}
+    if not all(entries.values()) or not entries.keys() <= files or \
+            not files - entries.keys() <= {*fresh} or \
+            not folders <= {folder for rel in files for folder in tree.ancestors(rel)}:
         return None
     return Patchable(site, state, back, text, digests, known, sources, trees, fresh)
 
@@ -89,9 +97,12 @@ def patch_site(target: Patchable, pages: dict[str, tuple[str, str]]) -> WriteRep
                for rel, digest in digests.items() if rel not in sync) or \
             not all(is_known(known, rel, f"{site}/{rel}", digests[rel]) for rel in linked):
         return None
-    for rel in sorted(sync):
-        _put(back, rel, manifest if rel == SITE_MANIFEST else
-             pages[rel][0] if rel in pages else f"{site}/{rel}")
+    try:
+        for rel in sorted(sync):
+            _put(back, rel, manifest if rel == SITE_MANIFEST else
+                 pages[rel][0] if rel in pages else f"{site}/{rel}")
+    except OSError:   # a folder where a file belongs...: the full write repairs the back buffer
+        return None
     after = dict(known)
     cut = RECORD.size
     for rel in sync:   # the new file's record, and the old site's (the next back buffer's)
@@ -102,8 +113,9 @@ def patch_site(target: Patchable, pages: dict[str, tuple[str, str]]) -> WriteRep
     record = tree.record(back, digests, trees.get("back"), touched)
     swap(site, back, back)
     sealed.write(target.state, {"site": after, "sources": target.sources,
-                         "trees": {"site": record, "back": trees.get("site")},
-                         "fresh": sorted({*changed, SITE_MANIFEST})})
+                                "trees": {"site": record, "back": trees.get("site")},
+                                "fresh": sorted({*changed, SITE_MANIFEST}),
+                                "manifest": digests[SITE_MANIFEST]})
     return WriteReport(len(changed), len(digests) - 1 - len(changed), 0, True)
 
 
@@ -113,15 +125,17 @@ def _put(back: Path, rel: str, value: bytes | str) -> None:
     target = f"{back}/{rel}"
     tmp = f"{target}.{os.getpid()}.tmp"
     os.makedirs(target.rsplit("/", 1)[0], exist_ok=True)
-    if isinstance(value, bytes):
-        with open(tmp, "wb") as fh:
-            fh.write(value)
-    else:
-        try:
-            os.link(value, tmp)
-        except OSError:
+    try:
+        if isinstance(value, bytes):
             with open(tmp, "wb") as fh:
-                fh.write(Path(value).read_bytes())
-    os.replace(tmp, target)
-    if os.path.lexists(tmp):    # rename() of two links to one file does nothing
-        os.unlink(tmp)
+                fh.write(value)
+        else:
+            try:
+                os.link(value, tmp)
+            except OSError:
+                with open(tmp, "wb") as fh:
+                    fh.write(Path(value).read_bytes())
+        os.replace(tmp, target)
+    finally:
+        if os.path.lexists(tmp):    # rename() of two links to one file does nothing
+            os.unlink(tmp)

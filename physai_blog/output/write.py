@@ -20,6 +20,7 @@ import stat
 import struct
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from physai_blog import sealed
 from physai_blog.output import tree
@@ -118,19 +119,25 @@ def stat_record(path: str) -> bytes | None:
         if stat.S_ISREG(st.st_mode) else None
 
 
-def load_state(state: Path | None) -> tuple[dict, dict, dict, list | None]:
-    """(site rel -> [record, ...] (``RECORD``) for the files this program wrote and has not
-    seen changed since, in site/ and in the back buffer;
-    source path -> [inode, size, mtime, sha256] of the cache files it last read;
-    the folder records of site/ ("site") and of the back buffer ("back"), ``tree.py``;
-    the files where the back buffer may differ from site/, None when unknown)."""
+class WriteState(NamedTuple):
+    """What the last write recorded (``load_state``)."""
+
+    known: dict          # site rel -> [record, ...] (``RECORD``) of the files this program
+                         # wrote and has not seen changed since, in site/ and the back buffer
+    sources: dict        # cache file -> [inode, size, mtime, sha256] when it was last read
+    trees: dict          # the folder records of site/ ("site") and the back buffer ("back")
+    fresh: list | None   # where the back buffer may differ from site/ (None: unknown)
+    manifest: str | None  # the sha256 of the manifest it swapped in: whose records these are
+
+
+def load_state(state: Path | None) -> WriteState:
     saved = sealed.read(state) if state is not None else None
     if not isinstance(saved, dict) or not isinstance(saved.get("site"), dict) \
             or not isinstance(saved.get("sources"), dict):
-        return {}, {}, {}, None
+        return WriteState({}, {}, {}, None, None)
     trees, fresh = saved.get("trees"), saved.get("fresh")
-    return (saved["site"], saved["sources"], trees if isinstance(trees, dict) else {},
-            fresh if isinstance(fresh, list) else None)
+    return WriteState(saved["site"], saved["sources"], trees if isinstance(trees, dict) else {},
+                      fresh if isinstance(fresh, list) else None, saved.get("manifest"))
 
 
 def is_known(known: dict, rel: str, path: str, digest: str) -> bytes | None:
@@ -219,7 +226,7 @@ def write_site(site: Path, files: dict[str, bytes | str | Path],
     ``vouched``: rel -> (a path value, its sha256 in hex) the caller has just verified
     (cached pages), taken without a stat where ``files[rel]`` is still that value."""
     recover(site)
-    known, seen, trees, _ = load_state(state)
+    known, seen, trees, _, _ = load_state(state)
     new = _Contents(files, seen, vouched or {})
     digests = new.digests
     manifest = manifest_of(digests)
@@ -250,7 +257,8 @@ def write_site(site: Path, files: dict[str, bytes | str | Path],
             written, unchanged, touched = _update_back(back, all_digests, known, source, put,
                                                        verified, trees.get("back"))
             stage = back
-        except OSError:
+        except OSError:   # its records are void: _fill links files of site/ (new ctimes)
+            verified.clear()
             shutil.rmtree(back, ignore_errors=True)
     if stage is None:
         stage = site.with_name(f".{site.name}.new-{os.getpid()}")
@@ -262,13 +270,19 @@ def write_site(site: Path, files: dict[str, bytes | str | Path],
     had_site = site.exists()
     swap(site, stage, back)
     if state is not None:   # renames keep inodes: these records hold for site/ and back
-        # Where the back buffer (the old site) differs from the new site: patch.py
-        fresh = sorted(rel for rel in {*all_digests, *old_digests}
-                       if old_digests.get(rel) != all_digests.get(rel)) \
-            if had_site and back is not None and back.is_dir() else None
         sealed.write(state, {"site": records[0], "sources": new.sources,
-                             "trees": {"site": records[1], "back": kept}, "fresh": fresh})
+                             "trees": {"site": records[1], "back": kept},
+                             "fresh": _fresh(old_digests, all_digests, had_site, back),
+                             "manifest": all_digests[SITE_MANIFEST]})
     return WriteReport(written, unchanged, len(set(old_digests) - set(digests)), True)
+
+
+def _fresh(old: dict, new: dict, had_site: bool, back: Path | None) -> list | None:
+    """Where the back buffer (the old site, after the swap) differs from the new site
+    (``patch.py``), or None: no old site, no back buffer."""
+    if not had_site or back is None or not back.is_dir():
+        return None
+    return sorted(rel for rel in {*new, *old} if old.get(rel) != new.get(rel))
 
 
 def manifest_of(digests: dict[str, str]) -> bytes:

@@ -25,6 +25,7 @@ from physai_blog.render.page import (
     render_post_body,
     render_post_page,
     render_site,
+    templates_digest,
 )
 from physai_blog.render.values import observables
 from physai_blog.runs.cache import Cache, file_digest, key_of
@@ -220,6 +221,14 @@ def page_key(post: Post, spec, runs: list, figures: list, site_inputs: dict,
                    "spec": spec.source if spec else None, "runs": [r.key for r in runs],
                    "figures": [f.key for f in figures], **site_inputs,
                    **({"linked": linked} if linked else {})})
+
+
+def page_inputs(root: Path, config: SiteConfig, keep_going: bool) -> dict:
+    """What every page depends on: the templates (and the package's code), physai.yaml, the
+    bibliography; their key is the pages' ``stamp``."""
+    bib = config.bibliography
+    return {"templates": templates_digest(root), "config": repr(config),
+            "bibliography": file_digest(root / bib) if bib else None, "keep_going": keep_going}
 
 
 def plain_key(post: Post, stamp: str) -> str:

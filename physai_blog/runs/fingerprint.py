@@ -46,12 +46,18 @@ def inputs(root: Path, extra: list[str]) -> list[str]:
     return sorted(set(paths))
 
 
+#: The libraries whose version changes what a build makes: the runs (torch, numpy), the
+#: figures (matplotlib), the pages (the rest: a new Pygments restyles code, a new Markdown
+#: may render a page otherwise).
+LIBRARIES = ("torch", "numpy", "matplotlib", "markdown", "jinja2", "markupsafe", "pygments",
+             "latex2mathml", "pyyaml")
+
+
 def installed_versions() -> dict:
-    """Installed versions of python, torch, numpy and matplotlib, from the dist-info folder
-    names on sys.path (importing importlib.metadata costs more than the whole no-op build)."""
-    out = {"python": platform.python_version(), "torch": None, "numpy": None,
-           "matplotlib": None}
-    pattern = re.compile(r"^(torch|numpy|matplotlib)-([^-]+)\.dist-info$")
+    """Installed versions of python and of ``LIBRARIES``, from the dist-info folder names on
+    sys.path (importing importlib.metadata costs more than the whole no-op build)."""
+    out = {"python": platform.python_version(), **dict.fromkeys(LIBRARIES)}
+    pattern = re.compile(rf"^({'|'.join(LIBRARIES)})-([^-]+)\.dist-info$", re.IGNORECASE)
     for entry in sys.path:
         try:
             names = os.listdir(entry or ".")
@@ -59,8 +65,8 @@ def installed_versions() -> dict:
             continue
         for name in names:
             match = pattern.match(name)
-            if match and out[match.group(1)] is None:
-                out[match.group(1)] = match.group(2)
+            if match and out[match.group(1).lower()] is None:
+                out[match.group(1).lower()] = match.group(2)
     return out
 
 
@@ -112,7 +118,8 @@ def site_seal(site: Path) -> str | None:
         return None
 
 
-def _state(cache_dir: Path) -> dict:
+def last_state(cache_dir: Path) -> dict:
+    """The last good build's record ({}: none)."""
     try:
         state = json.loads((cache_dir / STATE).read_text())
     except (OSError, ValueError):
@@ -125,7 +132,7 @@ def check(root: Path, cache_dir: Path, site: Path, options: dict) -> tuple[dict 
     found, ``Started``: the inputs now, to compare with at the end of this build, and the
     experiment code files that changed since the last good build: all of them when there
     was none)."""
-    state = _state(cache_dir)
+    state = last_state(cache_dir)
     extra = state.get("extra", [])
     code: dict[str, str] = {}
     seen: dict[str, bytes | None] = {}
