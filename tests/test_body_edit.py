@@ -45,6 +45,15 @@ def settled(root: Path) -> Path:
     return root
 
 
+def goes_the_full_way(root: Path, tmp: Path, full: dict, i: int, text: str) -> None:
+    """Edit post ``i``: the full pipeline builds, and the site is a full build's."""
+    full["n"] = 0
+    edit(root, i, text)
+    build(root)
+    assert full["n"] == 1
+    assert site_files(root / "site") == fresh_site(root, tmp)
+
+
 def test_a_body_edit_renders_that_page_alone_and_gives_the_full_builds_site(tmp_path, full):
     root = settled(text_blog(tmp_path / "blog"))
     full["n"] = 0
@@ -122,11 +131,7 @@ def test_a_back_buffer_that_does_not_hold_its_record_is_not_swapped_in(tmp_path,
     back = root / ".physai-cache" / "site-back" / "posts" / "p4" / "index.html"
     back.unlink()                         # replaced, not changed in place: a new inode
     back.write_bytes(b"<p>not our page</p>")
-    full["n"] = 0
-    edit(root, 2, "\nTwo.\n")
-    build(root)
-    assert full["n"] == 1
-    assert site_files(root / "site") == fresh_site(root, tmp_path)
+    goes_the_full_way(root, tmp_path, full, 2, "\nTwo.\n")
 
 
 def test_a_file_removed_from_the_site_comes_back(tmp_path, full):
@@ -176,11 +181,7 @@ def test_a_post_whose_source_the_site_publishes_goes_the_full_way(tmp_path, full
     root = text_blog(tmp_path / "blog")
     edit(root, 1, "\nIts [source](/posts/2026-01-03-p3.md).\n")
     settled(root)
-    full["n"] = 0
-    edit(root, 3, "\nThree.\n")
-    build(root)
-    assert full["n"] == 1
-    assert site_files(root / "site") == fresh_site(root, tmp_path)
+    goes_the_full_way(root, tmp_path, full, 3, "\nThree.\n")
     assert build(root).up_to_date
 
 
@@ -200,11 +201,7 @@ def test_a_post_a_notebook_reads_goes_the_full_way(tmp_path, full, monkeypatch):
                                    "language": "python"}
     nbformat.write(book, root / "posts/2026-02-10-words.ipynb")
     settled(root)
-    full["n"] = 0
-    edit(root, 3, "\nmany more words in post three now\n")
-    build(root)
-    assert full["n"] == 1
-    assert site_files(root / "site") == fresh_site(root, tmp_path)
+    goes_the_full_way(root, tmp_path, full, 3, "\nmany more words in post three now\n")
 
 
 def test_a_file_written_into_the_site_or_the_back_buffer_is_not_published(tmp_path, full):
@@ -216,11 +213,7 @@ def test_a_file_written_into_the_site_or_the_back_buffer_is_not_published(tmp_pa
         assert site_files(root / "site") == fresh_site(root, tmp_path)
     stray = root / ".physai-cache/site-back/posts/p4/index.html.99999.tmp"
     stray.write_text("half-written")         # a stopped build's leftover
-    full["n"] = 0
-    edit(root, 2, "\nAnd again.\n")
-    build(root)
-    assert full["n"] == 1
-    assert site_files(root / "site") == fresh_site(root, tmp_path)
+    goes_the_full_way(root, tmp_path, full, 2, "\nAnd again.\n")
 
 
 def test_an_input_saved_after_the_check_is_not_rendered_under_the_old_key(tmp_path, full,
@@ -257,11 +250,7 @@ def test_a_back_buffer_it_cannot_write_is_left_to_the_full_write(tmp_path, full)
     page = root / ".physai-cache/site-back/posts/p3/index.html"
     page.unlink()
     page.mkdir()                              # a folder where the file belongs
-    full["n"] = 0
-    edit(root, 3, "\nThree again.\n")
-    build(root)
-    assert full["n"] == 1
-    assert site_files(root / "site") == fresh_site(root, tmp_path)
+    goes_the_full_way(root, tmp_path, full, 3, "\nThree again.\n")
     full["n"] = 0
     edit(root, 3, "\nAnd again.\n")
     build(root)
