@@ -54,8 +54,9 @@ def record_base(cache_dir, started: fingerprint.Started, keep_going: bool, stamp
     file (``posts/x.md``); ``posts``, every Markdown post's file; ``stamp``, the key of the
     site-wide inputs its pages were rendered with."""
     sealed.write(cache_dir / BASE, {
-        "format": FORMAT, "fingerprint": started.fingerprint, "head": started.head, "inputs": started.digests,
-        "keep_going": keep_going, "stamp": stamp, "pages": pages, "posts": posts})
+        "format": FORMAT, "fingerprint": started.fingerprint, "head": started.head,
+        "inputs": started.digests, "keep_going": keep_going, "stamp": stamp, "pages": pages,
+        "posts": posts})
 
 
 def plain_pages(pages: list, plain: set[str], posts: list, permalink: str) -> dict[str, str]:
@@ -80,8 +81,8 @@ def forget_base(cache_dir) -> None:
 
 def edited_posts(options: BuildOptions, started: fingerprint.Started) -> tuple[dict, list] | None:
     """(the base, the edited posts' files) when only plain posts' files changed since the
-    last good build, which left ``site/`` as it is; else None.  Standard library only, a
-    dict comparison: no file is read but the base."""
+    last good build, which left ``site/`` as it is; else None.  A dict comparison: no file
+    is read but the base."""
     last, root = started.last, options.root
     if options.only is not None or not last or last.get("warnings") or \
             last.get("site") != fingerprint.site_seal(root / SITE_DIR):
