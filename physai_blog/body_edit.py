@@ -26,11 +26,13 @@ import time
 
 from physai_blog import sealed
 from physai_blog.content.config import load_config
+from physai_blog.content.post_index import FILE as INDEX_FILE
 from physai_blog.content.post_index import PostIndex, schema_of
 from physai_blog.content.posts import read_post
 from physai_blog.context import BuildOptions, BuildReport
 from physai_blog.errors import InputError, PhysaiError
 from physai_blog.output.patch import patch_site, patchable
+from physai_blog.output.write import STATE
 from physai_blog.paths import CACHE_DIR, SITE_DIR, post_dir
 from physai_blog.render.fragments import FragmentStore
 from physai_blog.render.markup import Converters, fragment_salt
@@ -115,7 +117,7 @@ def build_body_edit(options: BuildOptions, started: fingerprint.Started,
         # of the edited files is published as a file of the site (a link to a post's source)
         if fingerprint.last_state(cache_dir).get("fingerprint") != last["fingerprint"]:
             return None
-        target = patchable(root / SITE_DIR, cache_dir / "site-files.sealed")
+        target = patchable(root / SITE_DIR, cache_dir / STATE)
         if target is None or any(rel in target.digests for rel in edited):
             return None
         rendered = _render(options, base, edited, cache, warnings, target.digests,
@@ -148,7 +150,7 @@ def _render(options: BuildOptions, base: dict, edited: list[str], cache: Cache,
     if key_of(page_inputs(root, config, options.keep_going)) != base["stamp"]:
         return None   # physai.yaml, a template or the bibliography saved since the check
     posts = []
-    index = PostIndex(cache.root / "post-index.sealed", DIGESTS.digest, schema_of(DIGESTS.digest))
+    index = PostIndex(cache.root / INDEX_FILE, DIGESTS.digest, schema_of(DIGESTS.digest))
     page_index = PageIndex(cache.root, base["stamp"])
     for rel in edited:
         try:

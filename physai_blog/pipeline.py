@@ -23,12 +23,13 @@ from typing import TYPE_CHECKING
 
 from physai_blog.body_edit import forget_base, plain_pages, record_base
 from physai_blog.content.config import SiteConfig, load_config
+from physai_blog.content.post_index import FILE as INDEX_FILE
 from physai_blog.content.post_index import PostIndex, schema_of
 from physai_blog.content.posts import Post, load_posts
 from physai_blog.content.spec import ExperimentSpec, load_spec
 from physai_blog.context import BuildOptions, BuildReport, Context
 from physai_blog.errors import InputError, PhysaiError, collect
-from physai_blog.output.write import write_site
+from physai_blog.output.write import STATE, write_site
 from physai_blog.paths import CACHE_DIR, SITE_DIR, post_dir
 from physai_blog.render.page import (
     CachedPage,
@@ -96,7 +97,7 @@ def run_pipeline(options: BuildOptions, *, executor: Executor | None, on_event,
                 drawing.settle()
         if report.errors and not options.keep_going:
             raise_errors(report.errors)
-        report.write = write_site(options.root / SITE_DIR, files, cache.root / "site-files.sealed",
+        report.write = write_site(options.root / SITE_DIR, files, cache.root / STATE,
                                   link_from=cache.root, vouched=rendered.digests)
         remember(options, inputs, report, files, cache, started, rendered)
     report.seconds = time.perf_counter() - start
@@ -115,7 +116,7 @@ def load(options: BuildOptions, report: BuildReport, seen: dict | None = None) -
     def digest(path: Path | str) -> bytes | None:
         return seen.get(str(path)) or DIGESTS.digest(path)
 
-    index = PostIndex(root / CACHE_DIR / "post-index.sealed", digest, schema_of(DIGESTS.digest))
+    index = PostIndex(root / CACHE_DIR / INDEX_FILE, digest, schema_of(DIGESTS.digest))
     posts = load_posts(root, report.warnings, options.drafts, root / CACHE_DIR / "front-matter.json",
                        index)
     if options.only is not None and options.only not in {p.slug for p in posts}:

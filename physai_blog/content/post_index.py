@@ -25,6 +25,7 @@ from physai_blog.content.front_matter import UNCACHEABLE, decode, encode
 #: Post's fields changes the schema (``schema_of``) as well.  3: each entry its own blob
 #: (``sealed.Entries``).  4: every attribute kept, defaults too, and the names to decode.
 FORMAT = 4
+FILE = "post-index.sealed"
 
 
 class PostIndex:

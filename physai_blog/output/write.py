@@ -26,6 +26,7 @@ from physai_blog import sealed
 from physai_blog.output import tree
 
 SITE_MANIFEST = ".physai-site.json"
+STATE = "site-files.sealed"   # in the cache: what the last write recorded
 RENAME_EXCHANGE = 2
 AT_FDCWD = -100
 
