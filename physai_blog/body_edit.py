@@ -36,7 +36,7 @@ from physai_blog.output.write import STATE
 from physai_blog.paths import CACHE_DIR, SITE_DIR, post_dir
 from physai_blog.render.fragments import FragmentStore
 from physai_blog.render.markup import Converters, fragment_salt
-from physai_blog.render.page import environment
+from physai_blog.render.page import JINJA_CACHE, environment
 from physai_blog.render.page_index import PageIndex
 from physai_blog.render.pages import RenderJob, page_inputs, plain_key
 from physai_blog.render.references import Bibliography
@@ -166,7 +166,7 @@ def _render(options: BuildOptions, base: dict, edited: list[str], cache: Cache,
     bib = config.bibliography
     job = RenderJob(root, config, cache, {}, {}, {},
                     Bibliography(root / bib if bib else None, bib, warn=warnings.append),
-                    environment(root, cache.root / "jinja"), options.keep_going,
+                    environment(root, cache.root / JINJA_CACHE), options.keep_going,
                     {post.slug: post for post in posts})
     job.bibliography.preload()   # as the full build does: its warnings decline
     store = FragmentStore(cache.root, fragment_salt(), base["posts"])

@@ -32,6 +32,7 @@ from physai_blog.errors import InputError, PhysaiError, collect
 from physai_blog.output.write import STATE, write_site
 from physai_blog.paths import CACHE_DIR, SITE_DIR, post_dir
 from physai_blog.render.page import (
+    JINJA_CACHE,
     CachedPage,
     environment,
     page_url,
@@ -319,7 +320,7 @@ def render(ctx: Context, inputs: Inputs, runs: dict[str, list[Run]], drawing: Dr
     """Post pages (rendered while figures are drawn), notebook posts, the site-wide pages.
     A post whose page or figures failed (--keep-going) is left out, with its downloads."""
     root, config = ctx.options.root, ctx.config
-    env = environment(root, ctx.cache.root / "jinja")
+    env = environment(root, ctx.cache.root / JINJA_CACHE)
     bib_rel = config.bibliography
     bibliography = Bibliography(root / bib_rel if bib_rel else None, bib_rel,
                                 warn=ctx.report.warnings.append)

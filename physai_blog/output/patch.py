@@ -22,9 +22,11 @@ from pathlib import Path
 from physai_blog import sealed
 from physai_blog.output import tree
 from physai_blog.output.write import (
+    BACK,
     RECORD,
     SITE_MANIFEST,
     WriteReport,
+    WriteState,
     is_known,
     load_state,
     manifest_of,
@@ -44,10 +46,7 @@ class Patchable:
     back: Path
     text: bytes                # the manifest of site/, as written
     digests: dict              # ... as read: site rel -> sha256
-    known: dict
-    sources: dict
-    trees: dict
-    fresh: list                # where the back buffer may differ from site/
+    recorded: WriteState       # ... whose ``fresh`` is a list, its ``manifest`` this one's
 
 
 def patchable(site: Path, state: Path) -> Patchable | None:
@@ -62,26 +61,27 @@ def patchable(site: Path, state: Path) -> Patchable | None:
         digests = json.loads(text)
     except (OSError, ValueError):
         return None
-    known, sources, trees, fresh, manifest = load_state(state)
-    back = state.with_name("site-back")
-    if fresh is None or manifest != hashlib.sha256(text).hexdigest() or \
+    recorded = load_state(state)
+    back = state.with_name(BACK)
+    if recorded.fresh is None or recorded.manifest != hashlib.sha256(text).hexdigest() or \
             not isinstance(digests, dict) or not usable_back(back, site):
         return None
     # The back buffer's folders by their stat where it matches their record (tree.py)
-    entries, folders = tree.known_listing(back, trees.get("back")) or tree.listing(back)
+    entries, folders = tree.known_listing(back, recorded.trees.get("back")) or \
+        tree.listing(back)
     files = {*digests, SITE_MANIFEST}
     if not all(entries.values()) or not entries.keys() <= files or \
-            not files - entries.keys() <= {*fresh} or \
+            not files - entries.keys() <= {*recorded.fresh} or \
             not folders <= {folder for rel in files for folder in tree.ancestors(rel)}:
         return None
-    return Patchable(site, state, back, text, digests, known, sources, trees, fresh)
+    return Patchable(site, state, back, text, digests, recorded)
 
 
 def patch_site(target: Patchable, pages: dict[str, tuple[str, str]]) -> WriteReport | None:
     """Swap in ``site/`` with ``pages`` (site rel -> (a cache file, its sha256), each a file
     ``site/`` already has) replaced; None where the full write is needed."""
-    site, back, known, trees, old = target.site, target.back, target.known, target.trees, \
-        target.digests
+    site, back, old = target.site, target.back, target.digests
+    known, trees = target.recorded.known, target.recorded.trees
     if any(rel not in old for rel in pages):
         return None
     digests = {**old, **{rel: sha256 for rel, (_, sha256) in pages.items()}}
@@ -89,9 +89,8 @@ def patch_site(target: Patchable, pages: dict[str, tuple[str, str]]) -> WriteRep
     if not changed:
         return WriteReport(0, len(digests), 0, False)
     manifest = manifest_of(digests)
-    old_manifest = hashlib.sha256(target.text).hexdigest()
     digests[SITE_MANIFEST] = hashlib.sha256(manifest).hexdigest()
-    sync = {*target.fresh, *changed, SITE_MANIFEST}
+    sync = {*target.recorded.fresh, *changed, SITE_MANIFEST}
     linked = [rel for rel in sync if rel not in pages and rel != SITE_MANIFEST]
     if not all(is_known(known, rel, f"{back}/{rel}", digest)
                for rel, digest in digests.items() if rel not in sync) or \
@@ -106,13 +105,13 @@ def patch_site(target: Patchable, pages: dict[str, tuple[str, str]]) -> WriteRep
     after = dict(known)
     cut = RECORD.size
     for rel in sync:   # the new file's record, and the old site's (the next back buffer's)
-        was = (old_manifest if rel == SITE_MANIFEST else old[rel]).encode()
+        was = (target.recorded.manifest if rel == SITE_MANIFEST else old[rel]).encode()
         record = stat_record(f"{back}/{rel}") + digests[rel].encode()
         after[rel] = [record, *(r for r in known.get(rel, ()) if r[cut:] == was and r != record)]
     touched = {folder for rel in sync for folder in tree.ancestors(rel)}
     record = tree.record(back, digests, trees.get("back"), touched)
     swap(site, back, back)
-    sealed.write(target.state, {"site": after, "sources": target.sources,
+    sealed.write(target.state, {"site": after, "sources": target.recorded.sources,
                                 "trees": {"site": record, "back": trees.get("site")},
                                 "fresh": sorted({*changed, SITE_MANIFEST}),
                                 "manifest": digests[SITE_MANIFEST]})

@@ -27,6 +27,7 @@ from physai_blog.output import tree
 
 SITE_MANIFEST = ".physai-site.json"
 STATE = "site-files.sealed"   # in the cache: what the last write recorded
+BACK = "site-back"            # beside it: the back buffer
 RENAME_EXCHANGE = 2
 AT_FDCWD = -100
 
@@ -251,7 +252,7 @@ def write_site(site: Path, files: dict[str, bytes | str | Path],
             return current
         return None
 
-    back = state.with_name("site-back") if state is not None else None
+    back = state.with_name(BACK) if state is not None else None
     stage, verified, touched = None, {}, None
     if usable_back(back, site):
         try:

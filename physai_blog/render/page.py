@@ -55,6 +55,9 @@ class ClaimFailed(PhysaiError):
     """A claim in a post does not hold on the data."""
 
 
+JINJA_CACHE = "jinja"   # in the build's cache: compiled templates
+
+
 def environment(root: Path, bytecode_dir: Path | None = None) -> jinja2.Environment:
     """Templates of the blog (``templates/``) first, then the built-in theme.  Compiled
     templates are kept in ``bytecode_dir`` (Jinja checks them against their source)."""
